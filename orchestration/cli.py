@@ -1,0 +1,108 @@
+"""The `c360` command: one entry point for generating sample data, running the pipeline and checking it.
+
+Every subcommand imports its machinery lazily so that `c360 --help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {value}")
+    return value
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from ingestion.samples.generator import generate
+
+    batch = generate(
+        out=Path(args.out),
+        customers=args.customers,
+        seed=args.seed,
+        messiness=args.messiness,
+        increment=args.increment,
+    )
+    written = sum(t["written"] for t in batch["tables"].values())
+    kind = "increment" if args.increment else "sample source systems"
+    print(f"wrote {kind} (batch {batch['batch']}, {written:,} records) to {args.out}")
+    return 0
+
+
+def cmd_zendesk_server(args: argparse.Namespace) -> int:
+    from ingestion.samples.zendesk_server import serve
+
+    serve(
+        data_dir=Path(args.data_dir),
+        host=args.host,
+        port=args.port,
+        rate_limit=args.rate_limit,
+    )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from ingestion.warehouse import warehouse_path
+    from quality.evaluation import evaluate
+
+    truth = Path(args.truth)
+    if not truth.exists():
+        print(f"error: --truth {truth} does not exist (point it at the truth.csv that `c360 generate` wrote)", file=sys.stderr)
+        return 2
+    print(json.dumps(evaluate(warehouse=Path(args.warehouse) if args.warehouse else warehouse_path(), truth_csv=truth), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="c360", description="c360: the open-source customer 360 warehouse.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("generate", help="write sample source systems (sales, support, email, web) and truth.csv")
+    p.add_argument("--customers", type=_positive_int, default=1000, help="number of people to generate (default 1000)")
+    p.add_argument("--seed", type=int, default=42, help="random seed; the same seed writes the same data (default 42)")
+    p.add_argument("--out", default="data/sample", help="output folder (default data/sample)")
+    p.add_argument("--messiness", type=_non_negative_float, default=1.0,
+                   help="scales every messiness rate; 0 = clean, 1 = realistic default (default 1.0)")
+    p.add_argument("--increment", action="store_true", help="add the next increment onto an existing --out folder")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("zendesk-server", help="serve a generated support/ folder as a Zendesk-compatible API on loopback")
+    p.add_argument("--data-dir", default="data/sample/support", help="the support/ folder written by `c360 generate`")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--rate-limit", type=_positive_int, default=700, help="requests per minute before HTTP 429 (default 700)")
+    p.set_defaults(func=cmd_zendesk_server)
+
+    p = sub.add_parser("evaluate", help="score identity resolution against a ground-truth CSV; prints JSON")
+    p.add_argument("--truth", required=True, help="CSV with columns source, source_record_id, person_id")
+    p.add_argument("--warehouse", help="warehouse DuckDB file (default: C360_WAREHOUSE or data/warehouse.duckdb)")
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
