@@ -1,0 +1,150 @@
+"""Raw datasets: one Dagster multi-asset per source system, one asset per dlt resource (dagster-dlt).
+
+Asset keys are the warehouse tables they load, ``[<dataset>, <table>]`` (``["raw_sales", "customers"]``),
+so the UI reads like the warehouse and dbt sources map onto them one to one. Each op also owns the
+source's ``quarantine`` table, which all of its resources append to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dagster as dg
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
+from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from ingestion.pipelines import (
+    IngestionError,
+    MissingSettingError,
+    make_pipeline,
+    report_for,
+    source_for,
+)
+from ingestion.quarantine import QUARANTINE_TABLE
+from ingestion.warehouse import RAW_DATASETS, export_environment
+from orchestration.constants import WAREHOUSE_POOL
+from orchestration.resources import WarehouseLock
+
+#: Transient source errors (a database restarting, an API answering 5xx or timing out) get retried with
+#: backoff: 15 s, 30 s, 60 s. Missing settings fail at once (dg.Failure with allow_retries=False).
+INGESTION_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=15, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def quarantine_key(source: str) -> dg.AssetKey:
+    return dg.AssetKey([RAW_DATASETS[source], QUARANTINE_TABLE])
+
+
+class C360DltTranslator(DagsterDltTranslator):
+    """dlt resource -> ``[raw_<source>, <table>]`` in group ``<source>``."""
+
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
+        spec = super().get_asset_spec(data)
+        source = data.resource.source_name
+        table = data.resource.table_name if isinstance(data.resource.table_name, str) else data.resource.name
+        return spec.replace_attributes(
+            key=dg.AssetKey([RAW_DATASETS[source], table]),
+            # dagster-dlt's default deps are placeholder keys per source; the source systems are not assets here.
+            deps=[],
+            group_name=source,
+            description=spec.description or f"`{RAW_DATASETS[source]}.{table}`, loaded by dlt from the {source} source.",
+        )
+
+
+TRANSLATOR = C360DltTranslator()
+
+
+def _fail_without_retry(source: str, exc: BaseException) -> dg.Failure:
+    return dg.Failure(description=f"{source}: {exc}", allow_retries=False)
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        nxt = exc.__cause__ or exc.__context__
+        if isinstance(exc, IngestionError) or nxt is None:
+            return exc
+        exc = nxt
+    return exc
+
+
+def build_ingestion_assets(source: str) -> dg.AssetsDefinition:
+    """The dagster-dlt multi-asset that loads `source` into ``raw_<source>``.
+
+    ``@dlt_assets`` is ``multi_asset(specs=build_dlt_asset_specs(...))`` without a retry policy argument;
+    building the same multi-asset from dagster-dlt's specs lets the retry policy sit on the ingestion assets
+    themselves (so it also applies when they are materialized from the UI, outside our jobs).
+    """
+    # Built from the source only to list its resources: the source resolves its settings when it runs.
+    load_time_source = source_for(source)
+    specs = [
+        *build_dlt_asset_specs(
+            dlt_source=load_time_source,
+            dlt_pipeline=make_pipeline(source),
+            dagster_dlt_translator=TRANSLATOR,
+        ),
+        dg.AssetSpec(
+            key=quarantine_key(source),
+            group_name=source,
+            kinds={"dlt", "duckdb"},
+            description=(
+                f"Records of the {source} source that broke their vendor's format, with the reason "
+                "(docs/contracts.md section 2). Appended by every resource of the source."
+            ),
+            skippable=True,
+        ),
+    ]
+
+    @dg.multi_asset(
+        name=f"ingest_{source}",
+        specs=specs,
+        can_subset=True,
+        pool=WAREHOUSE_POOL,
+        retry_policy=INGESTION_RETRY_POLICY,
+        description=f"Loads the {source} source into {RAW_DATASETS[source]} with dlt.",
+    )
+    def _ingest(
+        context: dg.AssetExecutionContext, dlt: DagsterDltResource, warehouse_lock: WarehouseLock
+    ) -> Iterator[dg.MaterializeResult]:
+        export_environment()
+        # A fresh source and pipeline per run: settings (SOURCES__*, C360_WAREHOUSE) are read now, not at import.
+        dlt_source = source_for(source)
+        dlt_pipeline = make_pipeline(source)
+        results: list[dg.MaterializeResult] = []
+        with warehouse_lock.hold(context):
+            try:
+                for result in dlt.run(context=context, dlt_source=dlt_source, dlt_pipeline=dlt_pipeline):
+                    results.append(result)
+            except (PipelineStepFailed, IngestionError) as exc:
+                cause = _root_cause(exc)
+                if isinstance(cause, MissingSettingError):
+                    raise _fail_without_retry(source, cause) from None
+                raise
+            trace = dlt_pipeline.last_trace
+            report = report_for(source, dlt_pipeline, trace.last_load_info if trace else None)
+        for result in results:
+            table = result.asset_key.path[-1] if result.asset_key else None
+            yield dg.MaterializeResult(
+                asset_key=result.asset_key,
+                metadata={
+                    **(result.metadata or {}),
+                    "rows_quarantined": dg.MetadataValue.int(report.quarantined_by_table.get(table or "", 0)),
+                },
+            )
+        if quarantine_key(source) in context.selected_asset_keys:
+            yield dg.MaterializeResult(
+                asset_key=quarantine_key(source),
+                metadata={
+                    "rows_quarantined": dg.MetadataValue.int(report.quarantined),
+                    "by_resource": dg.MetadataValue.json(report.quarantined_by_table),
+                    "rows_loaded_total": dg.MetadataValue.int(report.loaded_total),
+                    "dlt_load_ids": dg.MetadataValue.json(report.load_ids),
+                },
+            )
+
+    return _ingest
+
+
+def build_all_ingestion_assets() -> dict[str, dg.AssetsDefinition]:
+    return {source: build_ingestion_assets(source) for source in RAW_DATASETS}

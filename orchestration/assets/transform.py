@@ -1,0 +1,108 @@
+"""dbt models as Dagster assets (dagster-dbt), wired onto the dlt raw assets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Set
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from ingestion.warehouse import export_environment
+from orchestration.constants import TRANSFORM_DIR, WAREHOUSE_POOL
+from orchestration.resources import WarehouseLock
+
+#: Files whose change makes the parsed manifest stale.
+_PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
+_PROJECT_FOLDERS = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
+
+
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=TRANSFORM_DIR, profiles_dir=TRANSFORM_DIR)
+
+
+def _newest_input(project_dir: Path) -> float:
+    newest = 0.0
+    for name in _PROJECT_INPUTS:
+        path = project_dir / name
+        if path.exists():
+            newest = max(newest, path.stat().st_mtime)
+    for folder in _PROJECT_FOLDERS:
+        root = project_dir / folder
+        if root.is_dir():
+            for path in root.rglob("*"):
+                if path.is_file():
+                    newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def prepare(project: DbtProject) -> Path:
+    """Make sure target/manifest.json exists and is current, so a fresh clone loads without a build step.
+
+    `prepare_if_dev()` re-parses only under `dagster dev`; `c360 run`, `c360 ui` and the tests load the
+    definitions in plain Python, so the manifest is also (re)parsed here whenever it is missing or older
+    than the project files. dbt parse does not open the warehouse.
+    """
+    project.prepare_if_dev()
+    manifest = project.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_input(Path(project.project_dir)):
+        export_environment()
+        project.preparer.prepare(project)
+    return manifest
+
+
+class C360DbtTranslator(DagsterDbtTranslator):
+    """dbt node -> ``[<schema>, <name>]``; dbt sources -> the dlt asset that loads their table.
+
+    dbt sources point at ``raw_<source>.<table>`` and the dlt assets are keyed ``[raw_<source>, <table>]``,
+    so each source lands on its dlt asset and the lineage is one graph from source system to mart.
+    A dlt child table (``tickets__tags``) belongs to the asset of its parent resource (``tickets``).
+    """
+
+    def __init__(self, dlt_keys: Set[dg.AssetKey], settings: DagsterDbtTranslatorSettings | None = None):
+        super().__init__(settings=settings or DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        self.dlt_keys = frozenset(dlt_keys)
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        schema = dbt_resource_props.get("schema")
+        if dbt_resource_props["resource_type"] == "source":
+            table = dbt_resource_props.get("identifier") or dbt_resource_props["name"]
+            key = dg.AssetKey([schema, table])
+            if key not in self.dlt_keys and "__" in table:
+                parent = dg.AssetKey([schema, table.split("__", 1)[0]])
+                if parent in self.dlt_keys:
+                    return parent
+            return key
+        return dg.AssetKey([schema, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        # dbt's folders are the layers: staging, intermediate, marts (and seeds).
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        fqn = dbt_resource_props.get("fqn") or []
+        return fqn[1] if len(fqn) > 2 else None
+
+
+def build_dbt_assets(dlt_keys: Set[dg.AssetKey]) -> dg.AssetsDefinition:
+    project = dbt_project()
+    manifest = prepare(project)
+
+    @dbt_assets(
+        manifest=manifest,
+        project=project,
+        dagster_dbt_translator=C360DbtTranslator(dlt_keys),
+        name="dbt_build",
+        pool=WAREHOUSE_POOL,
+    )
+    def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_lock: WarehouseLock) -> Iterator[Any]:
+        """`dbt build`: seeds, models and their tests (surfaced as asset checks), in dependency order."""
+        export_environment()
+        with warehouse_lock.hold(context):
+            yield from dbt.cli(["build"], context=context).stream()
+
+    return _dbt
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(TRANSFORM_DIR))

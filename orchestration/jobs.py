@@ -1,0 +1,69 @@
+"""Jobs and schedules: the full pipeline, per-source ingestion, and the event-file ingestion."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ingestion.warehouse import RAW_DATASETS
+from orchestration import settings
+from orchestration.constants import WAREHOUSE_RUN_TAG
+
+FULL_JOB = "full_pipeline_job"
+EVENTS_JOB = "ingest_events_job"
+#: Sources whose files arrive all day long: ingested hourly and on file arrival.
+EVENT_SOURCES = ("email", "web")
+
+_TAGS = {WAREHOUSE_RUN_TAG: "write"}
+
+
+def ingest_job_name(source: str) -> str:
+    return f"ingest_{source}_job"
+
+
+def build_jobs() -> dict[str, dg.UnresolvedAssetJobDefinition]:
+    jobs = {
+        FULL_JOB: dg.define_asset_job(
+            FULL_JOB,
+            selection=dg.AssetSelection.all(),
+            tags=_TAGS,
+            description=(
+                "The whole c360 job: load the four sources with dlt, check the raw data, dbt build (models + "
+                "tests), check identities and marts, and publish the marts if no critical check failed."
+            ),
+        ),
+        EVENTS_JOB: dg.define_asset_job(
+            EVENTS_JOB,
+            selection=dg.AssetSelection.groups(*EVENT_SOURCES),
+            tags=_TAGS,
+            description="Loads new email (SendGrid) and web (Segment) event files into raw_email and raw_web.",
+        ),
+    }
+    for source in RAW_DATASETS:
+        jobs[ingest_job_name(source)] = dg.define_asset_job(
+            ingest_job_name(source),
+            selection=dg.AssetSelection.groups(source),
+            tags=_TAGS,
+            description=f"Loads the {source} source into {RAW_DATASETS[source]} and checks it.",
+        )
+    return jobs
+
+
+def build_schedules(jobs: dict[str, dg.UnresolvedAssetJobDefinition]) -> list[dg.ScheduleDefinition]:
+    return [
+        dg.ScheduleDefinition(
+            name="daily_full_pipeline",
+            job=jobs[FULL_JOB],
+            cron_schedule=settings.full_schedule(),
+            execution_timezone=settings.schedule_timezone(),
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+            description="The full pipeline, daily (C360_FULL_SCHEDULE, default 02:00).",
+        ),
+        dg.ScheduleDefinition(
+            name="hourly_events_ingestion",
+            job=jobs[EVENTS_JOB],
+            cron_schedule=settings.events_schedule(),
+            execution_timezone=settings.schedule_timezone(),
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+            description="Email and web event ingestion, hourly (C360_EVENTS_SCHEDULE).",
+        ),
+    ]
