@@ -1,0 +1,89 @@
+"""SendGrid email events: Event Webhook batch files (JSON arrays) in a folder or bucket -> ``raw_email``.
+
+Files are listed with dlt's ``filesystem`` resource (any fsspec bucket URL: a local folder, ``s3://``,
+``gs://``, ``az://``...) and read by the ``events`` transformer, which
+
+* reads only files it has not loaded before (names kept in dlt state; see :class:`ingestion.common.LoadedFiles`),
+* validates every event against the SendGrid format and quarantines the rest (``quarantine`` table),
+* normalizes ``category`` (a string or an array) to a list, stored in ``events__category``,
+* yields Arrow tables, merged with the ``insert-only`` strategy on ``sg_event_id``: events are immutable, so
+  an event already in the table is skipped (no delete, no update) and duplicates within a run are dropped
+  before loading.
+
+Config: ``sources.email.bucket_url`` (env ``SOURCES__EMAIL__BUCKET_URL``); default ``<C360_SAMPLE_DIR>/email``.
+Credentials for a cloud bucket go where dlt's filesystem source expects them (``sources.email.credentials``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Optional
+
+import dlt
+from dlt.sources import DltResource
+from dlt.sources.filesystem import FileItemDict, filesystem
+
+from ingestion.common import LoadedFiles
+from ingestion.email.helpers import dedup, parse_file, to_tables
+from ingestion.email.settings import BATCH_SIZE, FILE_GLOB, FILES_PER_RUN
+from ingestion.quarantine import add_table_variant, quarantine_items, with_quarantine
+from ingestion.warehouse import sample_dir
+
+EVENTS_HINTS: dict[str, Any] = {
+    "primary_key": "sg_event_id",
+    "write_disposition": {"disposition": "merge", "strategy": "insert-only"},
+}
+CATEGORY_TABLE = "events__category"
+CATEGORY_HINTS = dlt.mark.make_hints(
+    table_name=CATEGORY_TABLE,
+    write_disposition={"disposition": "merge", "strategy": "insert-only"},
+    primary_key=["_dlt_parent_id", "_dlt_list_idx"],
+)
+
+
+def default_bucket_url() -> str:
+    """The generated sample's ``email/`` folder (honours ``C360_SAMPLE_DIR``)."""
+    return str(sample_dir() / "email")
+
+
+@dlt.transformer(name="events", **EVENTS_HINTS)
+def read_events(files: Iterable[FileItemDict], batch_size: int = BATCH_SIZE) -> Iterator[Any]:
+    """SendGrid events of the files not loaded yet, as Arrow batches; bad events go to ``quarantine``."""
+    loaded = LoadedFiles("events")
+    seen: set[str] = set()
+    pending: list[dict[str, Any]] = []
+    bad: list[dict[str, Any]] = []
+    for item in loaded.new(files):
+        good, quarantined = parse_file(item.read_bytes(), item["file_url"])
+        pending.extend(dedup(good, seen))
+        bad.extend(quarantined)
+        loaded.mark(item)
+        if len(pending) >= batch_size:
+            yield from _emit(pending)
+            pending = []
+    if pending:
+        yield from _emit(pending)
+    if bad:
+        yield quarantine_items(bad)
+
+
+def _emit(events: list[dict[str, Any]]) -> Iterator[Any]:
+    table, categories = to_tables(events)
+    yield table
+    if categories.num_rows:
+        yield dlt.mark.with_table_name(categories, CATEGORY_TABLE)
+
+
+@dlt.source(name="email")
+def email(
+    bucket_url: Optional[str] = dlt.config.value,
+    file_glob: str = FILE_GLOB,
+    batch_size: int = BATCH_SIZE,
+) -> DltResource:
+    """SendGrid Event Webhook files under ``bucket_url`` -> ``events`` (+ ``events__category``, ``quarantine``)."""
+    url = bucket_url or default_bucket_url()
+    # All files in one page: the transformer then sees the whole run at once and drops duplicate events
+    # across files (fsspec lists the whole bucket before yielding anyway).
+    files = filesystem(bucket_url=url, file_glob=file_glob, files_per_page=FILES_PER_RUN).with_name("email_files")
+    events = files | read_events(batch_size=batch_size)
+    add_table_variant(events, CATEGORY_HINTS)
+    return with_quarantine(events)

@@ -1,0 +1,29 @@
+"""Settings of the Segment web-events source."""
+
+#: Segment's S3/GCS destination writes gzipped JSON lines under segment-logs/<source_id>/<day_ms>/.
+FILE_GLOB = "**/*.gz"
+
+#: Events per Arrow batch handed to dlt.
+BATCH_SIZE = 100_000
+
+#: Files handed to the reader in one page: effectively all files of a run.
+FILES_PER_RUN = 10_000_000
+
+#: Segment event type -> raw table (Segment's own warehouse layout).
+TABLES: dict[str, str] = {
+    "identify": "identifies",
+    "track": "tracks",
+    "page": "pages",
+    "screen": "screens",
+    "group": "groups",
+    "alias": "aliases",
+}
+
+#: Timestamp fields of the Segment spec (ISO-8601 strings); loaded as UTC timestamps.
+TIMESTAMP_KEYS = ("timestamp", "originalTimestamp", "sentAt", "receivedAt")
+
+#: Fields that must be JSON objects when present.
+OBJECT_KEYS = ("context", "properties", "traits", "integrations")
+
+#: Fields that must be strings when present.
+STRING_KEYS = ("messageId", "userId", "anonymousId", "event", "name", "type", "groupId", "previousId")
