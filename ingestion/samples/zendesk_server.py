@@ -43,6 +43,11 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+try:  # dlt depends on orjson; it parses the jsonl files several times faster than the json module
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - dlt always brings it
+    _orjson = None
+
 log = logging.getLogger(__name__)
 
 #: dlt's environment name for ``sources.support.api_token``: the same secret the support source uses.
@@ -106,11 +111,24 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def _loads(text: str) -> Any:
+    """Parse one line as strict JSON (NaN/Infinity rejected: they could not be served as JSON)."""
+    if _orjson is not None:
+        try:
+            return _orjson.loads(text)
+        except _orjson.JSONDecodeError:
+            pass  # e.g. integers beyond 64 bits: let the json module decide
+    return _STRICT_DECODER.decode(text)
+
+
 @dataclass
 class _Record:
     key: SortKey
     raw: str  # the line as stored: served verbatim, so records reach the client exactly as written
-    obj: Any
+    obj: Any  # the parsed record where the server filters on its content, else None
 
 
 @dataclass
@@ -171,7 +189,7 @@ class _Store:
                 if not text:
                     continue
                 try:
-                    obj = json.loads(text, parse_constant=_reject_constant)
+                    obj = _loads(text)
                 except ValueError as exc:
                     skipped += 1
                     log.warning("%s line %d is not JSON, not served: %s", path, lineno, exc)
@@ -181,7 +199,9 @@ class _Store:
                     kind, value = _id_key(obj.get("id"))
                 else:
                     ts, (kind, value) = None, _id_key(None)
-                records.append(_Record(key=(-math.inf if ts is None else ts, kind, value, lineno), raw=text, obj=obj))
+                # Only ratings are filtered on content (score); other objects live on as their raw line only.
+                kept = obj if name == "satisfaction_ratings" else None
+                records.append(_Record(key=(-math.inf if ts is None else ts, kind, value, lineno), raw=text, obj=kept))
         records.sort(key=lambda r: r.key)
         coll.records = records
         coll.keys = [r.key for r in records]
@@ -644,6 +664,8 @@ def _make_handler(server: ZendeskServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "c360-zendesk/1.0"
+        # Headers and body go out in separate writes; with Nagle on, keep-alive clients wait ~40 ms per page.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             server._handle(self)
