@@ -72,10 +72,11 @@ def payload_text(payload: Any) -> str:
     return json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
-def fingerprint(source: str, resource: str, origin: str | None, payload: str) -> str:
-    """Stable id of one quarantined record: the same bad record seen again gets the same id."""
+def fingerprint(source: str, resource: str, payload: str) -> str:
+    """Stable id of one quarantined record: the same bad record seen again (on a later page or run, in a
+    re-delivered file) gets the same id."""
     h = hashlib.blake2b(digest_size=16)
-    for part in (source, resource, origin or "", payload):
+    for part in (source, resource, payload):
         h.update(part.encode("utf-8", errors="replace"))
         h.update(b"\x00")
     return h.hexdigest()
@@ -98,7 +99,7 @@ def quarantine_row(
         raise ValueError(f"quarantine reason must start with one of {REASONS}, got {reason_text!r}")
     text = payload_text(payload)
     return {
-        "quarantine_id": fingerprint(source, resource, origin, text),
+        "quarantine_id": fingerprint(source, resource, text),
         "source": source,
         "resource": resource,
         "origin": origin,
