@@ -363,3 +363,24 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_satisfaction_ratings_prev_link_walks_back(server: ZendeskServer) -> None:
+    first = get(server, "/api/v2/satisfaction_ratings?page[size]=100").json()
+    assert first["links"]["prev"] is None
+    second = requests.get(first["links"]["next"], auth=AUTH, timeout=10).json()
+    assert [r["id"] for r in second["satisfaction_ratings"]] == list(range(101, 201))
+    back = requests.get(second["links"]["prev"], auth=AUTH, timeout=10).json()
+    assert back["satisfaction_ratings"] == first["satisfaction_ratings"]
+    assert back["meta"]["has_more"] is False
+
+
+def test_cli_without_token_exits_with_message_naming_the_setting(support_dir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
+    env["PYTHONPATH"] = str(REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "zendesk-server", "--data-dir", str(support_dir), "--port", "0"],
+        env=env, capture_output=True, text=True, timeout=60, cwd=support_dir,
+    )
+    assert proc.returncode == 2
+    assert TOKEN_ENV in proc.stderr
