@@ -1,0 +1,122 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='node_key',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+-- The node -> customer_id assignment, kept from run to run (this model reads its own previous state, {{ this }}),
+-- so a customer keeps its customer_id:
+--   * each previous id stays with the one current cluster holding most of the nodes that had it
+--     (ties: the smallest cluster_key);
+--   * a cluster that holds several previous ids (a merge) keeps the OLDEST (first assigned) one;
+--   * a cluster that holds none (new people, or the part of a split that lost the id) gets a new id minted from
+--     its smallest node key: 'C' + 15 hex digits of md5(cluster_key), deterministic across rebuilds.
+-- A node whose id changed records it (previous_customer_id, change_reason merge/split, changed_at), from which
+-- customer_id_history is appended. Nodes no longer in any source keep their last row (they never lose history).
+
+with
+
+clusters as (
+
+    select node_key, cluster_key from {{ ref('int_identity_clusters') }}
+
+),
+
+prior as (
+
+    {% if is_incremental() %}
+    select node_key, customer_id as prior_customer_id, customer_id_assigned_at as prior_assigned_at
+    from {{ this }}
+    {% else %}
+    select null::varchar as node_key, null::varchar as prior_customer_id, null::timestamptz as prior_assigned_at
+    where false
+    {% endif %}
+
+),
+
+claims as (
+
+    select
+        clusters.cluster_key,
+        prior.prior_customer_id,
+        min(prior.prior_assigned_at) as assigned_at,
+        count(*) as node_count,
+    from clusters
+    inner join prior using (node_key)
+    group by all
+
+),
+
+claim_winners as (
+
+    select *
+    from claims
+    qualify row_number() over (partition by prior_customer_id order by node_count desc, cluster_key) = 1
+
+),
+
+kept as (
+
+    select cluster_key, prior_customer_id as customer_id, assigned_at
+    from claim_winners
+    qualify row_number() over (partition by cluster_key order by assigned_at, prior_customer_id) = 1
+
+),
+
+unassigned as (
+
+    select distinct cluster_key
+    from clusters
+    where cluster_key not in (select cluster_key from kept)
+
+),
+
+minted as (
+
+    select
+        cluster_key,
+        -- a retired id minted from the same smallest node may not come back while another cluster still holds it
+        case
+            when 'C' || upper(left(md5(cluster_key), 15)) in (select customer_id from kept)
+                then 'C' || upper(left(md5(cluster_key || '@' || '{{ run_started_at }}'), 15))
+            else 'C' || upper(left(md5(cluster_key), 15))
+        end as customer_id,
+        '{{ run_started_at }}'::timestamptz as assigned_at,
+    from unassigned
+
+),
+
+assigned as (
+
+    select * from kept
+    union all
+    select * from minted
+
+),
+
+final as (
+
+    select
+        clusters.node_key,
+        clusters.cluster_key,
+        assigned.customer_id,
+        assigned.assigned_at as customer_id_assigned_at,
+        prior.prior_customer_id as previous_customer_id,
+        case
+            when prior.prior_customer_id is null or prior.prior_customer_id = assigned.customer_id then null
+            -- the old id lives on in another cluster: this part split off
+            when prior.prior_customer_id in (select customer_id from assigned) then 'split'
+            else 'merge'
+        end as change_reason,
+    from clusters
+    inner join assigned using (cluster_key)
+    left join prior using (node_key)
+
+)
+
+select
+    *,
+    case when change_reason is not null then '{{ run_started_at }}'::timestamptz end as changed_at,
+from final

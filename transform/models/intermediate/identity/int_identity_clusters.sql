@@ -1,0 +1,58 @@
+-- Clusters = connected components of the identity edge graph (transitive closure), in two passes:
+--   1. components over all edges;
+--   2. components again without the fuzzy edges inside first-pass clusters larger than
+--      var('identity_max_cluster_size') (see int_identity_clusters_oversized): a chain of fuzzy matches is the
+--      usual way a resolver glues strangers together, deterministic keys rarely are.
+-- cluster_key is the smallest node_key of the final component.
+
+with
+
+nodes as (
+
+    select node_key from {{ ref('int_identity_nodes') }}
+
+),
+
+edges as (
+
+    select node_key_a, node_key_b, is_fuzzy from {{ ref('int_identity_edges') }}
+
+),
+
+first_pass as (
+
+    {{ connected_components('nodes', 'edges') }}
+
+),
+
+oversized as (
+
+    select cluster_key
+    from first_pass
+    group by cluster_key
+    having count(*) > {{ var('identity_max_cluster_size') }}
+
+),
+
+kept_edges as (
+
+    select edges.node_key_a, edges.node_key_b
+    from edges
+    inner join first_pass on first_pass.node_key = edges.node_key_a
+    where not (edges.is_fuzzy and first_pass.cluster_key in (select cluster_key from oversized))
+
+),
+
+second_pass as (
+
+    {{ connected_components('nodes', 'kept_edges') }}
+
+)
+
+select
+    second_pass.node_key,
+    second_pass.cluster_key,
+    first_pass.cluster_key as first_pass_cluster_key,
+    count(*) over (partition by second_pass.cluster_key) as cluster_size,
+from second_pass
+inner join first_pass using (node_key)

@@ -1,0 +1,123 @@
+-- One row per identifying source record (an identity node), with the normalized identifiers that link nodes.
+-- Sources are named as in truth.csv: sales, support, email, web_user, web_anonymous.
+-- customer_ref is a sales customer id the record claims: its own id (sales), external_id (support) or the
+-- Segment userId (web_user).
+
+with
+
+sales as (
+
+    select
+        'sales' as source,
+        customer_id as source_record_id,
+        email, phone, first_name, last_name, first_name_canonical, birth_date, postal_code, street_normalized,
+        customer_id as customer_ref,
+        created_at as first_seen_at,
+        updated_at as last_seen_at,
+    from {{ ref('stg_sales__customers') }}
+
+),
+
+support as (
+
+    select
+        'support' as source,
+        user_id as source_record_id,
+        email, phone, first_name, last_name, first_name_canonical, birth_date,
+        null::varchar as postal_code,
+        null::varchar as street_normalized,
+        external_id as customer_ref,
+        created_at as first_seen_at,
+        updated_at as last_seen_at,
+    from {{ ref('stg_support__users') }}
+    -- agents and admins answer tickets; they are not customers
+    where role not in ('agent', 'admin')
+
+),
+
+email as (
+
+    select
+        'email' as source,
+        email_address as source_record_id,
+        email,
+        null::varchar as phone, null::varchar as first_name, null::varchar as last_name,
+        null::varchar as first_name_canonical, null::date as birth_date,
+        null::varchar as postal_code, null::varchar as street_normalized,
+        null::varchar as customer_ref,
+        first_seen_at,
+        last_seen_at,
+    from {{ ref('int_email_addresses_observed') }}
+
+),
+
+web_traits as (
+
+    -- the latest non-null value of each trait a user was identified with
+    select
+        user_id,
+        arg_max(email, occurred_at) filter (where email is not null) as email,
+        arg_max(phone, occurred_at) filter (where phone is not null) as phone,
+        arg_max(first_name, occurred_at) filter (where first_name is not null) as first_name,
+        arg_max(last_name, occurred_at) filter (where last_name is not null) as last_name,
+        arg_max(first_name_canonical, occurred_at) filter (where first_name_canonical is not null) as first_name_canonical,
+        arg_max(birth_date, occurred_at) filter (where birth_date is not null) as birth_date,
+        arg_max(postal_code, occurred_at) filter (where postal_code is not null) as postal_code,
+        arg_max(street_normalized, occurred_at) filter (where street_normalized is not null) as street_normalized,
+    from {{ ref('stg_web__identifies') }}
+    where user_id is not null
+    group by user_id
+
+),
+
+web_users as (
+
+    select
+        'web_user' as source,
+        observed.user_id as source_record_id,
+        web_traits.email, web_traits.phone, web_traits.first_name, web_traits.last_name,
+        web_traits.first_name_canonical, web_traits.birth_date, web_traits.postal_code, web_traits.street_normalized,
+        observed.user_id as customer_ref,
+        observed.first_seen_at,
+        observed.last_seen_at,
+    from (
+        select user_id, min(first_seen_at) as first_seen_at, max(last_seen_at) as last_seen_at
+        from {{ ref('int_web_identifiers_observed') }}
+        where user_id is not null
+        group by user_id
+    ) as observed
+    left join web_traits on web_traits.user_id = observed.user_id
+
+),
+
+web_anonymous as (
+
+    select
+        'web_anonymous' as source,
+        anonymous_id as source_record_id,
+        null::varchar as email, null::varchar as phone, null::varchar as first_name, null::varchar as last_name,
+        null::varchar as first_name_canonical, null::date as birth_date,
+        null::varchar as postal_code, null::varchar as street_normalized,
+        null::varchar as customer_ref,
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at,
+    from {{ ref('int_web_identifiers_observed') }}
+    where anonymous_id is not null
+    group by anonymous_id
+
+),
+
+unioned as (
+
+    select * from sales
+    union all select * from support
+    union all select * from email
+    union all select * from web_users
+    union all select * from web_anonymous
+
+)
+
+select
+    source || ':' || source_record_id as node_key,
+    *,
+from unioned

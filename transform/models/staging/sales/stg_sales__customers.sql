@@ -1,0 +1,51 @@
+with
+
+source as (
+
+    select * from {{ source('sales', 'customers') }}
+
+),
+
+latest as (
+
+    select *
+    from source
+    qualify row_number() over (partition by id order by updated_at desc, _dlt_load_id desc) = 1
+
+),
+
+renamed as (
+
+    select
+        id::varchar as customer_id,
+
+        -- identifiers, raw and normalized (macros/normalize_*.sql)
+        email as email_raw,
+        {{ normalize_email('email') }} as email,
+        {{ is_junk_email('email') }} as is_email_junk,
+        phone as phone_raw,
+        {{ normalize_phone('phone', 'country') }} as phone,
+        {{ normalize_name('first_name') }} as first_name,
+        {{ normalize_name('last_name') }} as last_name,
+        {{ canonical_first_name(normalize_name('first_name')) }} as first_name_canonical,
+
+        -- attributes kept as written, for the golden record
+        {{ clean_text('first_name') }} as first_name_display,
+        {{ clean_text('last_name') }} as last_name_display,
+        birth_date::date as birth_date,
+        lower({{ clean_text('gender') }}) as gender,
+        {{ clean_text('street') }} as street,
+        {{ normalize_street('street') }} as street_normalized,
+        {{ clean_text('city') }} as city,
+        {{ normalize_postal_code('postal_code') }} as postal_code,
+        upper({{ clean_text('country') }}) as country,
+
+        created_at::timestamptz as created_at,
+        updated_at::timestamptz as updated_at,
+        _dlt_load_id,
+
+    from latest
+
+)
+
+select * from renamed

@@ -1,0 +1,36 @@
+with
+
+source as (
+
+    select * from {{ source('sales', 'order_items') }}
+
+),
+
+latest as (
+
+    select *
+    from source
+    qualify row_number() over (partition by id order by updated_at desc, _dlt_load_id desc) = 1
+
+),
+
+renamed as (
+
+    select
+        id::varchar as order_item_id,
+        order_id::varchar as order_id,
+        product_id::varchar as product_id,
+        quantity::integer as quantity,
+        unit_price::decimal(18, 2) as unit_price,
+        unit_cost::decimal(18, 2) as unit_cost,
+        (quantity * unit_price)::decimal(18, 2) as line_revenue,
+        (quantity * (unit_price - unit_cost))::decimal(18, 2) as line_margin,
+        created_at::timestamptz as created_at,
+        updated_at::timestamptz as updated_at,
+        _dlt_load_id,
+
+    from latest
+
+)
+
+select * from renamed

@@ -1,0 +1,33 @@
+with
+
+source as (
+
+    select * from {{ source('sales', 'products') }}
+
+),
+
+latest as (
+
+    select *
+    from source
+    qualify row_number() over (partition by id order by updated_at desc, _dlt_load_id desc) = 1
+
+),
+
+renamed as (
+
+    select
+        id::varchar as product_id,
+        name as product_name,
+        category,
+        price::decimal(18, 2) as price,
+        cost::decimal(18, 2) as cost,
+        created_at::timestamptz as created_at,
+        updated_at::timestamptz as updated_at,
+        _dlt_load_id,
+
+    from latest
+
+)
+
+select * from renamed

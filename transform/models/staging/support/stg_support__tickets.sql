@@ -1,0 +1,47 @@
+{%- set cols = c360.relation_columns(source('support', 'tickets')) -%}
+
+with
+
+source as (
+
+    select * from {{ source('support', 'tickets') }}
+
+),
+
+latest as (
+
+    select *
+    from source
+    qualify row_number() over (partition by id order by updated_at desc, _dlt_load_id desc) = 1
+
+),
+
+renamed as (
+
+    select
+        id::varchar as ticket_id,
+        _dlt_id as ticket_dlt_id,
+        requester_id::varchar as requester_id,
+        {{ c360.optional_column(cols, 'assignee_id', 'varchar') }},
+        lower(status) as status,
+        lower(status) in ('new', 'open', 'pending', 'hold') as is_open,
+        lower(status) in ('solved', 'closed') as is_solved,
+        {{ c360.optional_column(cols, 'priority', 'varchar') }},
+        {{ c360.optional_column(cols, 'type', 'varchar', 'ticket_type') }},
+        {{ c360.optional_column(cols, 'via__channel', 'varchar', 'channel') }},
+        {{ c360.optional_column(cols, 'subject', 'varchar') }},
+        created_at::timestamptz as created_at,
+        updated_at::timestamptz as updated_at,
+        -- Zendesk's ticket object has no solve time (it lives in ticket_metrics); a solved ticket's last update is
+        -- its solve time unless the export carries solved_at.
+        case
+            when lower(status) in ('solved', 'closed')
+                then coalesce({{ c360.optional_value(cols, 'solved_at', 'timestamptz') }}, updated_at::timestamptz)
+        end as solved_at,
+        _dlt_load_id,
+
+    from latest
+
+)
+
+select * from renamed

@@ -1,0 +1,75 @@
+{%- set cols = c360.relation_columns(source('support', 'users')) -%}
+
+with
+
+source as (
+
+    select * from {{ source('support', 'users') }}
+
+),
+
+latest as (
+
+    select *
+    from source
+    qualify row_number() over (partition by id order by updated_at desc, _dlt_load_id desc) = 1
+
+),
+
+typed as (
+
+    select
+        id::varchar as user_id,
+        name as full_name_raw,
+        -- "Last, First" is written by some agents and imports
+        case
+            when name like '%,%' then trim(split_part(name, ',', 2)) || ' ' || trim(split_part(name, ',', 1))
+            else trim(name)
+        end as full_name,
+        email as email_raw,
+        phone as phone_raw,
+        {{ c360.optional_column(cols, 'external_id', 'varchar') }},
+        {{ c360.optional_column(cols, 'role', 'varchar') }},
+        {{ c360.optional_column(cols, ['user_fields__birth_date', 'user_fields__birthday', 'user_fields__date_of_birth'], 'date', 'birth_date') }},
+        {{ c360.optional_column(cols, ['user_fields__country', 'user_fields__country_code'], 'varchar', 'country') }},
+        {{ c360.optional_column(cols, 'suspended', 'boolean') }},
+        created_at::timestamptz as created_at,
+        updated_at::timestamptz as updated_at,
+        _dlt_load_id,
+    from latest
+
+),
+
+renamed as (
+
+    select
+        user_id,
+        nullif(trim(external_id), '') as external_id,
+        coalesce(lower(role), 'end-user') as role,
+        coalesce(suspended, false) as is_suspended,
+
+        email_raw,
+        {{ normalize_email('email_raw') }} as email,
+        {{ is_junk_email('email_raw') }} as is_email_junk,
+        phone_raw,
+        {{ normalize_phone('phone_raw', 'country') }} as phone,
+
+        full_name_raw,
+        -- the last word is the family name, everything before it the given name(s)
+        {{ normalize_name("case when full_name like '% %' then regexp_replace(full_name, '\\s+\\S+$', '') else full_name end") }} as first_name,
+        {{ normalize_name("case when full_name like '% %' then regexp_extract(full_name, '(\\S+)$', 1) end") }} as last_name,
+        {{ canonical_first_name(normalize_name("case when full_name like '% %' then regexp_replace(full_name, '\\s+\\S+$', '') else full_name end")) }} as first_name_canonical,
+        {{ clean_text("case when full_name like '% %' then regexp_replace(full_name, '\\s+\\S+$', '') else full_name end") }} as first_name_display,
+        {{ clean_text("case when full_name like '% %' then regexp_extract(full_name, '(\\S+)$', 1) end") }} as last_name_display,
+        birth_date,
+        upper(country) as country,
+
+        created_at,
+        updated_at,
+        _dlt_load_id,
+
+    from typed
+
+)
+
+select * from renamed

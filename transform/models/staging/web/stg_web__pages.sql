@@ -1,0 +1,38 @@
+{%- set cols = c360.relation_columns(source('web', 'pages')) -%}
+
+with
+
+source as (
+
+    select * from {{ source('web', 'pages') }}
+
+),
+
+deduplicated as (
+
+    select *
+    from source
+    qualify row_number() over (partition by message_id order by _dlt_load_id) = 1
+
+),
+
+renamed as (
+
+    select
+        message_id as page_id,
+        nullif(trim(user_id), '') as user_id,
+        nullif(trim(anonymous_id), '') as anonymous_id,
+        {{ c360.optional_column(cols, 'name', 'varchar', 'page_name') }},
+        timestamp::timestamptz as occurred_at,
+        {{ c360.optional_column(cols, 'received_at', 'timestamptz') }},
+        {{ c360.optional_column(cols, ['properties__url', 'context__page__url'], 'varchar', 'url') }},
+        {{ c360.optional_column(cols, ['properties__path', 'context__page__path'], 'varchar', 'path') }},
+        {{ c360.optional_column(cols, ['properties__referrer', 'context__page__referrer'], 'varchar', 'referrer') }},
+        {{ c360.optional_column(cols, 'context__user_agent', 'varchar', 'user_agent') }},
+        _dlt_load_id,
+
+    from deduplicated
+
+)
+
+select * from renamed
