@@ -208,12 +208,105 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
+#: The setting to check when a source fails to connect, per source.
+SETTING_HINTS: dict[str, str] = {
+    "sales": "SOURCES__SALES__CREDENTIALS (sources.sales.credentials in .dlt/secrets.toml)",
+    "support": "SOURCES__SUPPORT__BASE_URL (sources.support.base_url in .dlt/config.toml)",
+    "email": "SOURCES__EMAIL__BUCKET_URL (sources.email.bucket_url in .dlt/config.toml)",
+    "web": "SOURCES__WEB__BUCKET_URL (sources.web.bucket_url in .dlt/config.toml)",
+}
+
+
+def _setting(key: str, secret: bool = False) -> Any:
+    accessor = dlt.secrets if secret else dlt.config
+    try:
+        return accessor.get(key)
+    except Exception:  # an unreadable toml file must not hide the real problem behind a parse error
+        return None
+
+
+def preflight(source_name: str) -> None:
+    """Checks the settings of ``source_name`` before a run; raises an error naming the key to fix.
+
+    Cheap checks only: settings present, local folders and SQLite files exist, the database answers.
+    """
+    _check_source_name(source_name)
+    if source_name == "sales":
+        from ingestion.sales import default_credentials
+
+        url = _setting("sources.sales.credentials", secret=True)
+        url = str(url) if url else default_credentials()
+        if url.startswith("sqlite:///"):
+            path = Path(url[len("sqlite:///"):])
+            if not path.exists():
+                raise MissingSettingError(
+                    f"sales database {path} does not exist: run `c360 generate` or set {SETTING_HINTS['sales']}"
+                )
+        import sqlalchemy as sa
+
+        try:
+            engine = sa.create_engine(url)
+            with engine.connect() as conn:
+                conn.execute(sa.text("select 1")).fetchall()
+            engine.dispose()
+        except Exception as exc:
+            raise IngestionError(
+                f"cannot connect to the sales database {_redact(url)} ({type(exc).__name__}: "
+                f"{_redact(str(exc)).splitlines()[0] if str(exc) else ''}): check {SETTING_HINTS['sales']}"
+            ) from None
+    elif source_name == "support":
+        from ingestion.support import MISSING
+
+        missing = [
+            MISSING[key]
+            for key, secret in (("base_url", False), ("api_token", True))
+            if not _setting(f"sources.support.{key}", secret=secret)
+        ]
+        if missing:
+            raise MissingSettingError("support source: " + "; ".join(missing))
+    else:
+        module = __import__(f"ingestion.{source_name}", fromlist=["default_bucket_url"])
+        url = _setting(f"sources.{source_name}.bucket_url") or module.default_bucket_url()
+        url = str(url)
+        if "://" not in url or url.startswith("file://"):
+            path = Path(url[len("file://"):] if url.startswith("file://") else url)
+            if not path.is_dir():
+                raise MissingSettingError(
+                    f"{source_name} folder {path} does not exist: run `c360 generate` or set "
+                    f"{SETTING_HINTS[source_name]}"
+                )
+
+
+def _explain(source_name: str, cause: BaseException) -> str:
+    """A one-line reason for a failed load that names the setting to check, without secrets."""
+    text = _redact(str(cause)).strip().splitlines()
+    first = text[0] if text else ""
+    try:
+        import requests
+
+        if isinstance(cause, requests.exceptions.ConnectionError):
+            return f"cannot reach the {source_name} source ({first}): check {SETTING_HINTS[source_name]}"
+        if isinstance(cause, requests.exceptions.HTTPError) and cause.response is not None:
+            status = cause.response.status_code
+            if status in (401, 403):
+                return (
+                    f"the {source_name} source refused the credentials (HTTP {status}): check "
+                    "SOURCES__SUPPORT__API_TOKEN (and SOURCES__SUPPORT__EMAIL when using email/token auth)"
+                )
+            return f"the {source_name} source answered HTTP {status}: check {SETTING_HINTS[source_name]}"
+    except ImportError:  # pragma: no cover - requests is a dependency
+        pass
+    return f"{type(cause).__name__}: {first} (check {SETTING_HINTS[source_name]})"
+
+
 def run_source(
     source_name: str,
     pipelines_dir: str | os.PathLike[str] | None = None,
     source: DltSource | None = None,
 ) -> SourceReport:
     """Loads one source into its raw dataset and returns its counts."""
+    if source is None:
+        preflight(source_name)
     pipeline = make_pipeline(source_name, pipelines_dir=pipelines_dir)
     src = source if source is not None else source_for(source_name)
     try:
@@ -223,9 +316,8 @@ def run_source(
         if isinstance(cause, IngestionError):
             raise type(cause)(str(cause)) from None
         raise IngestionError(
-            f"loading {source_name} failed in dlt step {exc.step!r}: {type(cause).__name__}: "
-            f"{_redact(str(cause))}"
-        ) from exc
+            f"loading {source_name} failed in dlt step {exc.step!r}: {_explain(source_name, cause)}"
+        ) from None
     return report_for(source_name, pipeline, load_info)
 
 
