@@ -30,6 +30,16 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number between 1 and 65535, got {value}")
+    return value
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from ingestion.samples.generator import generate
 
@@ -72,6 +82,36 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from orchestration.runner import main_run
+
+    return main_run(args.job)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from orchestration.constants import ingest_job_name
+    from orchestration.runner import main_run
+
+    return main_run(ingest_job_name(args.source))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from orchestration.demo import run_demo
+
+    return run_demo(
+        customers=args.customers,
+        seed=args.seed,
+        messiness=args.messiness,
+        sample=Path(args.sample_dir) if args.sample_dir else None,
+    )
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from orchestration.ui import serve_ui
+
+    return serve_ui(host=args.host, port=args.port, daemon=not args.no_daemon, sample=args.sample)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description="c360: the open-source customer 360 warehouse.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -96,6 +136,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truth", required=True, help="CSV with columns source, source_record_id, person_id")
     p.add_argument("--warehouse", help="warehouse DuckDB file (default: C360_WAREHOUSE or data/warehouse.duckdb)")
     p.set_defaults(func=cmd_evaluate)
+
+    from orchestration.constants import SOURCES, job_names
+
+    p = sub.add_parser("run", help="run the whole pipeline (or one job) in this process, printing progress and a summary",
+                       description="Runs a c360 Dagster job in this process: by default the full pipeline (load the four "
+                       "sources, dbt build, quality checks, publication). Sources are configured with SOURCES__* "
+                       "settings (env vars or .dlt/secrets.toml); `c360 demo` sets them up for the sample data.")
+    p.add_argument("--job", choices=job_names(), default="full_pipeline_job", help="the job to run (default full_pipeline_job)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("ingest", help="load one source into its raw dataset (runs the ingest_<source>_job)")
+    p.add_argument("--source", required=True, choices=SOURCES, help="the source system to load")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("demo", help="generate sample source systems (or reuse them), serve them and run the whole pipeline",
+                       description="Generates the sample source systems into data/sample (reused when the settings are "
+                       "the same), starts the Zendesk-compatible API on a free loopback port with a random token, points "
+                       "the SOURCES__* settings at the sample for this process only, and runs `c360 run`.")
+    p.add_argument("--customers", type=_positive_int, default=2000, help="number of sample people (default 2000)")
+    p.add_argument("--seed", type=int, default=42, help="random seed of the sample (default 42)")
+    p.add_argument("--messiness", type=_non_negative_float, default=1.0, help="messiness of the sample (default 1.0)")
+    p.add_argument("--sample-dir", help="where the sample goes (default: C360_SAMPLE_DIR or data/sample)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("ui", help="start the Dagster UI (asset graph, runs, schedules, sensors) on the same definitions",
+                       description="Starts `dagster dev` (web server + daemon, so schedules and sensors run) on "
+                       "orchestration.definitions with DAGSTER_HOME = C360_DAGSTER_HOME (default data/dagster).")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=3000, help="port to listen on (default 3000)")
+    p.add_argument("--no-daemon", action="store_true", help="only the web server: no schedules, sensors or run queue")
+    p.add_argument("--sample", action="store_true",
+                   help="point the sources at the generated sample (as `c360 demo` does) while the UI runs")
+    p.set_defaults(func=cmd_ui)
     return parser
 
 

@@ -16,3 +16,20 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 #: The dbt project.
 TRANSFORM_DIR = REPO_ROOT / "transform"
+
+#: The sources (ingestion.warehouse.RAW_DATASETS keys), repeated here so the CLI can list jobs without
+#: importing Dagster.
+SOURCES = ("sales", "support", "email", "web")
+
+FULL_JOB = "full_pipeline_job"
+EVENTS_JOB = "ingest_events_job"
+#: Sources whose files arrive all day long: ingested hourly and on file arrival.
+EVENT_SOURCES = ("email", "web")
+
+
+def ingest_job_name(source: str) -> str:
+    return f"ingest_{source}_job"
+
+
+def job_names() -> list[str]:
+    return [FULL_JOB, EVENTS_JOB, *(ingest_job_name(s) for s in SOURCES)]

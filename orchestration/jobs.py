@@ -6,18 +6,9 @@ import dagster as dg
 
 from ingestion.warehouse import RAW_DATASETS
 from orchestration import settings
-from orchestration.constants import WAREHOUSE_RUN_TAG
-
-FULL_JOB = "full_pipeline_job"
-EVENTS_JOB = "ingest_events_job"
-#: Sources whose files arrive all day long: ingested hourly and on file arrival.
-EVENT_SOURCES = ("email", "web")
+from orchestration.constants import EVENT_SOURCES, EVENTS_JOB, FULL_JOB, WAREHOUSE_RUN_TAG, ingest_job_name
 
 _TAGS = {WAREHOUSE_RUN_TAG: "write"}
-
-
-def ingest_job_name(source: str) -> str:
-    return f"ingest_{source}_job"
 
 
 def build_jobs() -> dict[str, dg.UnresolvedAssetJobDefinition]:

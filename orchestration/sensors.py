@@ -76,7 +76,7 @@ class FileCursor:
     names: set[str] = field(default_factory=set)
 
     @classmethod
-    def parse(cls, text: str | None) -> FileCursor:
+    def parse(cls, text: str | None) -> "FileCursor":
         if not text:
             return cls()
         data = json.loads(text)
@@ -93,7 +93,7 @@ class FileCursor:
             if mtime > self.mtime or (mtime == self.mtime and name not in self.names)
         )
 
-    def advanced(self, files: Mapping[str, float]) -> FileCursor:
+    def advanced(self, files: Mapping[str, float]) -> "FileCursor":
         if not files:
             return self
         newest = max(files.values())

@@ -5,13 +5,14 @@ so the UI reads like the warehouse and dbt sources map onto them one to one. Eac
 source's ``quarantine`` table, which all of its resources append to.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import dagster as dg
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.extract.resource import DltResource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.pipelines import (
@@ -35,19 +36,37 @@ def quarantine_key(source: str) -> dg.AssetKey:
     return dg.AssetKey([RAW_DATASETS[source], QUARANTINE_TABLE])
 
 
+def resource_tables(resource: DltResource) -> list[str]:
+    """The warehouse tables a dlt resource writes: its own table and the table variants it routes items to
+    (Segment's ``events`` -> ``identifies``, ``tracks``, ``pages``...), without ``quarantine``."""
+    tables = []
+    if isinstance(resource.table_name, str):
+        tables.append(resource.table_name)
+    # dlt keeps the hints of `with_table_name` targets as table variants of the resource.
+    tables.extend(getattr(resource, "_hints_variants", {}) or {})
+    return [t for t in dict.fromkeys(tables) if t != QUARANTINE_TABLE]
+
+
 class C360DltTranslator(DagsterDltTranslator):
-    """dlt resource -> ``[raw_<source>, <table>]`` in group ``<source>``."""
+    """dlt resource -> ``[raw_<source>, <resource>]`` in group ``<source>``.
+
+    Most resources write one table of the same name (``["raw_sales", "customers"]``); a resource that routes
+    events to several tables (web ``events``) keeps its own name and lists its tables in the description.
+    """
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         spec = super().get_asset_spec(data)
         source = data.resource.source_name
-        table = data.resource.table_name if isinstance(data.resource.table_name, str) else data.resource.name
+        dataset = RAW_DATASETS[source]
+        tables = resource_tables(data.resource)
+        written = ", ".join(f"`{dataset}.{t}`" for t in tables) or f"`{dataset}.{data.resource.name}`"
         return spec.replace_attributes(
-            key=dg.AssetKey([RAW_DATASETS[source], table]),
+            key=dg.AssetKey([dataset, data.resource.name]),
             # dagster-dlt's default deps are placeholder keys per source; the source systems are not assets here.
             deps=[],
             group_name=source,
-            description=spec.description or f"`{RAW_DATASETS[source]}.{table}`, loaded by dlt from the {source} source.",
+            description=spec.description or f"{written}, loaded by dlt from the {source} source.",
+            metadata={**spec.metadata, "c360/tables": dg.MetadataValue.json([f"{dataset}.{t}" for t in tables])},
         )
 
 
@@ -69,21 +88,37 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
-def build_ingestion_assets(source: str) -> dg.AssetsDefinition:
+@dataclass(frozen=True)
+class IngestionAssets:
+    """The multi-asset of one source and the warehouse tables behind each of its asset keys."""
+
+    source: str
+    assets_def: dg.AssetsDefinition
+    tables: dict[dg.AssetKey, list[str]]  # asset key -> ["raw_web.tracks", ...]
+
+
+def build_ingestion_assets(source: str) -> IngestionAssets:
     """The dagster-dlt multi-asset that loads `source` into ``raw_<source>``.
 
     ``@dlt_assets`` is ``multi_asset(specs=build_dlt_asset_specs(...))`` without a retry policy argument;
     building the same multi-asset from dagster-dlt's specs lets the retry policy sit on the ingestion assets
     themselves (so it also applies when they are materialized from the UI, outside our jobs).
     """
+    dataset = RAW_DATASETS[source]
     # Built from the source only to list its resources: the source resolves its settings when it runs.
     load_time_source = source_for(source)
+    resource_specs = build_dlt_asset_specs(
+        dlt_source=load_time_source,
+        dlt_pipeline=make_pipeline(source),
+        dagster_dlt_translator=TRANSLATOR,
+    )
+    tables: dict[dg.AssetKey, list[str]] = {
+        dg.AssetKey([dataset, name]): [f"{dataset}.{t}" for t in resource_tables(resource)]
+        for name, resource in load_time_source.selected_resources.items()
+    }
+    tables[quarantine_key(source)] = [f"{dataset}.{QUARANTINE_TABLE}"]
     specs = [
-        *build_dlt_asset_specs(
-            dlt_source=load_time_source,
-            dlt_pipeline=make_pipeline(source),
-            dagster_dlt_translator=TRANSLATOR,
-        ),
+        *resource_specs,
         dg.AssetSpec(
             key=quarantine_key(source),
             group_name=source,
@@ -102,7 +137,7 @@ def build_ingestion_assets(source: str) -> dg.AssetsDefinition:
         can_subset=True,
         pool=WAREHOUSE_POOL,
         retry_policy=INGESTION_RETRY_POLICY,
-        description=f"Loads the {source} source into {RAW_DATASETS[source]} with dlt.",
+        description=f"Loads the {source} source into {dataset} with dlt.",
     )
     def _ingest(
         context: dg.AssetExecutionContext, dlt: DagsterDltResource, warehouse_lock: WarehouseLock
@@ -124,12 +159,17 @@ def build_ingestion_assets(source: str) -> dg.AssetsDefinition:
             trace = dlt_pipeline.last_trace
             report = report_for(source, dlt_pipeline, trace.last_load_info if trace else None)
         for result in results:
-            table = result.asset_key.path[-1] if result.asset_key else None
+            key = result.asset_key
+            # quarantine rows name the table they were meant for; count them against the asset writing it
+            mine = {t.split(".", 1)[1] for t in tables.get(key, [])} | {key.path[-1]}
+            quarantined = sum(n for table, n in report.quarantined_by_table.items() if table in mine)
+            loaded = sum(n for table, n in report.loaded.items() if table in mine)
             yield dg.MaterializeResult(
-                asset_key=result.asset_key,
+                asset_key=key,
                 metadata={
                     **(result.metadata or {}),
-                    "rows_quarantined": dg.MetadataValue.int(report.quarantined_by_table.get(table or "", 0)),
+                    "rows_loaded": dg.MetadataValue.int(loaded),
+                    "rows_quarantined": dg.MetadataValue.int(quarantined),
                 },
             )
         if quarantine_key(source) in context.selected_asset_keys:
@@ -137,14 +177,13 @@ def build_ingestion_assets(source: str) -> dg.AssetsDefinition:
                 asset_key=quarantine_key(source),
                 metadata={
                     "rows_quarantined": dg.MetadataValue.int(report.quarantined),
-                    "by_resource": dg.MetadataValue.json(report.quarantined_by_table),
-                    "rows_loaded_total": dg.MetadataValue.int(report.loaded_total),
+                    "by_table": dg.MetadataValue.json(report.quarantined_by_table),
                     "dlt_load_ids": dg.MetadataValue.json(report.load_ids),
                 },
             )
 
-    return _ingest
+    return IngestionAssets(source=source, assets_def=_ingest, tables=tables)
 
 
-def build_all_ingestion_assets() -> dict[str, dg.AssetsDefinition]:
+def build_all_ingestion_assets() -> dict[str, IngestionAssets]:
     return {source: build_ingestion_assets(source) for source in RAW_DATASETS}

@@ -1,8 +1,7 @@
 """dbt models as Dagster assets (dagster-dbt), wired onto the dlt raw assets."""
 
-from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Set
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -53,27 +52,35 @@ def prepare(project: DbtProject) -> Path:
 
 
 class C360DbtTranslator(DagsterDbtTranslator):
-    """dbt node -> ``[<schema>, <name>]``; dbt sources -> the dlt asset that loads their table.
+    """dbt node -> ``[<schema>, <name>]``; a dbt source -> the dlt asset that loads its table.
 
-    dbt sources point at ``raw_<source>.<table>`` and the dlt assets are keyed ``[raw_<source>, <table>]``,
-    so each source lands on its dlt asset and the lineage is one graph from source system to mart.
-    A dlt child table (``tickets__tags``) belongs to the asset of its parent resource (``tickets``).
+    `raw_tables` maps each warehouse table dlt writes (``raw_web.tracks``) to the key of the dlt asset
+    writing it (``["raw_web", "events"]``), so every dbt source lands on its dlt asset and the lineage is
+    one graph from source system to mart. A dlt child table (``raw_support.tickets__tags``) belongs to the
+    asset of its parent table.
     """
 
-    def __init__(self, dlt_keys: Set[dg.AssetKey], settings: DagsterDbtTranslatorSettings | None = None):
-        super().__init__(settings=settings or DagsterDbtTranslatorSettings(enable_asset_checks=True))
-        self.dlt_keys = frozenset(dlt_keys)
+    def __init__(self, raw_tables: Mapping[str, dg.AssetKey], settings: DagsterDbtTranslatorSettings | None = None):
+        super().__init__(
+            settings=settings
+            or DagsterDbtTranslatorSettings(
+                enable_asset_checks=True,
+                # several dbt sources share one dlt asset: web `events` writes identifies, tracks and pages;
+                # `tickets` writes tickets and tickets__tags
+                enable_duplicate_source_asset_keys=True,
+            )
+        )
+        self.raw_tables = dict(raw_tables)
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         schema = dbt_resource_props.get("schema")
         if dbt_resource_props["resource_type"] == "source":
             table = dbt_resource_props.get("identifier") or dbt_resource_props["name"]
-            key = dg.AssetKey([schema, table])
-            if key not in self.dlt_keys and "__" in table:
-                parent = dg.AssetKey([schema, table.split("__", 1)[0]])
-                if parent in self.dlt_keys:
-                    return parent
-            return key
+            for candidate in (table, table.split("__", 1)[0]):
+                key = self.raw_tables.get(f"{schema}.{candidate}")
+                if key is not None:
+                    return key
+            return dg.AssetKey([schema, table])
         return dg.AssetKey([schema, dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
@@ -84,14 +91,14 @@ class C360DbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else None
 
 
-def build_dbt_assets(dlt_keys: Set[dg.AssetKey]) -> dg.AssetsDefinition:
+def build_dbt_assets(raw_tables: Mapping[str, dg.AssetKey]) -> dg.AssetsDefinition:
     project = dbt_project()
     manifest = prepare(project)
 
     @dbt_assets(
         manifest=manifest,
         project=project,
-        dagster_dbt_translator=C360DbtTranslator(dlt_keys),
+        dagster_dbt_translator=C360DbtTranslator(raw_tables),
         name="dbt_build",
         pool=WAREHOUSE_POOL,
     )

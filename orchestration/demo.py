@@ -1,0 +1,126 @@
+"""`c360 demo`: generate (or reuse) the sample source systems, serve them, and run the whole pipeline.
+
+The sample's four systems are wired in through the same settings a real deployment uses (SOURCES__*),
+set in this process only: the sales database file, a Zendesk-compatible API on a free loopback port with a
+random token (never printed), and the email and web folders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ingestion.warehouse import sample_dir, warehouse_path
+
+#: The settings the demo points at the sample (and puts back afterwards).
+SOURCE_SETTINGS = (
+    "SOURCES__SALES__CREDENTIALS",
+    "SOURCES__SUPPORT__BASE_URL",
+    "SOURCES__SUPPORT__API_TOKEN",
+    "SOURCES__EMAIL__BUCKET_URL",
+    "SOURCES__WEB__BUCKET_URL",
+)
+
+
+def _manifest(sample: Path) -> dict | None:
+    try:
+        return json.loads((sample / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def ensure_sample(sample: Path, customers: int, seed: int, messiness: float, echo=print) -> bool:
+    """Generate the sample into `sample` unless one with the same settings is already there.
+
+    Returns True when it generated a new sample. An existing sample with other settings (or with increments
+    added) is replaced only if it is a generated sample (has manifest.json); any other folder is left alone.
+    """
+    from ingestion.samples.generator import generate
+
+    manifest = _manifest(sample)
+    if manifest is not None:
+        same = (
+            manifest.get("customers") == customers
+            and manifest.get("seed") == seed
+            and float(manifest.get("messiness", -1)) == float(messiness)
+            and len(manifest.get("batches", [])) == 1
+        )
+        if same:
+            echo(f"c360 demo: reusing the sample in {sample} ({customers:,} customers, seed {seed})")
+            return False
+        echo(f"c360 demo: the sample in {sample} has other settings; generating it again")
+        shutil.rmtree(sample)
+    elif sample.exists() and any(sample.iterdir()):
+        raise SystemExit(
+            f"error: {sample} exists and is not a generated sample (no manifest.json); "
+            "choose another folder with --sample-dir or C360_SAMPLE_DIR"
+        )
+    echo(f"c360 demo: generating {customers:,} sample customers into {sample} (seed {seed})")
+    generate(out=sample, customers=customers, seed=seed, messiness=messiness, increment=False)
+    return True
+
+
+def reset_warehouse(echo=print) -> None:
+    """Remove the warehouse built from an earlier sample (and its dlt state, which lives next to it)."""
+    warehouse = warehouse_path()
+    removed = False
+    for path in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+        if path.exists():
+            path.unlink()
+            removed = True
+    state = warehouse.with_name(warehouse.name + ".dlt")
+    if state.exists():
+        shutil.rmtree(state)
+        removed = True
+    if removed:
+        echo(f"c360 demo: removed the warehouse {warehouse} built from the previous sample")
+
+
+@contextmanager
+def sample_sources(sample: Path) -> Iterator[dict[str, str]]:
+    """Serve the sample's support folder as a Zendesk API and point the SOURCES__* settings at the sample.
+
+    The settings are set in os.environ for the duration (and restored afterwards), so in-process runs and
+    child processes (the Dagster UI) both see them.
+    """
+    from ingestion.samples.zendesk_server import ZendeskServer
+
+    for required in ("sales.sqlite", "support", "email", "web"):
+        if not (sample / required).exists():
+            raise SystemExit(f"error: {sample / required} is missing: run `c360 generate --out {sample}` first")
+    token = secrets.token_urlsafe(24)
+    with ZendeskServer(sample / "support", host="127.0.0.1", port=0, api_token=token) as server:
+        env = {
+            "SOURCES__SALES__CREDENTIALS": f"sqlite:///{(sample / 'sales.sqlite').resolve()}",
+            "SOURCES__SUPPORT__BASE_URL": server.url,
+            "SOURCES__SUPPORT__API_TOKEN": token,
+            "SOURCES__EMAIL__BUCKET_URL": str((sample / "email").resolve()),
+            "SOURCES__WEB__BUCKET_URL": str((sample / "web").resolve()),
+        }
+        saved = {key: os.environ.get(key) for key in env}
+        os.environ.update(env)
+        try:
+            yield env
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def run_demo(customers: int, seed: int, messiness: float, sample: Path | None = None, echo=print) -> int:
+    from orchestration.jobs import FULL_JOB
+    from orchestration.runner import main_run
+
+    sample = (sample or sample_dir()).resolve()
+    if ensure_sample(sample, customers=customers, seed=seed, messiness=messiness, echo=echo):
+        reset_warehouse(echo=echo)
+    with sample_sources(sample):
+        echo("c360 demo: sample systems ready (sales database file, Zendesk API on loopback, email and web folders)")
+        return main_run(FULL_JOB, echo=echo)

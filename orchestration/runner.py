@@ -1,0 +1,251 @@
+"""Run a c360 Dagster job in this process (what `c360 run` and `c360 ingest` do), printing progress.
+
+The job is the same one the schedules and the UI launch; it runs with the in-process executor on a
+persistent Dagster instance (DAGSTER_HOME, default data/dagster), so its runs show up in `c360 ui`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from ingestion.warehouse import RAW_DATASETS, published_parquet_dir, published_path, quality_dir, warehouse_path
+from orchestration import settings
+
+INSTANCE_TEMPLATE = Path(__file__).with_name("dagster.yaml")
+
+Echo = Callable[[str], None]
+
+
+def prepare_dagster_home() -> Path:
+    """DAGSTER_HOME with c360's dagster.yaml (copied there if it has none); sets the env var."""
+    home = settings.dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        shutil.copyfile(INSTANCE_TEMPLATE, config)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def persistent_instance() -> dg.DagsterInstance:
+    prepare_dagster_home()
+    return dg.DagsterInstance.get()
+
+
+def _fmt_seconds(seconds: float) -> str:
+    return f"{seconds:.1f}s" if seconds < 60 else f"{int(seconds // 60)}m{seconds % 60:04.1f}s"
+
+
+def _meta_value(metadata: dict[str, Any], *names: str) -> Any:
+    for name in names:
+        if name in metadata:
+            value = metadata[name]
+            return getattr(value, "value", value)
+    return None
+
+
+@dataclass
+class RunSummary:
+    """What a run did, gathered from its event stream."""
+
+    run_id: str
+    job_name: str
+    success: bool = False
+    seconds: float = 0.0
+    rows_loaded: dict[str, int] = field(default_factory=dict)  # "raw_sales.customers" -> rows
+    rows_quarantined: dict[str, int] = field(default_factory=dict)  # source -> rows
+    materialized: list[str] = field(default_factory=list)
+    checks_passed: int = 0
+    checks_failed: dict[str, list[str]] = field(default_factory=lambda: {"ERROR": [], "WARN": []})
+    failed_steps: dict[str, str] = field(default_factory=dict)
+    skipped_steps: list[str] = field(default_factory=list)
+    published: bool | None = None
+    publication_note: str | None = None
+    customers: int | None = None
+
+    def loaded_by_source(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for table, rows in self.rows_loaded.items():
+            dataset = table.split(".", 1)[0]
+            for source, name in RAW_DATASETS.items():
+                if name == dataset:
+                    totals[source] = totals.get(source, 0) + rows
+        return totals
+
+
+class ProgressPrinter:
+    """Turns the run's Dagster events into one line per step, asset and failed check, as they happen."""
+
+    def __init__(self, summary: RunSummary, echo: Echo) -> None:
+        self.summary = summary
+        self.echo = echo
+        self.started: dict[str, float] = {}
+        self.t0 = time.monotonic()
+
+    def _stamp(self) -> str:
+        return f"[{_fmt_seconds(time.monotonic() - self.t0):>7}]"
+
+    def __call__(self, record: Any) -> None:
+        try:
+            self._handle(record)
+        except Exception as exc:  # progress output must never break a run
+            self.echo(f"(progress display error: {exc})")
+
+    def _handle(self, record: Any) -> None:
+        event = getattr(record, "dagster_event", None)
+        if event is None:
+            return
+        kind = event.event_type
+        step = event.step_key
+        T = dg.DagsterEventType
+        if kind == T.STEP_START:
+            self.started[step] = time.monotonic()
+            self.echo(f"{self._stamp()} > {step}")
+        elif kind == T.STEP_SUCCESS:
+            took = time.monotonic() - self.started.get(step, self.t0)
+            self.echo(f"{self._stamp()} ok {step} ({_fmt_seconds(took)})")
+        elif kind == T.STEP_FAILURE:
+            error = event.step_failure_data.error if event.step_failure_data else None
+            message = (error.message.strip().splitlines() or ["failed"])[-1] if error else "failed"
+            self.summary.failed_steps[step] = message
+            self.echo(f"{self._stamp()} FAILED {step}: {message}")
+        elif kind == T.STEP_UP_FOR_RETRY:
+            self.echo(f"{self._stamp()} retrying {step} (transient error; see the run log)")
+        elif kind == T.STEP_SKIPPED:
+            self.summary.skipped_steps.append(step)
+            self.echo(f"{self._stamp()} skipped {step} (an upstream step or blocking check failed)")
+        elif kind == T.ASSET_MATERIALIZATION:
+            mat = event.step_materialization_data.materialization
+            name = ".".join(mat.asset_key.path)
+            self.summary.materialized.append(name)
+            metadata = dict(mat.metadata or {})
+            loaded = _meta_value(metadata, "rows_loaded")
+            quarantined = _meta_value(metadata, "rows_quarantined")
+            if name.endswith(".quarantine"):
+                dataset = mat.asset_key.path[0]
+                source = next((s for s, d in RAW_DATASETS.items() if d == dataset), dataset)
+                self.summary.rows_quarantined[source] = int(quarantined or 0)
+                self.echo(f"           {name}: {int(quarantined or 0):,} rows quarantined")
+                return
+            if loaded is not None or quarantined is not None:
+                self.summary.rows_loaded[name] = int(loaded or 0)
+                extra = f", {int(quarantined):,} quarantined" if quarantined else ""
+                self.echo(f"           {name}: {int(loaded or 0):,} rows loaded{extra}")
+            elif mat.asset_key.path[0] == "published_marts" or _meta_value(metadata, "published") is not None:
+                published = _meta_value(metadata, "published")
+                self.summary.published = bool(published) if published is not None else True
+                self.summary.publication_note = _meta_value(metadata, "reason")
+                self.echo(f"           {name}: {'published' if self.summary.published else 'NOT published'}")
+        elif kind == T.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if evaluation.passed:
+                self.summary.checks_passed += 1
+                return
+            severity = evaluation.severity.value if evaluation.severity else "ERROR"
+            label = f"{'.'.join(evaluation.asset_key.path)}:{evaluation.check_name}"
+            self.summary.checks_failed.setdefault(severity, []).append(label)
+            word = "critical" if severity == "ERROR" else "warning"
+            self.echo(f"           check {label} failed ({word})")
+
+
+def _count_customers() -> int | None:
+    """Customers in the published marts (read-only: the published file is for readers)."""
+    import duckdb
+
+    for path in (published_path(), warehouse_path()):
+        if not path.exists():
+            continue
+        try:
+            with duckdb.connect(str(path), read_only=True) as con:
+                return int(con.execute("select count(*) from marts.customer_360").fetchall()[0][0])
+        except duckdb.Error:
+            continue
+    return None
+
+
+def run_job(
+    job_name: str,
+    *,
+    instance: dg.DagsterInstance | None = None,
+    echo: Echo = print,
+    tags: dict[str, str] | None = None,
+) -> RunSummary:
+    """Execute `job_name` of the c360 definitions in this process and return its summary."""
+    from orchestration.build import build_definitions
+
+    defs = build_definitions()
+    job = defs.resolve_job_def(job_name)
+    instance = instance or persistent_instance()
+    run_id = str(uuid.uuid4())
+    summary = RunSummary(run_id=run_id, job_name=job_name)
+    instance.add_event_listener(run_id, ProgressPrinter(summary, echo))
+    echo(f"c360: running {job_name} (run {run_id[:8]}, warehouse {warehouse_path()})")
+    started = time.monotonic()
+    result = job.execute_in_process(
+        instance=instance,
+        run_id=run_id,
+        raise_on_error=False,
+        tags={"c360/launched_by": "c360 cli", **(tags or {})},
+        # Dagster's own console log is for the UI and debugging; our progress lines are printed above.
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+    summary.seconds = time.monotonic() - started
+    summary.success = result.success
+    if job_name == "full_pipeline_job":
+        summary.customers = _count_customers()
+    return summary
+
+
+def format_summary(summary: RunSummary) -> str:
+    lines = ["", f"c360 {summary.job_name}: {'succeeded' if summary.success else 'FAILED'} "
+                 f"in {_fmt_seconds(summary.seconds)} (run {summary.run_id})"]
+    loaded = summary.loaded_by_source()
+    sources = [s for s in RAW_DATASETS if s in loaded or s in summary.rows_quarantined]
+    if sources:
+        lines.append("  source    rows loaded  quarantined")
+        for source in sources:
+            lines.append(f"  {source:<8} {loaded.get(source, 0):>12,} {summary.rows_quarantined.get(source, 0):>12,}")
+    if summary.customers is not None:
+        lines.append(f"  customers resolved: {summary.customers:,}")
+    failed_critical = summary.checks_failed.get("ERROR", [])
+    failed_warning = summary.checks_failed.get("WARN", [])
+    total_checks = summary.checks_passed + len(failed_critical) + len(failed_warning)
+    if total_checks:
+        status = "critical failures" if failed_critical else "warnings" if failed_warning else "all passed"
+        lines.append(
+            f"  quality: {status} ({summary.checks_passed} passed, {len(failed_critical)} critical and "
+            f"{len(failed_warning)} warning checks failed)"
+        )
+        for label in failed_critical[:10]:
+            lines.append(f"    critical: {label}")
+    report = quality_dir() / "index.html"
+    if report.exists():
+        lines.append(f"  steward report: {report}")
+    if summary.published is not None:
+        if summary.published:
+            lines.append(f"  published marts: {published_path()} and {published_parquet_dir()}/")
+        else:
+            lines.append(f"  marts NOT published ({summary.publication_note or 'critical check failed'}); "
+                         f"the last good publication stays at {published_path()}")
+    elif summary.job_name == "full_pipeline_job":
+        lines.append(f"  marts NOT published; the last good publication (if any) stays at {published_path()}")
+    for step, message in summary.failed_steps.items():
+        lines.append(f"  failed step {step}: {message}")
+    return "\n".join(lines)
+
+
+def main_run(job_name: str, echo: Echo = print) -> int:
+    summary = run_job(job_name, echo=echo)
+    echo(format_summary(summary))
+    sys.stdout.flush()
+    return 0 if summary.success else 1
