@@ -1,0 +1,701 @@
+"""The checks behind the expectation suites: what each kind measures in DuckDB and how it is said in plain words.
+
+Why the measuring happens in DuckDB: the raw event tables hold millions of rows, and Great Expectations 1.x
+has no working DuckDB SQL datasource (every metric fails through duckdb_engine). So each check is one
+set-based SQL query over *all* rows that returns the figure the limit applies to (a count of offending rows,
+a share, a maximum, an age), plus, only when it fails, a handful of offending rows. Great Expectations then
+judges those figures against the limits of ``expectations.yml`` (see :mod:`quality.suites`), keeps the
+results and renders Data Docs. Memory stays flat however large the tables grow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from quality.model import LAYERS
+
+CONFIG_PATH = Path(__file__).with_name("expectations.yml")
+SEVERITIES = ("critical", "warning")
+
+
+class ConfigError(ValueError):
+    """expectations.yml is malformed; the message names the suite/table/check to fix."""
+
+
+def q(name: str) -> str:
+    """Quote an identifier for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_ref(table: str) -> str:
+    schema, _, name = table.partition(".")
+    return f"{q(schema)}.{q(name)}" if name else q(schema)
+
+
+def sql_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One configured expectation: a kind applied to a table (and column) with limits and a severity."""
+
+    suite: str
+    layer: str
+    table: str
+    kind: str
+    name: str
+    severity: str
+    noun: str
+    show: tuple[str, ...]
+    params: dict[str, Any] = field(hash=False, compare=False)
+    examples: int = 5
+    patterns: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def column(self) -> str | None:
+        if "column" in self.params:
+            return self.params["column"]
+        if "columns" in self.params and self.kind == "unique":
+            return ", ".join(self.params["columns"])
+        return None
+
+    @property
+    def label(self) -> str:
+        return self.params.get("label") or (self.column or self.table).replace("_", " ")
+
+    @property
+    def expectation(self) -> str:
+        """Stable name of the expectation within its suite, e.g. ``customers.email.pattern_share``."""
+        short = self.table.split(".", 1)[-1]
+        return f"{short}.{self.name}"
+
+    @property
+    def metric_column(self) -> str:
+        """Column of the metrics frame Great Expectations validates (must be unique per layer)."""
+        return f"{self.suite}__{self.expectation}".replace(".", "__").replace(" ", "_").replace(",", "")
+
+    @property
+    def implementation(self) -> "Kind":
+        return KINDS[self.kind]
+
+    def col_expr(self, key: str = "column", expr_key: str = "expr") -> str:
+        return self.params.get(expr_key) or q(self.params[key])
+
+
+@dataclass
+class Measurement:
+    observed: float | None
+    unexpected: int | None = None
+    elements: int | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------- formatting
+
+
+def n(value: Any) -> str:
+    if value is None:
+        return "an unknown number of"
+    return f"{int(value):,}"
+
+
+def a(word: str) -> str:
+    """`a phone number`, `an email address`."""
+    return ("an " if word[:1].lower() in "aeio" else "a ") + word
+
+
+def customers(count: Any) -> str:
+    return "1 customer" if count == 1 else f"{n(count)} customers"
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "unknown"
+    return f"{value * 100:.{digits}f}%"
+
+
+def num(value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}"
+    return f"{int(value):,}"
+
+
+def _one(con, sql: str) -> tuple:
+    rows = con.execute(sql).fetchall()
+    return rows[0] if rows else (None,)
+
+
+def _where(check: Check, extra: str | None = None) -> str:
+    parts = [p for p in (check.params.get("where"), extra) if p]
+    return (" where " + " and ".join(f"({p})" for p in parts)) if parts else ""
+
+
+def _show(check: Check, con, extra: tuple[str, ...] = ()) -> str:
+    """The columns shown in example rows: the table's `show` list that exists, else its first columns."""
+    schema, _, name = check.table.partition(".")
+    present = [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "order by ordinal_position", [schema, name]).fetchall()]
+    wanted = [c for c in (*check.show, *extra) if c in present]
+    cols = list(dict.fromkeys(wanted)) or present[:6]
+    return ", ".join(q(c) for c in cols) if cols else "*"
+
+
+# ---------------------------------------------------------------------------------------------- kinds
+
+
+class Kind:
+    """How one kind of check is measured, bounded and explained."""
+
+    #: Keys a check of this kind must have in expectations.yml.
+    required: tuple[str, ...] = ()
+
+    def bounds(self, c: Check) -> tuple[float | None, float | None]:
+        return None, 0
+
+    def measure(self, con, c: Check) -> Measurement:
+        raise NotImplementedError
+
+    def examples(self, con, c: Check, m: Measurement) -> list[dict[str, Any]]:
+        sql = self.examples_sql(con, c, m)
+        if not sql:
+            return []
+        cur = con.execute(sql + f" limit {int(c.examples)}")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def examples_sql(self, con, c: Check, m: Measurement) -> str | None:
+        return None
+
+    def rule(self, c: Check) -> str:
+        raise NotImplementedError
+
+    def failure(self, c: Check, m: Measurement) -> str:
+        raise NotImplementedError
+
+    def success(self, c: Check, m: Measurement) -> str:
+        return f"OK: {self.rule(c)}"
+
+    def threshold(self, c: Check) -> str:
+        lo, hi = self.bounds(c)
+        if lo is not None and hi is not None:
+            return f"between {lo} and {hi}"
+        return f"at least {lo}" if lo is not None else f"at most {hi}"
+
+
+class RequiredColumns(Kind):
+    required = ("columns",)
+
+    def measure(self, con, c):
+        schema, _, name = c.table.partition(".")
+        present = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [schema, name]).fetchall()}
+        wanted = list(c.params["columns"])
+        missing = [col for col in wanted if col not in present]
+        return Measurement(len(missing), len(missing), len(wanted), {"missing": missing, "table_exists": bool(present)})
+
+    def examples(self, con, c, m):
+        return [{"missing column": col} for col in m.context.get("missing", [])]
+
+    def rule(self, c):
+        return f"{c.table} has the columns {', '.join(c.params['columns'])}"
+
+    def failure(self, c, m):
+        if not m.context.get("table_exists"):
+            return f"The table {c.table} ({c.noun}) does not exist, so none of its checks could run."
+        missing = m.context["missing"]
+        return f"The table {c.table} ({c.noun}) is missing {len(missing)} required column(s): {', '.join(missing)}."
+
+
+class RowCount(Kind):
+    def bounds(self, c):
+        return c.params.get("min", 1), c.params.get("max")
+
+    def measure(self, con, c):
+        (count,) = _one(con, f"select count(*) from {table_ref(c.table)}{_where(c)}")
+        return Measurement(count, None, count)
+
+    def rule(self, c):
+        return f"{c.table} has at least {num(c.params.get('min', 1))} row(s)"
+
+    def failure(self, c, m):
+        return f"The table {c.table} has {n(m.observed)} {c.noun}; at least {num(c.params.get('min', 1))} expected."
+
+
+class NotNull(Kind):
+    """Empty values: none allowed by default, or at most `max_share` of the rows."""
+
+    required = ("column",)
+
+    def bounds(self, c):
+        return None, c.params.get("max_share", c.params.get("max", 0))
+
+    def measure(self, con, c):
+        col = c.col_expr()
+        total, nulls = _one(con, f"select count(*), count(*) filter (where {col} is null) from {table_ref(c.table)}{_where(c)}")
+        observed = (nulls / total if total else 0.0) if "max_share" in c.params else nulls
+        return Measurement(observed, nulls, total)
+
+    def examples_sql(self, con, c, m):
+        return f"select {_show(c, con)} from {table_ref(c.table)}{_where(c, f'{c.col_expr()} is null')}"
+
+    def threshold(self, c):
+        if "max_share" in c.params:
+            return f"at most {pct(c.params['max_share'], 0)} empty"
+        return f"at most {num(c.params.get('max', 0))} empty"
+
+    def rule(self, c):
+        if "max_share" in c.params:
+            return f"at most {pct(c.params['max_share'], 0)} of {c.noun} have no {c.label}"
+        return f"every one of the {c.noun} has {a(c.label)}"
+
+    def failure(self, c, m):
+        if "max_share" in c.params:
+            return (f"{n(m.unexpected)} {c.noun} ({pct(m.observed)}) have no {c.label}; "
+                    f"at most {pct(c.params['max_share'], 0)} expected.")
+        return f"{n(m.unexpected)} {c.noun} have no {c.label}."
+
+
+class Unique(Kind):
+    """Rows whose key value (one or more columns) is shared with another row."""
+
+    def _key(self, c: Check) -> list[str]:
+        cols = c.params.get("columns") or [c.params["column"]]
+        return [q(col) for col in cols]
+
+    def measure(self, con, c):
+        key = ", ".join(self._key(c))
+        not_null = " and ".join(f"{k} is not null" for k in self._key(c))
+        rows, values = _one(con, f"""
+            select coalesce(sum(copies), 0), count(*) from (
+                select count(*) as copies from {table_ref(c.table)}{_where(c, not_null)}
+                group by {key} having count(*) > 1)""")
+        (total,) = _one(con, f"select count(*) from {table_ref(c.table)}")
+        return Measurement(rows, rows, total, {"duplicated_values": values})
+
+    def examples_sql(self, con, c, m):
+        key = ", ".join(self._key(c))
+        not_null = " and ".join(f"{k} is not null" for k in self._key(c))
+        return (f"select {key}, count(*) as copies from {table_ref(c.table)}{_where(c, not_null)} "
+                f"group by {key} having count(*) > 1 order by copies desc, {key}")
+
+    def rule(self, c):
+        return f"no two {c.noun} share {a(c.label)}"
+
+    def failure(self, c, m):
+        return (f"{n(m.unexpected)} {c.noun} share their {c.label} with another record "
+                f"({n(m.context.get('duplicated_values'))} {c.label} values appear more than once).")
+
+
+class PatternShare(Kind):
+    """Share of non-empty values that look valid (trimmed, case-insensitive regex) at least `mostly`."""
+
+    required = ("column", "pattern", "mostly")
+
+    def threshold(self, c):
+        return f"at least {pct(c.params['mostly'], 0)} valid"
+
+    def bounds(self, c):
+        return c.params["mostly"], None
+
+    def _regex(self, c: Check) -> str:
+        pattern = c.params["pattern"]
+        return c.patterns.get(pattern, pattern)
+
+    def _invalid(self, c: Check) -> str:
+        col = c.col_expr()
+        return (f"{col} is not null and trim(cast({col} as varchar)) <> '' and not "
+                f"regexp_full_match(trim(cast({col} as varchar)), {sql_literal(self._regex(c))}, 'i')")
+
+    def measure(self, con, c):
+        col = c.col_expr()
+        present, invalid = _one(con, f"""
+            select count(*) filter (where {col} is not null and trim(cast({col} as varchar)) <> ''),
+                   count(*) filter (where {self._invalid(c)})
+            from {table_ref(c.table)}{_where(c)}""")
+        # Like GX's `mostly`, empty values are not judged: with none at all there is nothing invalid.
+        share = (present - invalid) / present if present else 1.0
+        return Measurement(share, invalid, present)
+
+    def examples_sql(self, con, c, m):
+        return f"select {_show(c, con)} from {table_ref(c.table)}{_where(c, self._invalid(c))}"
+
+    def rule(self, c):
+        return f"at least {pct(c.params['mostly'], 0)} of {c.noun} with {a(c.label)} have a valid one"
+
+    def failure(self, c, m):
+        return (f"Only {pct(m.observed)} of {c.noun} have {a('valid ' + c.label)}: {n(m.unexpected)} of {n(m.elements)} "
+                f"do not (at least {pct(c.params['mostly'], 0)} expected).")
+
+
+class AcceptedValues(Kind):
+    required = ("column", "values")
+
+    def bounds(self, c):
+        return None, c.params.get("max", 0)
+
+    def _outside(self, c: Check) -> str:
+        values = ", ".join(sql_literal(v) for v in c.params["values"])
+        return f"{c.col_expr()} is not null and cast({c.col_expr()} as varchar) not in ({values})"
+
+    def measure(self, con, c):
+        total, outside = _one(con, f"select count(*), count(*) filter (where {self._outside(c)}) from {table_ref(c.table)}{_where(c)}")
+        return Measurement(outside, outside, total)
+
+    def examples_sql(self, con, c, m):
+        col = c.col_expr()
+        return (f"select {col} as {q(c.label)}, count(*) as {q(c.noun)} from {table_ref(c.table)}"
+                f"{_where(c, self._outside(c))} group by 1 order by 2 desc")
+
+    def rule(self, c):
+        return f"the {c.label} of {c.noun} is one of: {', '.join(map(str, c.params['values']))}"
+
+    def failure(self, c, m):
+        return (f"{n(m.unexpected)} {c.noun} have {a(c.label)} that is not one of the accepted values "
+                f"({', '.join(map(str, c.params['values']))}).")
+
+
+class TimestampRange(Kind):
+    """Timestamps before `min` or later than now + `max_future_hours` are broken clocks or parsing errors."""
+
+    required = ("column",)
+
+    def _ts(self, c: Check) -> str:
+        col = c.col_expr()
+        return f"cast({col} as timestamptz)"
+
+    def _outside(self, c: Check) -> str:
+        ts = self._ts(c)
+        lo = sql_literal(str(c.params.get("min", "2000-01-01")))
+        hours = float(c.params.get("max_future_hours", 24))
+        return f"({ts} < cast({lo} as timestamptz) or {ts} > now() + to_microseconds(cast({hours} * 3600e6 as bigint)))"
+
+    def measure(self, con, c):
+        total, outside = _one(con, f"select count(*), count(*) filter (where {self._outside(c)}) from {table_ref(c.table)}{_where(c)}")
+        return Measurement(outside, outside, total)
+
+    def examples_sql(self, con, c, m):
+        return f"select {_show(c, con)} from {table_ref(c.table)}{_where(c, self._outside(c))}"
+
+    def rule(self, c):
+        return (f"the {c.label} of {c.noun} lies between {c.params.get('min', '2000-01-01')} and "
+                f"{num(c.params.get('max_future_hours', 24))} hours from now")
+
+    def failure(self, c, m):
+        return (f"{n(m.unexpected)} {c.noun} have {a(c.label)} before {c.params.get('min', '2000-01-01')} "
+                f"or more than {num(c.params.get('max_future_hours', 24))} hours in the future.")
+
+
+class Freshness(Kind):
+    """Age in hours of the newest record: a source that stopped sending shows up here first."""
+
+    required = ("column", "max_age_hours")
+
+    def bounds(self, c):
+        return None, c.params["max_age_hours"]
+
+    def measure(self, con, c):
+        ts = f"cast({c.col_expr()} as timestamptz)"
+        newest, age = _one(con, f"""
+            select max({ts}), epoch(now() - max({ts})) / 3600.0 from {table_ref(c.table)}{_where(c)}""")
+        return Measurement(None if age is None else round(float(age), 2), None, None, {"newest": newest})
+
+    def examples(self, con, c, m):
+        return [{"newest record": str(m.context.get("newest"))}]
+
+    def threshold(self, c):
+        return f"at most {num(c.params['max_age_hours'])} hours old"
+
+    def rule(self, c):
+        return f"the newest of the {c.noun} is at most {num(c.params['max_age_hours'])} hours old"
+
+    def failure(self, c, m):
+        if m.observed is None:
+            return f"There are no {c.noun} with {a(c.label)} at all."
+        return (f"The newest of the {c.noun} is {_age(m.observed)} old (last {c.label}: {m.context.get('newest')}); "
+                f"at most {num(c.params['max_age_hours'])} hours expected. Has the source stopped sending?")
+
+
+def _age(hours: float) -> str:
+    return f"{hours / 24:,.1f} days" if hours >= 48 else f"{hours:,.1f} hours"
+
+
+class Between(Kind):
+    """Values outside [min, max] (either bound optional)."""
+
+    required = ("column",)
+
+    def _outside(self, c: Check) -> str:
+        col = c.col_expr()
+        parts = []
+        if c.params.get("min") is not None:
+            parts.append(f"{col} < {sql_literal(c.params['min'])}")
+        if c.params.get("max") is not None:
+            parts.append(f"{col} > {sql_literal(c.params['max'])}")
+        return "(" + " or ".join(parts or ["false"]) + ")"
+
+    def measure(self, con, c):
+        total, outside = _one(con, f"select count(*), count(*) filter (where {self._outside(c)}) from {table_ref(c.table)}{_where(c)}")
+        return Measurement(outside, outside, total)
+
+    def examples_sql(self, con, c, m):
+        extra = (c.params["column"],) if "column" in c.params else ()
+        return f"select {_show(c, con, extra)} from {table_ref(c.table)}{_where(c, self._outside(c))}"
+
+    def _range(self, c: Check) -> str:
+        lo, hi = c.params.get("min"), c.params.get("max")
+        if lo is not None and hi is not None:
+            return f"outside {num(lo)}–{num(hi)}"
+        return f"below {num(lo)}" if lo is not None else f"above {num(hi)}"
+
+    def rule(self, c):
+        return f"no {c.label} of {c.noun} is {self._range(c)}"
+
+    def failure(self, c, m):
+        return f"{n(m.unexpected)} {c.noun} have {a(c.label)} {self._range(c)}."
+
+
+class MaxGroupSize(Kind):
+    """Largest number of rows sharing one `group_by` value (e.g. source records per customer)."""
+
+    required = ("group_by", "max")
+
+    def bounds(self, c):
+        return None, c.params["max"]
+
+    def _groups(self, c: Check) -> str:
+        g = q(c.params["group_by"])
+        return (f"select {g} as {q(c.params['group_by'])}, count(*) as size from {table_ref(c.table)}"
+                f"{_where(c, f'{g} is not null')} group by {g}")
+
+    def measure(self, con, c):
+        largest, over, groups = _one(con, f"""
+            select max(size), count(*) filter (where size > {sql_literal(c.params['max'])}), count(*)
+            from ({self._groups(c)})""")
+        return Measurement(largest or 0, over, groups)
+
+    def examples_sql(self, con, c, m):
+        return f"select * from ({self._groups(c)}) where size > {sql_literal(c.params['max'])} order by size desc"
+
+    def threshold(self, c):
+        return f"at most {num(c.params['max'])} {c.params.get('member', 'rows')} per {c.params['group_by']}"
+
+    def rule(self, c):
+        return f"no {c.params['group_by'].replace('_', ' ')} has more than {num(c.params['max'])} {c.params.get('member', 'rows')}"
+
+    def failure(self, c, m):
+        member = c.params.get("member", "rows")
+        return (f"{customers(m.unexpected)} combine{'s' if m.unexpected == 1 else ''} more than {num(c.params['max'])} {member}; the largest has "
+                f"{num(m.observed)}. An oversized cluster usually means records of different people were merged "
+                f"through a shared identifier.")
+
+
+class SingletonShare(Kind):
+    """Share of customers resolved from a single source record (nothing matched them to anything else)."""
+
+    required = ("group_by", "max")
+
+    def threshold(self, c):
+        return f"at most {pct(c.params['max'], 0)} of customers"
+
+    def bounds(self, c):
+        return None, c.params["max"]
+
+    def measure(self, con, c):
+        g = q(c.params["group_by"])
+        singles, groups = _one(con, f"""
+            select count(*) filter (where size = 1), count(*) from (
+                select count(*) as size from {table_ref(c.table)}{_where(c, f'{g} is not null')} group by {g})""")
+        return Measurement(singles / groups if groups else 0.0, singles, groups)
+
+    def rule(self, c):
+        return f"at most {pct(c.params['max'], 0)} of customers stay unresolved (made of a single source record)"
+
+    def failure(self, c, m):
+        return (f"{pct(m.observed)} of customers ({n(m.unexpected)} of {n(m.elements)}) are made of a single source "
+                f"record, i.e. nothing matched them to another system; at most {pct(c.params['max'], 0)} expected.")
+
+
+class IdChanges(Kind):
+    """Merges or splits of customer ids in the latest identity resolution run, as a share of customers.
+
+    Reads the history table's columns named by `change_column` (default ``change``), `at_column`
+    (default ``changed_at``) and counts the rows of the newest `at_column` value whose change equals
+    `change`; the share is taken over the customers of `customers_table` (default marts.identity_map).
+    """
+
+    required = ("change", "max_share")
+
+    def threshold(self, c):
+        return f"at most {pct(c.params['max_share'], 0)} of customers"
+
+    def bounds(self, c):
+        return None, c.params["max_share"]
+
+    def _latest(self, c: Check) -> str:
+        change = q(c.params.get("change_column", "change"))
+        at = q(c.params.get("at_column", "changed_at"))
+        return (f"{change} = {sql_literal(c.params['change'])} and "
+                f"{at} = (select max({at}) from {table_ref(c.table)})")
+
+    def measure(self, con, c):
+        (changes,) = _one(con, f"select count(*) from {table_ref(c.table)} where {self._latest(c)}")
+        customers_table = c.params.get("customers_table", "marts.identity_map")
+        (customers,) = _one(con, f"select count(distinct customer_id) from {table_ref(customers_table)}")
+        return Measurement(changes / customers if customers else 0.0, changes, customers)
+
+    def examples_sql(self, con, c, m):
+        return f"select * from {table_ref(c.table)} where {self._latest(c)}"
+
+    def rule(self, c):
+        return f"at most {pct(c.params['max_share'], 0)} of customers were {c.params['change']}d in the latest run"
+
+    def failure(self, c, m):
+        verb = {"merge": "merged into another customer", "split": "split into several customers"}.get(
+            c.params["change"], c.params["change"])
+        return (f"{n(m.unexpected)} customer id(s) were {verb} since the previous run ({pct(m.observed)} of "
+                f"{n(m.elements)} customers; at most {pct(c.params['max_share'], 0)} expected). A rule change or a bad "
+                f"batch of source data can cause a wave of merges or splits.")
+
+
+class Reconcile(Kind):
+    """Relative difference between two totals, e.g. mart revenue vs valid raw orders."""
+
+    required = ("left", "right", "max_relative_diff")
+
+    def bounds(self, c):
+        return None, c.params["max_relative_diff"]
+
+    def _total(self, c: Check, side: dict[str, Any]) -> str:
+        table = side.get("table", c.table)
+        where = f" where {side['where']}" if side.get("where") else ""
+        return f"select {side['expr']} from {table_ref(table)}{where}"
+
+    def measure(self, con, c):
+        (left,) = _one(con, self._total(c, c.params["left"]))
+        (right,) = _one(con, self._total(c, c.params["right"]))
+        left, right = float(left or 0), float(right or 0)
+        diff = abs(left - right) / abs(right) if right else (0.0 if left == 0 else 1.0)
+        return Measurement(diff, None, None, {"left": left, "right": right})
+
+    def examples(self, con, c, m):
+        return [{c.params["left"].get("label", "left"): round(m.context["left"], 2),
+                 c.params["right"].get("label", "right"): round(m.context["right"], 2),
+                 "difference": round(m.context["left"] - m.context["right"], 2)}]
+
+    def threshold(self, c):
+        return f"relative difference at most {pct(c.params['max_relative_diff'], 2)}"
+
+    def rule(self, c):
+        return (f"{c.params['left'].get('label', 'left')} matches {c.params['right'].get('label', 'right')} "
+                f"within {pct(c.params['max_relative_diff'], 2)}")
+
+    def failure(self, c, m):
+        left, right = m.context.get("left"), m.context.get("right")
+        return (f"The {c.params['left'].get('label', 'left')} total {num(left)} but the "
+                f"{c.params['right'].get('label', 'right')} total {num(right)}: a difference of "
+                f"{num(abs((left or 0) - (right or 0)))} ({pct(m.observed, 2)}; at most "
+                f"{pct(c.params['max_relative_diff'], 2)} allowed). Some {c.label} was lost or counted twice.")
+
+
+KINDS: dict[str, Kind] = {
+    "required_columns": RequiredColumns(),
+    "row_count": RowCount(),
+    "not_null": NotNull(),
+    "unique": Unique(),
+    "pattern_share": PatternShare(),
+    "accepted_values": AcceptedValues(),
+    "timestamp_range": TimestampRange(),
+    "freshness": Freshness(),
+    "between": Between(),
+    "max_group_size": MaxGroupSize(),
+    "singleton_share": SingletonShare(),
+    "id_changes": IdChanges(),
+    "reconcile": Reconcile(),
+}
+
+
+# ---------------------------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    version: int
+    examples: int
+    patterns: dict[str, str]
+    checks: tuple[Check, ...]
+
+    def suites(self, layer: str | None = None) -> list[str]:
+        return list(dict.fromkeys(c.suite for c in self.checks if layer is None or c.layer == layer))
+
+    def for_layer(self, layer: str) -> list[Check]:
+        return [c for c in self.checks if c.layer == layer]
+
+
+def load_config(path: Path | str | None = None) -> QualityConfig:
+    """Read and validate expectations.yml (default: the one shipped next to this module)."""
+    return _load(str(Path(path or CONFIG_PATH).resolve()))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> QualityConfig:
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read quality config {path}: {exc}") from exc
+    if not isinstance(raw, dict) or "suites" not in raw or "version" not in raw:
+        raise ConfigError(f"{path}: expected top-level keys `version` and `suites`")
+    patterns = dict(raw.get("patterns") or {})
+    examples = int(raw.get("examples_per_check", 5))
+    checks: list[Check] = []
+    for suite, spec in raw["suites"].items():
+        layer = spec.get("layer")
+        if layer not in LAYERS:
+            raise ConfigError(f"{path}: suite {suite}: layer must be one of {LAYERS}, got {layer!r}")
+        for table, tspec in (spec.get("tables") or {}).items():
+            for i, params in enumerate(tspec.get("checks") or []):
+                where = f"{path}: suite {suite}, table {table}, check #{i + 1}"
+                kind = params.get("kind")
+                if kind not in KINDS:
+                    raise ConfigError(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+                missing = [k for k in KINDS[kind].required if k not in params]
+                if missing:
+                    raise ConfigError(f"{where} ({kind}): missing {', '.join(missing)}")
+                if params.get("severity") not in SEVERITIES:
+                    raise ConfigError(f"{where} ({kind}): severity must be one of {SEVERITIES}")
+                if kind == "unique" and not (params.get("column") or params.get("columns")):
+                    raise ConfigError(f"{where} (unique): needs `column` or `columns`")
+                if kind == "pattern_share" and params["pattern"] not in patterns and not str(params["pattern"]).startswith("^"):
+                    raise ConfigError(f"{where}: pattern {params['pattern']!r} is neither a named pattern nor a regex")
+                subject = params.get("column") or (
+                    "_".join(params.get("columns") or []) if kind == "unique" else None)
+                name = params.get("name") or ".".join(p for p in (subject, kind) if p)
+                checks.append(Check(
+                    suite=suite, layer=layer, table=table, kind=kind, name=name, severity=params["severity"],
+                    noun=tspec.get("noun", table), show=tuple(tspec.get("show") or ()),
+                    params={k: v for k, v in params.items() if k not in ("kind", "severity", "name")},
+                    examples=examples, patterns=patterns,
+                ))
+    names = [c.metric_column for c in checks]
+    dupes = sorted({x for x in names if names.count(x) > 1})
+    if dupes:
+        raise ConfigError(f"{path}: two checks share a name ({', '.join(dupes)}); give one of them a `name`")
+    return QualityConfig(version=int(raw["version"]), examples=examples, patterns=patterns, checks=tuple(checks))
+
+
+Formatter = Callable[[Check, Measurement], str]

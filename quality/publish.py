@@ -1,0 +1,216 @@
+"""Write-audit-publish: the marts reach downstream tools only after they passed every critical expectation.
+
+* **Write** — dbt builds the marts in the warehouse (schema ``marts``). Downstream tools never read the
+  warehouse.
+* **Audit** — :mod:`quality.suites` validates raw, identity and marts layers and records the outcomes in
+  ``quality.validation_results``.
+* **Publish** — :func:`publish` refuses while any critical expectation of the run failed (or the marts were
+  not validated at all); otherwise it copies the marts into
+
+  - a new DuckDB file built under a temporary name next to ``published_path()`` and moved into place with
+    ``os.replace`` (atomic rename on POSIX). A reader that has the old file open keeps reading the old
+    inode, undisturbed; a reader that opens the path gets either the old or the new publication, never a
+    mixture, and nobody waits on a lock;
+  - a new, complete version folder of Parquet files (one per mart) under ``<parquet_dir>/versions/``,
+    after which the symlink ``<parquet_dir>/current`` is swapped atomically (new link + ``os.replace``).
+    A set of files cannot be replaced atomically one by one (a reader could pair a new ``customer_360``
+    with an old ``identity_map``); switching one link to a complete folder can. Readers should resolve
+    ``current`` once (``os.path.realpath``) and read every file of their job through that folder. The
+    last ``keep_versions`` folders are kept so that readers of a superseded version finish undisturbed.
+
+Every publication is recorded in the published file's ``main._publication`` table (run_id, published_at,
+table_name, row_count, parquet_file), carrying the history of earlier publications forward.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from quality.checks import q
+from quality.model import ExpectationOutcome, PublicationResult
+
+log = logging.getLogger(__name__)
+
+PUBLICATION_TABLE = "_publication"
+MARTS_SCHEMA = "marts"
+
+
+class PublicationRefused(RuntimeError):
+    """Raised by :func:`publish` with ``strict=True`` when it did not publish."""
+
+    def __init__(self, result: PublicationResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
+def _defaults(published_path: Path | None, parquet_dir: Path | None) -> tuple[Path, Path]:
+    from ingestion import warehouse as settings
+
+    return (Path(published_path or settings.published_path()).resolve(),
+            Path(parquet_dir or settings.published_parquet_dir()).resolve())
+
+
+def blocking_reasons(outcomes: list[ExpectationOutcome], require_layers: tuple[str, ...]) -> tuple[str | None, list[ExpectationOutcome]]:
+    """Why a run may not be published (None when it may), and the failed critical expectations."""
+    if not outcomes:
+        return "no validation results recorded for this run: run `c360 quality` first", []
+    missing = [layer for layer in require_layers if layer not in {o.layer for o in outcomes}]
+    if missing:
+        return f"the {', '.join(missing)} layer(s) were not validated in this run", []
+    blocking = [o for o in outcomes if o.is_blocking]
+    if blocking:
+        listed = "; ".join(f"{o.suite}: {o.description}" for o in blocking[:5])
+        more = f" (and {len(blocking) - 5} more)" if len(blocking) > 5 else ""
+        return f"{len(blocking)} critical expectation(s) failed: {listed}{more}", blocking
+    return None, []
+
+
+def publish(
+    warehouse: Path,
+    run_id: str,
+    *,
+    outcomes: list[ExpectationOutcome] | None = None,
+    published_path: Path | None = None,
+    parquet_dir: Path | None = None,
+    require_layers: tuple[str, ...] = ("marts",),
+    keep_versions: int = 3,
+    strict: bool = False,
+) -> PublicationResult:
+    """Publish the warehouse's marts if run ``run_id`` passed every critical expectation.
+
+    ``outcomes`` defaults to the run's rows in quality.validation_results. Never raises for a refusal
+    unless ``strict``: the result says whether it published and why not; the previous publication stays.
+    """
+    from quality.results import load_results
+
+    warehouse = Path(warehouse).resolve()
+    published_path, parquet_dir = _defaults(published_path, parquet_dir)
+    result = PublicationResult(run_id=run_id, published=False, reason="", published_path=published_path,
+                               parquet_dir=parquet_dir)
+    if outcomes is None:
+        outcomes = load_results(warehouse, run_id)
+    reason, blocking = blocking_reasons(outcomes, require_layers)
+    if reason:
+        result.reason = f"{reason}; the last good publication stays in place"
+        result.blocking = blocking
+        return _finish(result, strict)
+
+    published_path.parent.mkdir(parents=True, exist_ok=True)
+    (parquet_dir / "versions").mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc)
+    version_name = f"{stamp.strftime('%Y%m%dT%H%M%S%fZ')}-{run_id}"
+    tmp_db = published_path.with_name(f".{published_path.name}.{version_name}.tmp")
+    tmp_version = parquet_dir / "versions" / f".{version_name}.tmp"
+    version = parquet_dir / "versions" / version_name
+    try:
+        counts = _build(warehouse, run_id, stamp, published_path, tmp_db, tmp_version, version)
+        os.replace(tmp_version, version)
+        # Commit point: two renames. Until here nothing downstream tools read has changed.
+        os.replace(tmp_db, published_path)
+        link_tmp = parquet_dir / f".current.{version_name}.tmp"
+        os.symlink(os.path.relpath(version, parquet_dir), link_tmp)
+        os.replace(link_tmp, parquet_dir / "current")
+    except (duckdb.Error, OSError) as exc:
+        _remove(tmp_db, tmp_version, version if not _is_current(parquet_dir, version) else None)
+        result.reason = (f"copying the marts failed ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0]}); the last good publication stays in place")
+        return _finish(result, strict)
+
+    _prune(parquet_dir, keep_versions)
+    result.published = True
+    result.published_at = stamp
+    result.parquet_version = version
+    result.row_counts = counts
+    result.reason = (f"published {len(counts)} marts ({sum(counts.values()):,} rows) from run {run_id} "
+                     f"to {published_path} and {parquet_dir / 'current'}")
+    return result
+
+
+def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, tmp_db: Path,
+           tmp_version: Path, version: Path) -> dict[str, int]:
+    _remove(tmp_db, tmp_version)
+    tmp_version.mkdir(parents=True)
+    con = duckdb.connect(str(tmp_db))
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(f"attach {_lit(warehouse)} as wh (read_only)")
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'wh' and table_schema = ? "
+            "order by table_name", [MARTS_SCHEMA]).fetchall()]
+        if not tables:
+            raise duckdb.CatalogException(f"the warehouse has no tables in schema {MARTS_SCHEMA}")
+        con.execute(f"create schema {MARTS_SCHEMA}")
+        counts: dict[str, int] = {}
+        for table in tables:
+            con.execute(f"create table {MARTS_SCHEMA}.{q(table)} as select * from wh.{MARTS_SCHEMA}.{q(table)}")
+            # Downstream tools may query `customer_360` as well as `marts.customer_360`.
+            con.execute(f"create view main.{q(table)} as select * from {MARTS_SCHEMA}.{q(table)}")
+            counts[table] = con.execute(f"select count(*) from {MARTS_SCHEMA}.{q(table)}").fetchall()[0][0]
+            con.execute(f"copy {MARTS_SCHEMA}.{q(table)} to {_lit(tmp_version / (table + '.parquet'))} "
+                        f"(format parquet, compression zstd)")
+        con.execute("detach wh")
+        con.execute(f"""create table main.{PUBLICATION_TABLE} (run_id varchar not null, published_at timestamptz not null,
+                        table_name varchar not null, row_count bigint not null, parquet_file varchar)""")
+        if published_path.exists():
+            try:
+                con.execute(f"attach {_lit(published_path)} as prev (read_only)")
+                con.execute(f"insert into main.{PUBLICATION_TABLE} by name select * from prev.main.{PUBLICATION_TABLE}")
+            except duckdb.Error as exc:  # an older or foreign file: start a fresh history rather than fail
+                log.warning("publication history of %s not carried over: %s", published_path, exc)
+            finally:
+                if "prev" in {r[0] for r in con.execute("select database_name from duckdb_databases()").fetchall()}:
+                    con.execute("detach prev")
+        con.executemany(
+            f"insert into main.{PUBLICATION_TABLE} values (?, ?, ?, ?, ?)",
+            [[run_id, stamp, table, count, str(version / (table + ".parquet"))] for table, count in counts.items()])
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return counts
+
+
+def _lit(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _is_current(parquet_dir: Path, version: Path) -> bool:
+    link = parquet_dir / "current"
+    return link.is_symlink() and link.resolve() == version.resolve()
+
+
+def _remove(*paths: Path | None) -> None:
+    for path in paths:
+        if path is None:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            for p in (path, path.with_name(path.name + ".wal")):
+                p.unlink(missing_ok=True)
+
+
+def _prune(parquet_dir: Path, keep: int) -> None:
+    """Drop all but the newest `keep` complete versions; never the current one."""
+    versions = sorted(p for p in (parquet_dir / "versions").iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in versions[:-keep] if keep > 0 else []:
+        if not _is_current(parquet_dir, old):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _finish(result: PublicationResult, strict: bool) -> PublicationResult:
+    log.info(result.reason)
+    if strict and not result.published:
+        raise PublicationRefused(result)
+    return result
+
+
+def current_parquet_dir(parquet_dir: Path | None = None) -> Path:
+    """The complete version folder downstream tools should read (``current`` resolved once)."""
+    _, parquet_dir = _defaults(None, parquet_dir)
+    return (parquet_dir / "current").resolve(strict=True)

@@ -1,0 +1,298 @@
+"""Run the expectation suites of one layer as a Great Expectations checkpoint.
+
+Flow of :func:`run_suites`:
+
+1. open the warehouse **read-only** and measure every check of the layer with one set-based DuckDB query
+   each (see :mod:`quality.checks`); close it;
+2. put the figures in a one-row pandas frame (one column per check) and run the layer's GX Checkpoint
+   over it: one ExpectationSuite per suite of ``expectations.yml``, one ``ExpectColumnMaxToBeBetween`` per
+   check, with the check's limits and ``meta.severity``; ``UpdateDataDocsAction`` renders Data Docs into
+   ``<quality_dir>/data_docs``; the GX project (suites, checkpoints, validation results) lives in
+   ``<quality_dir>/gx``;
+3. reopen the warehouse read-only only if something failed, to fetch a few failing records per failed check.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+import duckdb
+
+from quality.checks import Check, Measurement, QualityConfig, load_config
+from quality.model import LAYERS, ExpectationOutcome, Layer
+
+log = logging.getLogger(__name__)
+
+DATASOURCE = "c360_quality_metrics"
+DOCS_SITE = "c360"
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC time plus a short random suffix."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    warehouse = Path(warehouse)
+    if not warehouse.exists():
+        raise FileNotFoundError(
+            f"warehouse {warehouse} does not exist: run the pipeline first (`c360 run`/`make demo`) "
+            f"or point C360_WAREHOUSE / --warehouse at an existing DuckDB file")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def measure(con: duckdb.DuckDBPyConnection, checks: Iterable[Check]) -> dict[Check, Measurement]:
+    """Measure checks; a check whose query fails (missing table or column) gets an error, never a crash."""
+    results: dict[Check, Measurement] = {}
+    missing_tables: dict[str, str] = {}
+    for check in checks:
+        if check.table in missing_tables and check.kind != "required_columns":
+            results[check] = Measurement(None, error=missing_tables[check.table])
+            continue
+        try:
+            m = check.implementation.measure(con, check)
+        except duckdb.Error as exc:
+            m = Measurement(None, error=f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+        if check.kind == "required_columns" and not m.context.get("table_exists", True):
+            missing_tables[check.table] = f"table {check.table} does not exist"
+        results[check] = m
+    return results
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return None if value != value else value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------- GX project
+
+
+def gx_context(quality_dir: Path):
+    """The GX project of c360, kept in ``<quality_dir>/gx`` (suites, checkpoints, validation results) with its
+    Data Docs site in ``<quality_dir>/data_docs``.
+
+    An ephemeral context over filesystem stores: the stores persist like a file context's, but the
+    configuration comes from code, so nothing reloads great_expectations.yml on every lookup (3x faster)
+    and the analytics (network) and progress bars stay off.
+    """
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        FilesystemStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    quality_dir = Path(quality_dir).resolve()
+    (quality_dir / "gx").mkdir(parents=True, exist_ok=True)
+    config = DataContextConfig(
+        store_backend_defaults=FilesystemStoreBackendDefaults(root_directory=str(quality_dir / "gx")),
+        data_docs_sites={DOCS_SITE: {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(quality_dir / "data_docs")},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }},
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _expectation(check: Check):
+    import great_expectations.expectations as gxe
+
+    lo, hi = check.implementation.bounds(check)
+    return gxe.ExpectColumnMaxToBeBetween(
+        column=check.metric_column,
+        min_value=lo,
+        max_value=hi,
+        description=f"{check.table}: {check.implementation.rule(check)}",
+        meta={
+            "severity": check.severity,
+            "table": check.table,
+            "column": check.column,
+            "kind": check.kind,
+            "expectation": check.expectation,
+            "threshold": check.implementation.threshold(check),
+        },
+    )
+
+
+def build_checkpoint(context, config: QualityConfig, layer: Layer, suites: list[str] | None = None):
+    """(Re)declare the layer's suites, validation definitions and checkpoint from expectations.yml."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    datasource = context.data_sources.add_or_update_pandas(DATASOURCE)
+    validation_definitions = []
+    for suite_name in suites or config.suites(layer):
+        try:
+            asset = datasource.get_asset(suite_name)
+        except LookupError:
+            asset = datasource.add_dataframe_asset(suite_name)
+        try:
+            batch_definition = asset.get_batch_definition("metrics")
+        except KeyError:
+            batch_definition = asset.add_batch_definition_whole_dataframe("metrics")
+        suite = gx.ExpectationSuite(
+            name=suite_name,
+            expectations=[_expectation(c) for c in config.checks if c.suite == suite_name],
+            meta={"c360_config_version": config.version, "layer": layer},
+        )
+        # The YAML is the source of truth: replace the stored suite wholesale so removed checks disappear.
+        if suite_name in {s.name for s in context.suites.all()}:
+            context.suites.delete(suite_name)
+        suite = context.suites.add(suite)
+        validation_definitions.append(context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite)))
+    return context.checkpoints.add_or_update(gx.Checkpoint(
+        name=f"c360_{layer}",
+        validation_definitions=validation_definitions,
+        actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[DOCS_SITE])],
+        result_format={"result_format": "SUMMARY"},
+    ))
+
+
+# ---------------------------------------------------------------------------------------------- run
+
+
+def run_suites(
+    layer: Layer,
+    warehouse: Path,
+    run_id: str,
+    *,
+    quality_dir: Path | None = None,
+    config: QualityConfig | None = None,
+    suites: Iterable[str] | None = None,
+) -> list[ExpectationOutcome]:
+    """Validate one layer ("raw", "identity" or "marts") of the warehouse; returns one outcome per expectation.
+
+    ``suites`` narrows the run to some suites of the layer (e.g. ``["raw_sales"]`` after only the sales
+    source was loaded). Opens the warehouse read-only (twice, briefly). Does not store anything in the
+    warehouse: pass the outcomes to :func:`quality.results.store_results`.
+    """
+    import pandas as pd
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    if layer not in LAYERS:
+        raise ValueError(f"layer must be one of {', '.join(LAYERS)}, got {layer!r}")
+    config = config or load_config()
+    if quality_dir is None:
+        from ingestion.warehouse import quality_dir as default_quality_dir
+
+        quality_dir = default_quality_dir()
+    quality_dir = Path(quality_dir)
+    checks = config.for_layer(layer)
+    if suites is not None:
+        wanted = set(suites)
+        unknown = wanted - set(config.suites(layer))
+        if unknown:
+            raise ValueError(f"no suite {', '.join(sorted(unknown))} in layer {layer} "
+                             f"(suites: {', '.join(config.suites(layer))})")
+        checks = [c for c in checks if c.suite in wanted]
+    if not checks:
+        return []
+
+    con = connect_read_only(Path(warehouse))
+    try:
+        measurements = measure(con, checks)
+    finally:
+        con.close()
+
+    frame = pd.DataFrame({c.metric_column: [float("nan") if measurements[c].observed is None
+                                            else float(measurements[c].observed)] for c in checks})
+    context = gx_context(quality_dir)
+    checkpoint = build_checkpoint(context, config, layer, list(dict.fromkeys(c.suite for c in checks)))
+    checked_at = datetime.now(timezone.utc)
+    result = checkpoint.run(batch_parameters={"dataframe": frame},
+                            run_id=RunIdentifier(run_name=run_id, run_time=checked_at))
+
+    verdicts: dict[str, tuple[bool, str | None]] = {}
+    for identifier, suite_result in result.run_results.items():
+        docs = _docs_path(context, identifier, quality_dir)
+        for r in suite_result.results:
+            verdicts[r.expectation_config.kwargs["column"]] = (bool(r.success), docs)
+
+    failed = [c for c in checks if not verdicts.get(c.metric_column, (False, None))[0]]
+    examples: dict[Check, list[dict[str, Any]]] = {}
+    if any(measurements[c].error is None for c in failed):
+        con = connect_read_only(Path(warehouse))
+        try:
+            for c in failed:
+                if measurements[c].error is None:
+                    try:
+                        examples[c] = [_jsonable(row) for row in c.implementation.examples(con, c, measurements[c])]
+                    except duckdb.Error as exc:
+                        log.warning("could not fetch examples for %s: %s", c.expectation, exc)
+        finally:
+            con.close()
+
+    outcomes = []
+    for c in checks:
+        m = measurements[c]
+        success, docs = verdicts.get(c.metric_column, (False, None))
+        if m.error:
+            description = f"Could not be checked: {m.error}."
+        elif success:
+            description = c.implementation.success(c, m)
+        else:
+            description = c.implementation.failure(c, m)
+        outcomes.append(ExpectationOutcome(
+            run_id=run_id, layer=layer, suite=c.suite, expectation=c.expectation, kind=c.kind, table=c.table,
+            column=c.column, severity=c.severity, success=success,
+            observed_value=None if m.observed is None else float(m.observed),
+            unexpected_count=None if m.unexpected is None else int(m.unexpected),
+            element_count=None if m.elements is None else int(m.elements),
+            threshold=c.implementation.threshold(c), rule=c.implementation.rule(c), description=description,
+            examples=examples.get(c, []), error=m.error, docs_path=docs, checked_at=checked_at,
+            config_version=config.version,
+        ))
+    return outcomes
+
+
+def _docs_path(context, identifier, quality_dir: Path) -> str | None:
+    """Path of the suite's Data Docs validation page, relative to the quality folder."""
+    try:
+        urls = context.get_docs_sites_urls(resource_identifier=identifier, site_name=DOCS_SITE)
+    except Exception as exc:  # Data Docs are a convenience; never fail a validation over a link
+        log.warning("no Data Docs link for %s: %s", identifier, exc)
+        return None
+    for entry in urls:
+        url = entry.get("site_url") or ""
+        if url.startswith("file://"):
+            return os.path.relpath(url[len("file://"):], Path(quality_dir).resolve())
+    return None
+
+
+def summarize(outcomes: list[ExpectationOutcome]) -> dict[str, int]:
+    return {
+        "expectations": len(outcomes),
+        "passed": sum(o.success for o in outcomes),
+        "critical_failures": sum(o.is_blocking for o in outcomes),
+        "warnings": sum((not o.success) and o.severity == "warning" for o in outcomes),
+    }
+
+
+def to_json(outcomes: list[ExpectationOutcome]) -> str:
+    return json.dumps([_jsonable(o.to_dict()) for o in outcomes], indent=2)
