@@ -5,9 +5,12 @@
   - a leading + or 00 (011 from North America) means the number is already international;
   - otherwise the number is national: the trunk prefix (0 in GB/DE/FR/NL/..., 1 in NANP) is removed and the
     country code of the record's country is prepended, or of var('default_phone_country') when the record has none;
-  - fewer than 7 or more than 15 digits, one digit repeated, or a blocklisted national number: null.
+  - fewer than 7 digits, more than 15, one digit repeated, or a blocklisted national number (seed
+    junk_identifiers, kind phone_national): null.
+  The parsing runs inside a one-element list_transform so each intermediate value is computed once per row.
 -#}
 {% macro phone_country_codes() -%}
+    {#- country -> (calling code, national trunk prefix) -#}
     {{ return({
         'US': ('1', '1'), 'CA': ('1', '1'),
         'GB': ('44', '0'), 'UK': ('44', '0'), 'IE': ('353', '0'),
@@ -19,48 +22,61 @@
     }) }}
 {%- endmacro %}
 
-{% macro normalize_phone(column, country_column=none) -%}
+{% macro phone_e164(column, country_column=none) -%}
     {%- set codes = c360.phone_country_codes() -%}
     {%- set default_country = var('default_phone_country') | upper -%}
     {%- if default_country not in codes -%}
         {{ exceptions.raise_compiler_error("var default_phone_country=" ~ default_country ~ " is not one of " ~ (codes.keys() | list | sort | join(', '))) }}
     {%- endif -%}
-    {%- set country -%}
-        coalesce(upper(nullif(trim({{ country_column if country_column else 'null' }}), '')), '{{ default_country }}')
-    {%- endset -%}
-    {%- set stripped -%}
-        regexp_replace(regexp_replace(trim({{ column }}), '\s*(?i:x|ext\.?|extension)\s*\d+\s*$', ''), '\(\s*0\s*\)', '', 'g')
-    {%- endset -%}
-    {%- set digits -%}
-        regexp_replace({{ stripped }}, '[^0-9]', '', 'g')
-    {%- endset -%}
-    {%- set e164_digits -%}
-        case
-            when starts_with({{ stripped }}, '+') then {{ digits }}
-            when starts_with({{ digits }}, '00') then substr({{ digits }}, 3)
-            when starts_with({{ digits }}, '011') and {{ country }} in ('US', 'CA') then substr({{ digits }}, 4)
-            {%- for code, rule in codes.items() %}
-            when {{ country }} = '{{ code }}' then
-                {%- if rule[0] == '1' %}
-                case when length({{ digits }}) = 11 and starts_with({{ digits }}, '1') then {{ digits }} else '1' || {{ digits }} end
-                {%- elif rule[1] %}
-                '{{ rule[0] }}' || case when starts_with({{ digits }}, '{{ rule[1] }}') then substr({{ digits }}, {{ rule[1] | length + 1 }}) else {{ digits }} end
-                {%- else %}
-                '{{ rule[0] }}' || {{ digits }}
-                {%- endif %}
-            {%- endfor %}
-            else {{ digits }}
-        end
-    {%- endset -%}
+    list_transform(
+        [struct_pack(
+            raw := regexp_replace(regexp_replace(trim({{ column }}), '\s*(?i:x|ext\.?|extension)\s*\d+\s*$', ''), '\(\s*0\s*\)', '', 'g'),
+            country := coalesce(upper(nullif(trim({{ country_column if country_column else 'null' }}), '')), '{{ default_country }}')
+        )],
+        lambda p: list_transform(
+            [struct_pack(
+                is_international := starts_with(p.raw, '+'),
+                digits := regexp_replace(p.raw, '[^0-9]', '', 'g'),
+                calling_code := map {
+                    {%- for code, rule in codes.items() %}'{{ code }}': '{{ rule[0] }}'{{ ', ' if not loop.last }}{% endfor -%}
+                }[p.country],
+                trunk := map {
+                    {%- for code, rule in codes.items() %}'{{ code }}': '{{ rule[1] }}'{{ ', ' if not loop.last }}{% endfor -%}
+                }[p.country],
+                country := p.country
+            )],
+            lambda n: case
+                when n.digits = '' then null
+                when n.is_international then n.digits
+                when starts_with(n.digits, '00') then substr(n.digits, 3)
+                when starts_with(n.digits, '011') and n.calling_code = '1' then substr(n.digits, 4)
+                when n.calling_code is null then null
+                when n.calling_code = '1' and length(n.digits) = 11 and starts_with(n.digits, '1') then n.digits
+                when n.trunk <> '' and starts_with(n.digits, n.trunk) then n.calling_code || substr(n.digits, length(n.trunk) + 1)
+                else n.calling_code || n.digits
+            end
+        )[1]
+    )[1]
+{%- endmacro %}
+
+{% macro normalize_phone(column, country_column=none) -%}
     case
-        when nullif({{ digits }}, '') is null then null
-        when length({{ e164_digits }}) not between 8 and 15 then null
-        when length({{ digits }}) < 7 then null
-        when length(replace({{ digits }}, right({{ digits }}, 1), '')) <= 1 then null
-        when ltrim({{ digits }}, '0') in (
-            select ltrim(value, '0') from {{ ref('junk_identifiers') }} where kind = 'phone_national'
-        ) then null
-        when right({{ e164_digits }}, 10) in (select value from {{ ref('junk_identifiers') }} where kind = 'phone_national') then null
-        else '+' || {{ e164_digits }}
+        when ltrim(regexp_replace({{ column }}, '[^0-9]', '', 'g'), '0') in (
+                select ltrim(value, '0') from {{ ref('junk_identifiers') }} where kind = 'phone_national'
+            )
+            or right(regexp_replace({{ column }}, '[^0-9]', '', 'g'), 10) in (
+                select value from {{ ref('junk_identifiers') }} where kind = 'phone_national'
+            )
+            then null
+        else list_transform(
+            [{{ c360.phone_e164(column, country_column) }}],
+            lambda e: case
+                when e is null then null
+                when length(e) not between 8 and 15 then null
+                -- one digit repeated after the country code: 0000000, 1111111
+                when length(replace(substr(e, 3), right(e, 1), '')) = 0 then null
+                else '+' || e
+            end
+        )[1]
     end
 {%- endmacro %}

@@ -6,14 +6,17 @@
     )
 }}
 
--- Every distinct address SendGrid reported an event for, verbatim (the identity node of source `email`).
--- Incremental on the load id: an increment only re-aggregates the addresses that got new events.
+-- Every distinct address SendGrid reported an event for, verbatim (the identity node of source `email`), with
+-- its engagement counts. Incremental on the dlt load id: a run only re-aggregates the addresses that got events
+-- in loads newer than the ones already counted; late events arrive in a later load, so nothing is missed
+-- (staging keeps one row per sg_event_id, and an event id is loaded once: counts never double).
+-- Opens flagged sg_machine_open (Apple Mail Privacy Protection prefetches) are not counted as opens.
 
 with
 
 new_events as (
 
-    select email_address, email, occurred_at, _dlt_load_id
+    select *
     from {{ ref('stg_email__events') }}
     where email_address is not null
     {% if is_incremental() %}
@@ -22,15 +25,38 @@ new_events as (
 
 ),
 
+new_counts as (
+
+    select
+        email_address,
+        any_value(email) as email,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at,
+        count(*) as event_count,
+        count(*) filter (where event_type = 'processed') as processed_count,
+        count(*) filter (where event_type = 'delivered') as delivered_count,
+        count(*) filter (where event_type = 'open' and not is_machine_open) as opened_count,
+        count(*) filter (where event_type = 'open' and is_machine_open) as machine_opened_count,
+        count(*) filter (where event_type = 'click') as clicked_count,
+        count(*) filter (where event_type in ('bounce', 'blocked')) as bounced_count,
+        count(*) filter (where event_type = 'dropped') as dropped_count,
+        count(*) filter (where event_type in ('unsubscribe', 'group_unsubscribe')) as unsubscribed_count,
+        count(*) filter (where event_type = 'spamreport') as complained_count,
+        max(occurred_at) filter (where event_type = 'open' and not is_machine_open) as last_opened_at,
+        max(occurred_at) filter (where event_type = 'click') as last_clicked_at,
+        max(_dlt_load_id) as last_load_id,
+    from new_events
+    group by email_address
+
+),
+
 combined as (
 
-    select email_address, email, occurred_at as first_seen_at, occurred_at as last_seen_at, 1 as event_count, _dlt_load_id as last_load_id
-    from new_events
+    select * from new_counts
     {% if is_incremental() %}
-    union all
-    select email_address, email, first_seen_at, last_seen_at, event_count, last_load_id
-    from {{ this }}
-    where email_address in (select email_address from new_events)
+    union all by name
+    select * from {{ this }}
+    where email_address in (select email_address from new_counts)
     {% endif %}
 
 )
@@ -41,6 +67,17 @@ select
     min(first_seen_at) as first_seen_at,
     max(last_seen_at) as last_seen_at,
     sum(event_count)::bigint as event_count,
+    sum(processed_count)::bigint as processed_count,
+    sum(delivered_count)::bigint as delivered_count,
+    sum(opened_count)::bigint as opened_count,
+    sum(machine_opened_count)::bigint as machine_opened_count,
+    sum(clicked_count)::bigint as clicked_count,
+    sum(bounced_count)::bigint as bounced_count,
+    sum(dropped_count)::bigint as dropped_count,
+    sum(unsubscribed_count)::bigint as unsubscribed_count,
+    sum(complained_count)::bigint as complained_count,
+    max(last_opened_at) as last_opened_at,
+    max(last_clicked_at) as last_clicked_at,
     max(last_load_id) as last_load_id,
 from combined
 group by email_address

@@ -19,6 +19,7 @@ with
 nodes as (
 
     select * from {{ ref('int_identity_nodes') }}
+    where not is_staff
 
 ),
 

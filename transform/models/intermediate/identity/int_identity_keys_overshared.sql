@@ -9,6 +9,7 @@ nodes as (
 
     select * from {{ ref('int_identity_nodes') }}
     where source in ('sales', 'support', 'web_user')
+      and not is_staff
 
 ),
 

@@ -12,6 +12,7 @@ sales as (
         customer_id as source_record_id,
         email, phone, first_name, last_name, first_name_canonical, birth_date, postal_code, street_normalized,
         customer_id as customer_ref,
+        false as is_staff,
         created_at as first_seen_at,
         updated_at as last_seen_at,
     from {{ ref('stg_sales__customers') }}
@@ -27,11 +28,11 @@ support as (
         null::varchar as postal_code,
         null::varchar as street_normalized,
         external_id as customer_ref,
+        -- agents and admins answer tickets: nodes (every record is mapped) that never link to customers
+        role in ('agent', 'admin') as is_staff,
         created_at as first_seen_at,
         updated_at as last_seen_at,
     from {{ ref('stg_support__users') }}
-    -- agents and admins answer tickets; they are not customers
-    where role not in ('agent', 'admin')
 
 ),
 
@@ -45,6 +46,7 @@ email as (
         null::varchar as first_name_canonical, null::date as birth_date,
         null::varchar as postal_code, null::varchar as street_normalized,
         null::varchar as customer_ref,
+        false as is_staff,
         first_seen_at,
         last_seen_at,
     from {{ ref('int_email_addresses_observed') }}
@@ -78,6 +80,7 @@ web_users as (
         web_traits.email, web_traits.phone, web_traits.first_name, web_traits.last_name,
         web_traits.first_name_canonical, web_traits.birth_date, web_traits.postal_code, web_traits.street_normalized,
         observed.user_id as customer_ref,
+        false as is_staff,
         observed.first_seen_at,
         observed.last_seen_at,
     from (
@@ -99,6 +102,7 @@ web_anonymous as (
         null::varchar as first_name_canonical, null::date as birth_date,
         null::varchar as postal_code, null::varchar as street_normalized,
         null::varchar as customer_ref,
+        false as is_staff,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
     from {{ ref('int_web_identifiers_observed') }}

@@ -31,7 +31,10 @@ typed as (
         {{ c360.optional_column(cols, 'external_id', 'varchar') }},
         {{ c360.optional_column(cols, 'role', 'varchar') }},
         {{ c360.optional_column(cols, ['user_fields__birth_date', 'user_fields__birthday', 'user_fields__date_of_birth'], 'date', 'birth_date') }},
-        {{ c360.optional_column(cols, ['user_fields__country', 'user_fields__country_code'], 'varchar', 'country') }},
+        coalesce(
+            {{ c360.optional_value(cols, ['user_fields__country', 'user_fields__country_code'], 'varchar') }},
+            {{ country_from_locale(c360.optional_value(cols, 'locale', 'varchar'), c360.optional_value(cols, 'iana_time_zone', 'varchar')) }}
+        ) as country,
         {{ c360.optional_column(cols, 'suspended', 'boolean') }},
         created_at::timestamptz as created_at,
         updated_at::timestamptz as updated_at,

@@ -35,6 +35,7 @@ typed as (
         {{ c360.optional_column(cols, ['traits__address__city', 'traits__city'], 'varchar', 'city_raw') }},
         {{ c360.optional_column(cols, ['traits__address__postal_code', 'traits__postal_code', 'traits__zip'], 'varchar', 'postal_code_raw') }},
         {{ c360.optional_column(cols, ['traits__address__country', 'traits__country'], 'varchar', 'country_raw') }},
+        {{ country_from_locale(c360.optional_value(cols, 'context__locale', 'varchar'), c360.optional_value(cols, 'context__timezone', 'varchar')) }} as country_guess,
         _dlt_load_id,
     from deduplicated
 
@@ -53,7 +54,7 @@ renamed as (
         {{ normalize_email('email_raw') }} as email,
         {{ is_junk_email('email_raw') }} as is_email_junk,
         phone_raw,
-        {{ normalize_phone('phone_raw', 'country_raw') }} as phone,
+        {{ normalize_phone('phone_raw', 'coalesce(country_raw, country_guess)') }} as phone,
         -- Segment's reserved traits: firstName/lastName, or only name ("First Last")
         {{ normalize_name("coalesce(first_name_raw, regexp_replace(name_raw, '\\s+\\S+$', ''))") }} as first_name,
         {{ normalize_name("coalesce(last_name_raw, case when name_raw like '% %' then regexp_extract(name_raw, '(\\S+)$', 1) end)") }} as last_name,
