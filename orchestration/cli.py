@@ -82,6 +82,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quality(args: argparse.Namespace) -> int:
+    from quality.runner import cli_quality
+
+    return cli_quality(args)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from quality.runner import cli_publish
+
+    return cli_publish(args)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.runner import main_run
 
@@ -136,6 +148,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truth", required=True, help="CSV with columns source, source_record_id, person_id")
     p.add_argument("--warehouse", help="warehouse DuckDB file (default: C360_WAREHOUSE or data/warehouse.duckdb)")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("quality", help="run the expectation suites on the warehouse; exit 1 if a critical one fails",
+                       description="Validates the raw, identity and marts layers (quality/expectations.yml), records "
+                       "the results in quality.validation_results and writes the steward report (C360_QUALITY_DIR, "
+                       "default data/quality/index.html).")
+    p.add_argument("--warehouse", help="warehouse DuckDB file (default: C360_WAREHOUSE or data/warehouse.duckdb)")
+    p.add_argument("--layer", action="append", choices=("raw", "identity", "marts"),
+                   help="validate only this layer (repeatable; default: all three)")
+    p.add_argument("--run-id", help="id to record the results under (default: a new time-based id)")
+    p.add_argument("--quality-dir", help="where Data Docs and reports go (default: C360_QUALITY_DIR or data/quality)")
+    p.add_argument("--publish", action="store_true", help="then publish the marts if no critical expectation failed")
+    p.set_defaults(func=cmd_quality)
+
+    p = sub.add_parser("publish", help="publish the marts (DuckDB + Parquet) if the quality run had no critical failure")
+    p.add_argument("--warehouse", help="warehouse DuckDB file (default: C360_WAREHOUSE or data/warehouse.duckdb)")
+    p.add_argument("--run-id", help="the quality run that must have passed (default: the latest recorded run)")
+    p.set_defaults(func=cmd_publish)
 
     from orchestration.constants import SOURCES, job_names
 
