@@ -39,22 +39,31 @@ def build_jobs() -> dict[str, dg.UnresolvedAssetJobDefinition]:
     return jobs
 
 
+def _schedule(name: str, job: dg.UnresolvedAssetJobDefinition, cron: str, setting: str, description: str) -> dg.ScheduleDefinition:
+    try:
+        return dg.ScheduleDefinition(
+            name=name,
+            job=job,
+            cron_schedule=cron,
+            execution_timezone=settings.schedule_timezone(),
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+            description=description,
+        )
+    except dg.DagsterInvalidDefinitionError as exc:
+        raise ValueError(
+            f"{setting}={cron!r} is not a valid schedule: use a 5-field cron string such as '0 2 * * *' "
+            f"(and C360_SCHEDULE_TIMEZONE an IANA time zone such as 'UTC'); {exc}"
+        ) from None
+
+
 def build_schedules(jobs: dict[str, dg.UnresolvedAssetJobDefinition]) -> list[dg.ScheduleDefinition]:
     return [
-        dg.ScheduleDefinition(
-            name="daily_full_pipeline",
-            job=jobs[FULL_JOB],
-            cron_schedule=settings.full_schedule(),
-            execution_timezone=settings.schedule_timezone(),
-            default_status=dg.DefaultScheduleStatus.RUNNING,
-            description="The full pipeline, daily (C360_FULL_SCHEDULE, default 02:00).",
+        _schedule(
+            "daily_full_pipeline", jobs[FULL_JOB], settings.full_schedule(), "C360_FULL_SCHEDULE",
+            "The full pipeline, daily (C360_FULL_SCHEDULE, default 02:00 UTC).",
         ),
-        dg.ScheduleDefinition(
-            name="hourly_events_ingestion",
-            job=jobs[EVENTS_JOB],
-            cron_schedule=settings.events_schedule(),
-            execution_timezone=settings.schedule_timezone(),
-            default_status=dg.DefaultScheduleStatus.RUNNING,
-            description="Email and web event ingestion, hourly (C360_EVENTS_SCHEDULE).",
+        _schedule(
+            "hourly_events_ingestion", jobs[EVENTS_JOB], settings.events_schedule(), "C360_EVENTS_SCHEDULE",
+            "Email and web event ingestion, hourly (C360_EVENTS_SCHEDULE, default on the hour).",
         ),
     ]

@@ -21,26 +21,23 @@ BUCKET_SETTINGS: dict[str, tuple[str, str]] = {
     "web": ("sources.web.bucket_url", "SOURCES__WEB__BUCKET_URL"),
 }
 
-#: Which files each source loads (contracts.md: SendGrid batches are .json, Segment logs are gzipped).
-FILE_GLOBS: dict[str, str] = {
-    "email": "**/*.json",
-    "web": "**/*.gz",
-}
+def _source_module(source: str):
+    return __import__(f"ingestion.{source}", fromlist=["default_bucket_url"])
 
 
-class SettingMissing(RuntimeError):
-    """A required setting is not set; the message names it."""
+def file_glob(source: str) -> str:
+    """The glob the source itself loads (ingestion/<source>/settings.py)."""
+    return __import__(f"ingestion.{source}.settings", fromlist=["FILE_GLOB"]).FILE_GLOB
 
 
 def bucket_url(source: str) -> str:
-    """The folder or bucket URL of a file source, resolved by dlt (env var, .dlt/config.toml or secrets.toml)."""
+    """The folder or bucket URL the source loads from: the dlt setting (env var, .dlt/config.toml), else the
+    source's own default (the generated sample's folder)."""
     import dlt
 
-    key, env = BUCKET_SETTINGS[source]
+    key, _ = BUCKET_SETTINGS[source]
     value = dlt.config.get(key)
-    if not value:
-        raise SettingMissing(f"no folder for the {source} source: set {env} (or {key} in .dlt/config.toml)")
-    return str(value)
+    return str(value) if value else _source_module(source).default_bucket_url()
 
 
 def list_files(source: str) -> dict[str, float]:
@@ -58,7 +55,7 @@ def list_files(source: str) -> dict[str, float]:
     config = FilesystemConfiguration(bucket_url=url, credentials=credentials)
     fs_client, _ = fsspec_from_config(config)
     files: dict[str, float] = {}
-    for item in glob_files(fs_client, url, file_glob=FILE_GLOBS[source]):
+    for item in glob_files(fs_client, url, file_glob=file_glob(source)):
         modified = item["modification_date"]
         files[item["relative_path"]] = modified.timestamp() if isinstance(modified, datetime) else float(modified)
     return files
@@ -121,8 +118,6 @@ def build_file_arrival_sensor(source: str, job: dg.UnresolvedAssetJobDefinition)
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         try:
             files = list_files(source)
-        except SettingMissing as exc:
-            return dg.SkipReason(str(exc))
         except FileNotFoundError as exc:
             return dg.SkipReason(f"the {source} folder does not exist yet ({exc})")
         cursor = FileCursor.parse(context.cursor)

@@ -19,9 +19,11 @@ from ingestion.pipelines import (
     IngestionError,
     MissingSettingError,
     make_pipeline,
+    preflight,
     report_for,
     source_for,
 )
+from ingestion.pipelines import _explain as explain
 from ingestion.quarantine import QUARANTINE_TABLE
 from ingestion.warehouse import RAW_DATASETS, export_environment
 from orchestration.constants import WAREHOUSE_POOL
@@ -147,15 +149,21 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
         dlt_source = source_for(source)
         dlt_pipeline = make_pipeline(source)
         results: list[dg.MaterializeResult] = []
+        try:
+            # settings present, folders there, database answering: a missing setting fails at once, naming it
+            preflight(source)
+        except MissingSettingError as exc:
+            raise _fail_without_retry(source, exc) from None
         with warehouse_lock.hold(context):
             try:
                 for result in dlt.run(context=context, dlt_source=dlt_source, dlt_pipeline=dlt_pipeline):
                     results.append(result)
-            except (PipelineStepFailed, IngestionError) as exc:
+            except PipelineStepFailed as exc:
                 cause = _root_cause(exc)
                 if isinstance(cause, MissingSettingError):
                     raise _fail_without_retry(source, cause) from None
-                raise
+                # anything else may be transient (API 5xx, a database restarting): the retry policy retries it
+                raise IngestionError(f"loading {source} failed in dlt step {exc.step!r}: {explain(source, cause)}") from exc
             trace = dlt_pipeline.last_trace
             report = report_for(source, dlt_pipeline, trace.last_load_info if trace else None)
         for result in results:

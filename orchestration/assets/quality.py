@@ -132,12 +132,12 @@ def _layer_checks(layer: str, specs: list[dg.AssetCheckSpec], checks: Mapping, c
     return _run
 
 
-def _write_report(run_id: str) -> None:
+def _write_report(run_id: str, publication=None) -> None:
     """The steward report covers every layer checked so far in this run, so it exists even when a blocking
     check stops the run early."""
     from quality.report import write_report
 
-    write_report(run_id=run_id, warehouse=warehouse_path(), quality_dir=quality_dir())
+    write_report(run_id, warehouse=warehouse_path(), quality_dir=quality_dir(), publication=publication)
 
 
 def build_publication(mart_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -154,12 +154,14 @@ def build_publication(mart_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
         ),
     )
     def published_marts(context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock) -> dg.MaterializeResult:
+        from quality.model import LAYERS
         from quality.publish import publish
 
         export_environment()
         with warehouse_lock.hold(context):
-            result = publish(run_id=context.run_id, warehouse=warehouse_path())
-            _write_report(context.run_id)
+            # publishes only if this run validated every layer and no critical expectation failed
+            result = publish(warehouse_path(), context.run_id, require_layers=tuple(LAYERS))
+            _write_report(context.run_id, publication=result)
         metadata = {
             "published": result.published,
             "reason": result.reason,
