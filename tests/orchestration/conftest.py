@@ -1,0 +1,44 @@
+"""Fixtures of the orchestration tests: a small generated sample and settings pointing into tmp_path."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+#: Small on purpose: the whole orchestration suite should stay within a few minutes on 2 cores.
+CUSTOMERS = 150
+SEED = 7
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ingestion.samples.generator import generate
+
+    out = tmp_path_factory.mktemp("sample")
+    generate(out=out, customers=CUSTOMERS, seed=SEED, messiness=1.0, increment=False)
+    return out
+
+
+@pytest.fixture()
+def c360_env(tmp_path: Path, sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Every c360 path setting inside tmp_path, and the sources pointed at the sample (real Zendesk API on
+    loopback), as `c360 demo` does."""
+    from orchestration.demo import sample_sources
+
+    paths = {
+        "C360_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
+        "C360_PUBLISHED": str(tmp_path / "published.duckdb"),
+        "C360_PUBLISHED_PARQUET_DIR": str(tmp_path / "published"),
+        "C360_QUALITY_DIR": str(tmp_path / "quality"),
+        "C360_SAMPLE_DIR": str(sample_dir),
+        "C360_DAGSTER_HOME": str(tmp_path / "dagster"),
+    }
+    for key, value in paths.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.delenv("C360_ALERT_WEBHOOK_URL", raising=False)
+    with sample_sources(sample_dir) as sources:
+        yield {**paths, **sources, "PATH": os.environ.get("PATH", "")}
