@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 from dlt.common.normalizers.utils import generate_dlt_ids
 
 from ingestion.quarantine import QuarantineLedger, future_limit, quarantine_items, quarantine_row
-from ingestion.sales.settings import NON_NEGATIVE, NOT_FUTURE, POSITIVE, REQUIRED
+from ingestion.sales.settings import ALLOWED_VALUES, NON_NEGATIVE, NOT_FUTURE, POSITIVE, REQUIRED
 
 SOURCE = "sales"
 
@@ -42,6 +42,16 @@ def rules_for(table: str, limit: datetime) -> list[Rule]:
         rules.append(("invalid_value", f"{column} is negative", column, lambda c: pc.less(c, 0)))
     for column in POSITIVE.get(table, ()):
         rules.append(("invalid_value", f"{column} is not positive", column, lambda c: pc.less_equal(c, 0)))
+    for column, allowed in ALLOWED_VALUES.get(table, {}).items():
+        values = pa.array(allowed, pa.string())
+        rules.append(
+            (
+                "invalid_value",
+                f"{column} is not one of {', '.join(allowed)}",
+                column,
+                lambda c, v=values: pc.invert(pc.is_in(c.cast(pa.string()), value_set=v)),
+            )
+        )
     return rules
 
 

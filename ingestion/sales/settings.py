@@ -34,3 +34,8 @@ NOT_FUTURE: dict[str, tuple[str, ...]] = {
     "orders": ("created_at", "updated_at"),
     "order_items": ("created_at", "updated_at"),
 }
+
+#: Values of enumerated columns: the order system's documented order life cycle.
+ALLOWED_VALUES: dict[str, dict[str, tuple[str, ...]]] = {
+    "orders": {"status": ("pending", "paid", "shipped", "completed", "refunded", "cancelled")},
+}

@@ -110,7 +110,7 @@ def validate(resource: str, record: Any, limit: datetime) -> None:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise QuarantineError("invalid_value", f"{key} {value!r} is not an ISO-8601 timestamp") from None
+            raise QuarantineError("wrong_type", f"{key} {value!r} is not an ISO-8601 timestamp") from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
         if parsed > limit:

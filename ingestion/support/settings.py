@@ -18,7 +18,7 @@ ENDPOINTS: dict[str, tuple[str, str, str]] = {
 #: Keys every object of a resource carries, with their JSON types (Zendesk API reference).
 REQUIRED_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "users": {"id": int, "created_at": str, "updated_at": str},
-    "tickets": {"id": int, "created_at": str, "updated_at": str},
+    "tickets": {"id": int, "created_at": str, "updated_at": str, "requester_id": int},
     "satisfaction_ratings": {"id": int, "created_at": str, "updated_at": str},
 }
 

@@ -25,7 +25,7 @@ def _parse_ts(key: str, value: Any) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise QuarantineError("invalid_value", f"{key} {value!r} is not an ISO-8601 timestamp") from None
+        raise QuarantineError("wrong_type", f"{key} {value!r} is not an ISO-8601 timestamp") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc)
