@@ -116,6 +116,11 @@ def a(word: str) -> str:
     return ("an " if word[:1].lower() in "aeio" else "a ") + word
 
 
+def have(count: Any, noun: str) -> str:
+    """`12 customers have` / `1 of the customers has`: plain English without a singular for every noun."""
+    return f"1 of the {noun} has" if count == 1 else f"{n(count)} {noun} have"
+
+
 def customers(count: Any) -> str:
     return "1 customer" if count == 1 else f"{n(count)} customers"
 
@@ -266,9 +271,9 @@ class NotNull(Kind):
 
     def failure(self, c, m):
         if "max_share" in c.params:
-            return (f"{n(m.unexpected)} {c.noun} ({pct(m.observed)}) have no {c.label}; "
+            return (f"{have(m.unexpected, c.noun)} no {c.label} ({pct(m.observed)}); "
                     f"at most {pct(c.params['max_share'], 0)} expected.")
-        return f"{n(m.unexpected)} {c.noun} have no {c.label}."
+        return f"{have(m.unexpected, c.noun)} no {c.label}."
 
 
 class Unique(Kind):
@@ -366,7 +371,7 @@ class AcceptedValues(Kind):
         return f"the {c.label} of {c.noun} is one of: {', '.join(map(str, c.params['values']))}"
 
     def failure(self, c, m):
-        return (f"{n(m.unexpected)} {c.noun} have {a(c.label)} that is not one of the accepted values "
+        return (f"{have(m.unexpected, c.noun)} {a(c.label)} that is not one of the accepted values "
                 f"({', '.join(map(str, c.params['values']))}).")
 
 
@@ -397,7 +402,7 @@ class TimestampRange(Kind):
                 f"{num(c.params.get('max_future_hours', 24))} hours from now")
 
     def failure(self, c, m):
-        return (f"{n(m.unexpected)} {c.noun} have {a(c.label)} before {c.params.get('min', '2000-01-01')} "
+        return (f"{have(m.unexpected, c.noun)} {a(c.label)} before {c.params.get('min', '2000-01-01')} "
                 f"or more than {num(c.params.get('max_future_hours', 24))} hours in the future.")
 
 
@@ -467,7 +472,7 @@ class Between(Kind):
         return f"no {c.label} of {c.noun} is {self._range(c)}"
 
     def failure(self, c, m):
-        return f"{n(m.unexpected)} {c.noun} have {a(c.label)} {self._range(c)}."
+        return f"{have(m.unexpected, c.noun)} {a(c.label)} {self._range(c)}."
 
 
 class MaxGroupSize(Kind):
@@ -607,10 +612,9 @@ class Reconcile(Kind):
 
     def failure(self, c, m):
         left, right = m.context.get("left"), m.context.get("right")
-        return (f"The {c.params['left'].get('label', 'left')} total {num(left)} but the "
-                f"{c.params['right'].get('label', 'right')} total {num(right)}: a difference of "
-                f"{num(abs((left or 0) - (right or 0)))} ({pct(m.observed, 2)}; at most "
-                f"{pct(c.params['max_relative_diff'], 2)} allowed). Some {c.label} was lost or counted twice.")
+        return (f"{c.params['left'].get('label', 'left')}: {num(left)}; {c.params['right'].get('label', 'right')}: "
+                f"{num(right)}. A difference of {num(abs((left or 0) - (right or 0)))} ({pct(m.observed, 2)}; at most "
+                f"{pct(c.params['max_relative_diff'], 2)} allowed): some {c.label} was lost or counted twice.")
 
 
 KINDS: dict[str, Kind] = {

@@ -58,7 +58,8 @@ def run_quality(
                       critical_failures=[o for o in outcomes if o.is_blocking])
 
 
-def print_summary(run: QualityRun, warehouse: Path, out=sys.stdout) -> None:
+def print_summary(run: QualityRun, warehouse: Path, out=None) -> None:
+    out = out or sys.stdout
     print(f"c360 quality run {run.run_id} on {warehouse}", file=out)
     for layer in LAYERS:
         got = [o for o in run.outcomes if o.layer == layer]

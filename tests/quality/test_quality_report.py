@@ -1,0 +1,123 @@
+"""The steward front page, rendered by a real browser (Debian's headless Chromium)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from quality import run_quality
+from quality_factory import execute
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("headless Chromium is missing: run `make test` (or `bash scripts/install-system-deps.sh`), "
+                    "which installs Debian's chromium package")
+    return path
+
+
+def render(page: Path, tmp_path: Path) -> str:
+    """The DOM after Chromium loaded and laid out the page."""
+    done = subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}", "--dump-dom",
+         page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+class Cards(HTMLParser):
+    """Collects the failure cards of the page: their severity, heading text, example cells and links."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cards: list[dict] = []
+        self._depth = 0
+        self._in_h3 = self._in_td = False
+        self.links: list[str] = []
+        self.assets: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("script", "img", "iframe") or (tag == "link" and a.get("rel") == "stylesheet"):
+            self.assets.append(a.get("src") or a.get("href") or tag)
+        if tag == "a":
+            self.links.append(a.get("href", ""))
+        if tag == "div" and "card" in (a.get("class") or "").split():
+            self.cards.append({"class": a["class"], "key": a.get("data-expectation"), "title": "", "cells": [],
+                               "links": []})
+            self._depth = 1
+        elif self._depth and tag == "div":
+            self._depth += 1
+        if self._depth:
+            self._in_h3 = self._in_h3 or tag == "h3"
+            self._in_td = tag == "td"
+            if tag == "a":
+                self.cards[-1]["links"].append(a.get("href", ""))
+
+    def handle_endtag(self, tag):
+        if self._depth and tag == "div":
+            self._depth -= 1
+        if tag == "h3":
+            self._in_h3 = False
+        if tag == "td":
+            self._in_td = False
+
+    def handle_data(self, data):
+        if self._depth and self._in_h3:
+            self.cards[-1]["title"] += data
+        if self._depth and self._in_td:
+            self.cards[-1]["cells"].append(data.strip())
+
+
+@pytest.mark.browser
+def test_front_page_lists_the_failures_in_plain_words(site, tmp_path):
+    chromium()  # fail first, with the fix, when the browser is missing
+    execute(site.warehouse,
+            "update marts.customer_satisfaction set csat = 1.7 where customer_id in ('c3', 'c4', 'c9', 'c10')",
+            "insert into raw_sales.customers select * from raw_sales.customers where id = 42")
+    run = run_quality(site.warehouse, "report-run", quality_dir=site.quality_dir, publish_marts=True,
+                      published_path=site.published, parquet_dir=site.parquet_dir)
+    assert not run.ok and run.publication is not None and not run.publication.published
+    assert run.report == site.quality_dir / "runs" / "report-run.html"
+
+    for page in (run.report, site.quality_dir / "index.html"):
+        dom = render(page, tmp_path)
+        parsed = Cards()
+        parsed.feed(dom)
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom))
+
+        assert "2 critical problem(s) found" in text
+        assert "not published" in text and "last good publication" in text
+        cards = {c["key"]: c for c in parsed.cards}
+        assert set(cards) == {"marts/customer_satisfaction.csat.between", "raw_sales/customers.id.unique"}
+
+        csat = cards["marts/customer_satisfaction.csat.between"]
+        assert "critical" in csat["class"]
+        assert "4 customers have a satisfaction score outside 0–1" in csat["title"]
+        assert {"c3", "c4", "c9", "c10"} <= set(csat["cells"]), "the failing customers are shown as examples"
+        assert "1.7" in csat["cells"]
+        dup = cards["raw_sales/customers.id.unique"]
+        assert "2 sales customers share their customer id with another record" in dup["title"]
+        assert "42" in dup["cells"]
+
+        # Each failure links into Data Docs, and the linked page exists.
+        for card in parsed.cards:
+            docs = [h for h in card["links"] if "data_docs/validations/" in h]
+            assert docs, card["key"]
+            assert (page.parent / docs[0]).resolve().is_file()
+        assert not parsed.assets, f"the page must not load scripts or external assets: {parsed.assets}"
+        assert not [h for h in parsed.links if h.startswith(("http:", "https:", "//"))]
+
+    index = Cards()
+    index.feed(render(site.quality_dir / "index.html", tmp_path))
+    assert "runs/report-run.html" in index.links, "the index lists the runs"
