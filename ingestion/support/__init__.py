@@ -59,7 +59,7 @@ def _missing_setting(name: str, message: str) -> DltResource:
     return dlt.resource(fail, name=name, primary_key="id", write_disposition="merge")()
 
 
-def _endpoint(resource: str, pages: PageTracker) -> dict[str, Any]:
+def _endpoint(resource: str, pages: PageTracker, page_size: int) -> dict[str, Any]:
     path, selector, kind = ENDPOINTS[resource]
     incremental = {
         "start_param": "start_time",
@@ -71,10 +71,10 @@ def _endpoint(resource: str, pages: PageTracker) -> dict[str, Any]:
     }
     if kind == "incremental":
         paginator: Any = ZendeskIncrementalPaginator()
-        params = {"per_page": INCREMENTAL_PAGE_SIZE}
+        params = {"per_page": min(page_size, INCREMENTAL_PAGE_SIZE)}
     else:
         paginator = ZendeskCursorPaginator()
-        params = {"page[size]": LIST_PAGE_SIZE}
+        params = {"page[size]": min(page_size, LIST_PAGE_SIZE)}
     return {
         "path": path,
         "data_selector": selector,
@@ -90,8 +90,13 @@ def support(
     base_url: Optional[str] = dlt.config.value,
     api_token: Optional[str] = dlt.secrets.value,
     email: Optional[str] = dlt.config.value,
+    page_size: int = INCREMENTAL_PAGE_SIZE,
 ) -> list[DltResource]:
-    """Zendesk ``users``, ``tickets`` (+ ``tickets__tags``...), ``satisfaction_ratings`` (+ ``quarantine``)."""
+    """Zendesk ``users``, ``tickets`` (+ ``tickets__tags``...), ``satisfaction_ratings`` (+ ``quarantine``).
+
+    ``page_size`` (``sources.support.page_size``) caps items per page: 1000 for the exports (Zendesk's
+    maximum), 100 for satisfaction ratings.
+    """
     missing = [MISSING[k] for k, v in (("base_url", base_url), ("api_token", api_token)) if not v]
     if missing:
         return [_missing_setting(name, "; ".join(missing)) for name in ENDPOINTS]
@@ -110,7 +115,7 @@ def support(
             # the same record can come twice in one export (updated while exporting): keep the newest
             "columns": {"updated_at": {"dedup_sort": "desc"}},
         },
-        "resources": [{"name": name, "endpoint": _endpoint(name, trackers[name])} for name in ENDPOINTS],
+        "resources": [{"name": name, "endpoint": _endpoint(name, trackers[name], page_size)} for name in ENDPOINTS],
     }
     resources = rest_api_resources(config)
     for resource in resources:
