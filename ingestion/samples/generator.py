@@ -95,16 +95,18 @@ def iso_z(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
-def iso_ms(ms: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
-
-
 def sql_ts(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts))
 
 
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+try:  # dlt depends on orjson; it serialises the millions of events ~20x faster than the json module
+    import orjson
+
+    def dumps(obj: Any) -> str:
+        return orjson.dumps(obj).decode()
+except ImportError:  # pragma: no cover
+    def dumps(obj: Any) -> str:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def email_key(address: str) -> str:
@@ -162,35 +164,50 @@ class Pools:
     def __init__(self, seed: int) -> None:
         from faker import Faker
 
-        self.first: dict[str, dict[str, list[str]]] = {}
-        self.last: dict[str, list[str]] = {}
+        self.first: dict[str, dict[str, tuple[list[str], list[float] | None]]] = {}
+        self.last: dict[str, tuple[list[str], list[float] | None]] = {}
         self.streets: dict[str, list[str]] = {}
         self.cities: dict[str, list[tuple[str, str]]] = {}
+        rng = random.Random(f"{seed}/pools")
         for country, spec in D.COUNTRIES.items():
             fk = Faker(spec[0])
             fk.seed_instance(seed)
-            self.first[country] = {
-                "F": [fk.first_name_female() for _ in range(700)],
-                "M": [fk.first_name_male() for _ in range(700)],
-            }
-            self.last[country] = [fk.last_name() for _ in range(1200)]
+            # Faker's own name lists (with its frequency weights where it has them): drawing from them with
+            # our RNG is much faster than calling Faker once per person.
+            person = next(p for p in fk.providers if ".person." in type(p).__module__)
+            self.first[country] = {"F": _weighted(person.first_names_female), "M": _weighted(person.first_names_male)}
+            self.last[country] = _weighted(person.last_names)
             if country in ("US", "GB"):
-                streets = [f"{fk.last_name()} {random.Random(f'{seed}{i}').choice(D.US_GB_STREET_TYPES)}"
-                           for i in range(500)]
-                streets += [fk.street_name() for _ in range(300)]
+                streets = [f"{pick(rng, self.last[country])} {rng.choice(D.US_GB_STREET_TYPES)}" for _ in range(400)]
+                streets += [fk.street_name() for _ in range(200)]
             else:
-                streets = [fk.street_name() for _ in range(900)]
+                streets = [fk.street_name() for _ in range(600)]
             self.streets[country] = streets
-            self.cities[country] = [(fk.city(), fk.postcode()) for _ in range(400)]
+            self.cities[country] = [(fk.city(), fk.postcode()) for _ in range(300)]
         fk = Faker("en_US")
         fk.seed_instance(seed)
         domains = []
         for _ in range(400):
-            word = D.ascii_fold(fk.last_name()) + random.Random(len(domains) + seed).choice(
+            word = D.ascii_fold(pick(rng, self.last["US"])) + rng.choice(
                 ["-logistics", "-consulting", "group", "-labs", "-partners", "tech", "-media", "-health"])
-            domains.append(word + random.Random(len(domains) * 7 + seed).choice([".com", ".com", ".io", ".co", ".net"]))
-        self.work_domains = domains
+            domains.append(word + rng.choice([".com", ".com", ".io", ".co", ".net"]))
+        self.work_domains = sorted(set(domains))
         self.agents = [(fk.first_name(), fk.last_name()) for _ in range(12)]
+
+
+def _weighted(names: Any) -> tuple[list[str], list[float] | None]:
+    if isinstance(names, dict):
+        cum, total = [], 0.0
+        for w in names.values():
+            total += w
+            cum.append(total)
+        return list(names), cum
+    return list(names), None
+
+
+def pick(rng: random.Random, pool: tuple[list[str], list[float] | None]) -> str:
+    names, cum = pool
+    return rng.choices(names, cum_weights=cum)[0] if cum else rng.choice(names)
 
 
 # ----------------------------------------------------------------------------------------------- rendering
@@ -393,8 +410,8 @@ class People:
     def new_person(self, rng: Rand, kind: str, created: int, m: Messiness) -> dict[str, Any]:
         country = rng.choices(self.countries, self.weights)[0]
         gender = "F" if rng.random() < 0.5 else "M"
-        first = rng.choice(self.pools.first[country][gender])
-        last = rng.choice(self.pools.last[country])
+        first = pick(rng, self.pools.first[country][gender])
+        last = pick(rng, self.pools.last[country])
         group = self.groups.get(first, first)
         for _ in range(100):
             dob = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 56))
@@ -495,6 +512,7 @@ class Generator:
         self.persons: list[dict[str, Any]] = state.get("persons", [])
         self.by_pid = {p["pid"]: p for p in self.persons}
         self.products: list[dict[str, Any]] = state.get("products", [])
+        self.product_index = {pr["id"]: pr for pr in self.products}
         self.source_id = state.get("source_id") or Rand(f"{seed}/source").hex(10).upper()
         self.malformed_orders: set[int] = set(state.get("malformed_orders", []))
         self.agents: list[int] = state.get("agents", [])
@@ -592,6 +610,7 @@ class Generator:
         b = Batch(0, T0 - EVENT_HISTORY_DAYS * DAY, T0)
         rng = self.rng(0, "people")
         self.products = make_products(self.rng(0, "products"))
+        self.product_index = {pr["id"]: pr for pr in self.products}
         self.agents = [self.ids.next("user", rng.randint(3, 40)) for _ in self.pools.agents]
         n_customers = self.customers
         n_prospects = max(1, round(0.1 * self.customers))
@@ -848,7 +867,7 @@ class Generator:
                 for uid in p["zd"]:
                     user = support.users[uid]
                     created = parse_iso(user["created_at"])
-                    n = 1 + int(rng.expovariate(1 / 0.5))
+                    n = 1 + int(rng.expovariate(1 / 0.8))
                     for _ in range(n):
                         t = rng.randint(created, b.end - 600) if created < b.end - 600 else created
                         self.new_ticket(rng, b, p, uid, t, support)
@@ -1356,21 +1375,31 @@ class SupportWriter:
 
 
 def _distribute_late(rng: Rand, m: Messiness, b: Batch, table: str, events: list[list], initial: bool) -> None:
-    """Late arrival: the event lands days after its timestamp (batch 0) or its timestamp lies before the
-    increment's window (increments). events: [arrival_ms, ts_ms, obj]."""
+    """Late arrival, days after the event happened. Batch 0: the event lands in a file days after its
+    timestamp. Increments: the event's timestamp lies days before the increment's window (a phone that was
+    offline, a SendGrid retry). events: [arrival_ms, timestamp_ms, json_text, ...]."""
     n = len(events)
     k = round(m.late_event * n)
     if not k:
         return
     for ev in rng.sample(events, min(n, k)):
         delay = rng.randint(1, 5) * DAY * 1000 + rng.randint(0, DAY * 1000)
+        obj = json.loads(ev[2])
         if initial:
-            ev[0] = min(ev[0] + delay, b.end * 1000 - 1000)
-            if ev[0] - ev[1] < DAY * 1000:
+            arrival = min(ev[0] + delay, b.end * 1000 - 1000)
+            if arrival - ev[1] < DAY * 1000:
                 continue
+            ev[0] = arrival
+            if table == "web.events":
+                obj["receivedAt"] = iso_ms_fast(arrival)
+                obj["sentAt"] = iso_ms_fast(arrival - 150)
         else:
-            ev[1] = ev[1] - delay
-        ev.append("late")
+            ev[1] -= delay
+            if table == "web.events":
+                obj["timestamp"] = obj["originalTimestamp"] = iso_ms_fast(ev[1])
+            else:
+                obj["timestamp"] = ev[1] // 1000
+        ev[2] = dumps(obj)
         b.late[table] += 1
 
 
@@ -1432,8 +1461,8 @@ def _message_events(rng: Rand, events: list, address: str, sent: int, categories
         if ts >= horizon:
             return
         obj = dict(base, event=event, timestamp=ts, sg_event_id=rng.b64id(), **extra)
-        arrival = ts * 1000 + rng.randint(2_000, 600_000)
-        events.append([arrival, ts * 1000, obj])
+        arrival = ts * 1000 + 2_000 + int(rng.random() * 600_000)
+        events.append([arrival, ts * 1000, dumps(obj), address])
 
     add("processed", sent)
     r = rng.random()
@@ -1490,14 +1519,14 @@ def _write_email_files(gen: Generator, rng: Rand, b: Batch, events: list[list]) 
     k = n_malformed(m, n)
     for kind in ("wrong_type", "missing_key", "future_timestamp"):
         for ev in (rng.sample(good, min(n, k)) if k else []):
-            obj = dict(ev[2], sg_event_id=rng.b64id())
+            obj = dict(json.loads(ev[2]), sg_event_id=rng.b64id())
             if kind == "wrong_type":
                 obj["timestamp"] = rng.choice(["yesterday", str(obj["timestamp"]), "2026-13-45"])
             elif kind == "missing_key":
                 del obj["sg_event_id"]
             else:
                 obj["timestamp"] = FAR_FUTURE + rng.randint(0, 3_000_000)
-            bad.append([ev[0], ev[1], obj])
+            bad.append([ev[0], ev[1], dumps(obj)])
             b.count(table, 1, malformed=kind)
     b.count(table, n)
     allev = good + dups + bad
@@ -1506,7 +1535,7 @@ def _write_email_files(gen: Generator, rng: Rand, b: Batch, events: list[list]) 
     files: dict[tuple[int, int], list[str]] = {}
     for ev in allev:
         window = ev[0] // (6 * 3600 * 1000)
-        files.setdefault((window, 0), []).append(dumps(ev[2]))
+        files.setdefault((window, 0), []).append(ev[2])
     written: list[tuple[Path, bytes]] = []
     seq_per_day: dict[int, int] = {}
     for (window, _), lines in sorted(files.items()):
@@ -1524,7 +1553,7 @@ def _write_email_files(gen: Generator, rng: Rand, b: Batch, events: list[list]) 
             day = start // DAY
             seq = seq_per_day[day]
             seq_per_day[day] = seq + 1
-            sample = [dumps(dict(e[2], sg_event_id=rng.b64id())) for e in rng.sample(good, min(len(good), 3))]
+            sample = [dumps(dict(json.loads(e[2]), sg_event_id=rng.b64id())) for e in rng.sample(good, min(len(good), 3))]
             text = "[" + ",".join(sample) + "]"
             written.append((start, seq, text[: max(10, len(text) // 2)].encode()))
             b.count(table, 1, malformed="unparseable")
@@ -1541,7 +1570,7 @@ def _write_email_files(gen: Generator, rng: Rand, b: Batch, events: list[list]) 
         for a in p.get("sales_email", {}).values():
             owner.setdefault(a.strip().lower(), p["pid"])
     for ev in good:
-        a = ev[2]["email"]
+        a = ev[3]
         if a not in seen:
             seen.add(a)
             if a not in gen.emails_in_truth:
@@ -1572,7 +1601,7 @@ def web_events(gen: Generator, rng: Rand, b: Batch, window_orders: list, initial
     for p, order in window_orders:
         if not order["guest"]:
             orders_by_pid.setdefault(p["pid"], []).append(order)
-    lam = 4.0 * days / EVENT_HISTORY_DAYS
+    lam = 3.2 * days / EVENT_HISTORY_DAYS
     for p in gen.persons:
         if not p["web"] or not p["cookies"]:
             continue
@@ -1621,12 +1650,9 @@ def web_events(gen: Generator, rng: Rand, b: Batch, window_orders: list, initial
             cookie = rng.choice(logged)
             if cookie[0] not in ua_ip:
                 continue
-            _session(gen, rng, events, p, cookie, ua_ip[cookie[0]], order["created"] - rng.randint(120, 1800),
-                     str(p["sales"][0]), None, order)
-    events = [e for e in events if e[0] < b.end * 1000]
-    for e in events:
-        if e[0] < b.start * 1000:
-            e[0] = b.start * 1000 + rng.randint(0, 60_000)
+            _session(gen, rng, events, p, cookie, ua_ip[cookie[0]],
+                     max(b.start, order["created"] - rng.randint(120, 1800)), str(p["sales"][0]), None, order)
+    events = [e for e in events if b.start * 1000 <= e[0] < b.end * 1000]
     _distribute_late(rng, m, b, "web.events", events, initial)
     _write_web_files(gen, rng, b, events)
 
@@ -1641,15 +1667,37 @@ def np_poisson(rng: Rand, lam: float) -> int:
         k += 1
 
 
+_DAY_PREFIX: dict[int, str] = {}
+
+
+def iso_ms_fast(ms: int) -> str:
+    """iso_ms without strftime per call: millions of event timestamps are formatted."""
+    day, rest = divmod(ms, DAY * 1000)
+    prefix = _DAY_PREFIX.get(day)
+    if prefix is None:
+        prefix = _DAY_PREFIX[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * DAY))
+    sec, milli = divmod(rest, 1000)
+    h, rem = divmod(sec, 3600)
+    mi, se = divmod(rem, 60)
+    return f"{prefix}{h:02d}:{mi:02d}:{se:02d}.{milli:03d}Z"
+
+
+_LIBRARY = {"name": "analytics.js", "version": "next-1.70.0"}
+
+
 def _session(gen: Generator, rng: Rand, events: list, p: dict, cookie: list, agent: tuple[str, str, str], t: int,
              user_id: str | None, identify: str | None, order: dict | None) -> None:
-    anon, state = cookie
+    """One visit: a burst of page/track (and maybe identify) calls minutes apart. Appends
+    [received_ms, timestamp_ms, json_text, anonymousId, userId] per event."""
+    anon = cookie[0]
     ua, ip, locale = agent
-    ts = t * 1000 + rng.randint(0, 999)
+    rand = rng.random
+    bits = rng.getrandbits
+    ts = t * 1000 + int(rand() * 1000)
     referrer = rng.choice(D.REFERRERS)
     campaign = None
     search = ""
-    if rng.random() < 0.3:
+    if rand() < 0.3:
         name, source, medium, term, content = rng.choice(D.UTM_CAMPAIGNS)
         campaign = {"name": name, "source": source, "medium": medium}
         if term:
@@ -1658,10 +1706,12 @@ def _session(gen: Generator, rng: Rand, events: list, p: dict, cookie: list, age
             campaign["content"] = content
         search = "?" + "&".join(f"utm_{k}={v.replace(' ', '+')}" for k, v in
                                 [("source", source), ("medium", medium), ("campaign", name)] + ([("term", term)] if term else []))
-    n_pages = rng.choices([1, 2, 3, 4, 5, 6], [0.2, 0.25, 0.2, 0.15, 0.1, 0.1])[0]
-    products = [rng.choice(gen.products) for _ in range(rng.randint(0, 3))]
+    n_pages = rng.choices((1, 2, 3, 4, 5), cum_weights=(0.25, 0.55, 0.75, 0.9, 1.0))[0]
     if order:
-        products = [next(pr for pr in gen.products if pr["id"] == it["product_id"]) for it in order["items"]]
+        by_id = gen.product_index
+        products = [by_id[it["product_id"]] for it in order["items"]]
+    else:
+        products = [rng.choice(gen.products) for _ in range(int(rand() * 3.4))]
     plan: list[tuple[str, Any]] = [("page", rng.choice(PAGES))]
     if identify:
         plan.append(("identify", identify))
@@ -1670,70 +1720,48 @@ def _session(gen: Generator, rng: Rand, events: list, p: dict, cookie: list, age
     for pr in products:
         plan.append(("page", (f"/products/{pr['id']}", f"{pr['name']} | C360 Shop", "Product")))
         plan.append(("track", ("Product Viewed", pr)))
-        if order or rng.random() < 0.3:
+        if order or rand() < 0.3:
             plan.append(("track", ("Product Added", pr)))
     if order:
         plan.append(("page", ("/checkout", "Checkout | C360 Shop", "Checkout")))
         plan.append(("track", ("Checkout Started", order)))
         plan.append(("track", ("Order Completed", order)))
     prev_url = referrer
+    base_ctx = {"ip": ip, "library": _LIBRARY, "locale": locale, "userAgent": ua}
+    ctx = base_ctx
     for i, (typ, arg) in enumerate(plan):
-        ts += rng.randint(3_000, 240_000) if i else 0
+        if i:
+            ts += 3_000 + int(rand() * 237_000)
         if order and typ == "track" and arg[0] == "Order Completed":
             ts = max(ts, order["created"] * 1000)
-        sent = ts + rng.randint(5, 1500)
-        recv = sent + rng.randint(30, 900)
+        sent = ts + 5 + int(rand() * 1500)
+        recv = sent + 30 + int(rand() * 900)
+        ots = iso_ms_fast(ts)
         ev: dict[str, Any] = {
-            "anonymousId": anon, "channel": "client",
-            "context": {"ip": ip, "library": {"name": "analytics.js", "version": "next-1.70.0"}, "locale": locale,
-                        "userAgent": ua},
-            "integrations": {}, "messageId": f"ajs-next-{rng.hex(32)}", "originalTimestamp": iso_ms(ts),
-            "receivedAt": iso_ms(recv), "sentAt": iso_ms(sent), "timestamp": iso_ms(ts), "type": typ,
-            "userId": user_id, "version": 2,
+            "anonymousId": anon, "channel": "client", "context": ctx, "integrations": {},
+            "messageId": f"ajs-next-{bits(128):032x}", "originalTimestamp": ots, "receivedAt": iso_ms_fast(recv),
+            "sentAt": iso_ms_fast(sent), "timestamp": ots, "type": typ, "userId": user_id, "version": 2,
         }
         if typ == "page":
             path, title, name = arg
             url = SHOP_URL + path + (search if i == 0 else "")
             page = {"path": path, "referrer": prev_url, "search": search if i == 0 else "", "title": title, "url": url}
-            ev["context"]["page"] = page
+            ctx = dict(base_ctx, page=page)
             if campaign and i == 0:
-                ev["context"]["campaign"] = campaign
+                ctx["campaign"] = campaign
+            ev["context"] = ctx
             ev["name"] = name
             ev["properties"] = dict(page, name=name)
             prev_url = url
+            if i == 0 and campaign:
+                ctx = dict(base_ctx, page=page)  # the campaign context belongs to the landing page only
         elif typ == "identify":
-            r = gen.render
-            traits: dict[str, Any] = {}
+            traits = _identify_traits(gen, rng, p, anon, arg)
             if arg == "login":
                 user_id = str(p["sales"][0])
                 ev["userId"] = user_id
-                p["logged_in"].append(anon)
-                first, last = r.name(rng, p["first"], p["last"])
-                traits = {"firstName": first, "lastName": last}
-                known = [a for a in p["known"] if a.strip().lower() not in D.JUNK_EMAILS]
-                if len(p["emails"]) > 1 and rng.random() < 0.2 and not p.get("zd_work_pending"):
-                    address = r.email(rng, p["emails"][1])
-                    p["known"].append(address)
-                    traits["email"] = address
-                elif known or rng.random() < 0.9:
-                    traits["email"] = r.email(rng, p["emails"][0])
-                    if not p["primary_email"]:
-                        p["known"].append(traits["email"])
-                if rng.random() < 0.4:
-                    traits["phone"] = r.phone(rng, p["phone"], national_ok=True)
-                if rng.random() < 0.3:
-                    traits["address"] = {"street": r.street(rng, p["street"]), "city": p["city"],
-                                         "postalCode": p["postal"], "country": p["country"]}
-                if rng.chance(gen.m.junk_identifier):
-                    traits["email"] = rng.choice(D.JUNK_EMAILS)
-            else:  # newsletter sign-up form: an e-mail, no account
-                p["identified"].append(anon)
-                known = [a for a in p["known"] if a.strip().lower() not in D.JUNK_EMAILS]
-                traits = {"email": known[0] if known else r.email(rng, p["emails"][0])}
-                if not known:
-                    p["known"].append(traits["email"])
             ev["traits"] = traits
-            ev["context"]["traits"] = traits
+            ev["context"] = dict(ctx, traits=traits)
         else:
             name, obj = arg
             ev["event"] = name
@@ -1750,23 +1778,54 @@ def _session(gen: Generator, rng: Rand, events: list, p: dict, cookie: list, age
                 else:
                     props.update(value=obj["total"])
                 ev["properties"] = props
-        events.append([recv, ts, ev])
+        events.append([recv, ts, dumps(ev), anon, ev["userId"]])
+
+
+def _identify_traits(gen: Generator, rng: Rand, p: dict, anon: str, kind: str) -> dict[str, Any]:
+    r = gen.render
+    known = [a for a in p["known"] if a.strip().lower() not in D.JUNK_EMAILS]
+    if kind != "login":  # newsletter sign-up form: an e-mail, no account
+        p["identified"].append(anon)
+        traits = {"email": known[0] if known else r.email(rng, p["emails"][0])}
+        if not known:
+            p["known"].append(traits["email"])
+        return traits
+    p["logged_in"].append(anon)
+    first, last = r.name(rng, p["first"], p["last"])
+    traits = {"firstName": first, "lastName": last}
+    if len(p["emails"]) > 1 and rng.random() < 0.2 and not p.get("zd_work_pending"):
+        traits["email"] = r.email(rng, p["emails"][1])
+        p["known"].append(traits["email"])
+    elif known or rng.random() < 0.9:
+        traits["email"] = r.email(rng, p["emails"][0])
+        if not p["primary_email"]:
+            p["known"].append(traits["email"])
+    if rng.random() < 0.4:
+        traits["phone"] = r.phone(rng, p["phone"], national_ok=True)
+    if rng.random() < 0.3:
+        traits["address"] = {"street": r.street(rng, p["street"]), "city": p["city"], "postalCode": p["postal"],
+                             "country": p["country"]}
+    if rng.chance(gen.m.junk_identifier) and "email" in traits:
+        traits["email"] = rng.choice(D.JUNK_EMAILS)
+    return traits
 
 
 def _write_web_files(gen: Generator, rng: Rand, b: Batch, events: list[list]) -> None:
+    """Segment S3 destination layout: <source_id>/<received day ms>/<received ms>-<uuid>.gz, JSON lines."""
     m = gen.m
     table = "web.events"
     n = len(events)
-    good = list(events)
-    dups = []
+    good = events
+    extra: list[list] = []
     for ev in rng.sample(good, min(n, round(m.duplicate_event * n))):
-        dups.append([min(ev[0] + rng.choice([0, rng.randint(1000, DAY * 1000)]), b.end * 1000 - 1), ev[1], ev[2]])
-    b.count(table, len(dups), duplicate=True)
-    bad = []
+        # at-least-once delivery: the very same message again, in the same or a later file
+        extra.append([min(ev[0] + rng.choice([0, rng.randint(1000, DAY * 1000)]), b.end * 1000 - 1), ev[1], ev[2]])
+    b.count(table, len(extra), duplicate=True)
     k = n_malformed(m, n)
     for kind in ("wrong_type", "missing_key", "future_timestamp"):
         for ev in (rng.sample(good, min(n, k)) if k else []):
-            obj = json.loads(dumps(ev[2]))
+            # a clone of a real event with its own messageId, then broken: it never holds the only copy of an id
+            obj = json.loads(ev[2])
             obj["messageId"] = f"ajs-next-{rng.hex(32)}"
             if kind == "wrong_type":
                 obj["timestamp"] = rng.choice(["yesterday", 1730000000, "01/11/2026"])
@@ -1778,45 +1837,45 @@ def _write_web_files(gen: Generator, rng: Rand, b: Batch, events: list[list]) ->
                     obj["userId"] = None
             else:
                 obj["timestamp"] = obj["originalTimestamp"] = "2099-" + obj["timestamp"][5:]
-            bad.append([ev[0], ev[1], obj])
+            extra.append([ev[0], ev[1], dumps(obj)])
             b.count(table, 1, malformed=kind)
-    b.count(table, n)
-    unparseable = []
     for _ in range(k):
         ev = rng.choice(good)
-        text = dumps(dict(ev[2], messageId=f"ajs-next-{rng.hex(32)}"))
-        unparseable.append([ev[0], ev[1], text[: len(text) // 2]])
+        obj = json.loads(ev[2])
+        obj["messageId"] = f"ajs-next-{rng.hex(32)}"
+        text = dumps(obj)
+        extra.append([ev[0], ev[1], text[: len(text) // 2]])  # a line cut off mid-write
         b.count(table, 1, malformed="unparseable")
-    allev = good + dups + bad + unparseable
-    allev.sort(key=lambda e: (e[0], e[1]))
-    files: dict[int, list[tuple[int, str]]] = {}
-    for ev in allev:
-        window = ev[0] // (6 * 3600 * 1000)
-        files.setdefault(window, []).append((ev[0], ev[2] if isinstance(ev[2], str) else dumps(ev[2])))
-    base = gen.out / "web" / "segment-logs" / gen.source_id
-    for window, lines in sorted(files.items()):
-        for i in range(0, len(lines), 20000):
-            chunk = lines[i:i + 20000]
-            received = chunk[0][0]
-            day_ms = (received // (DAY * 1000)) * DAY * 1000
-            folder = base / str(day_ms)
-            folder.mkdir(parents=True, exist_ok=True)
-            data = ("\n".join(text for _, text in chunk) + "\n").encode()
-            with open(folder / f"{received}-{rng.uuid4()}.gz", "wb") as fh:
-                with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=5) as gz:
-                    gz.write(data)
-    # truth: userIds and anonymousIds of well-formed events
+    b.count(table, n)
+    # truth: userIds and anonymousIds of the well-formed events
     _owner_indexes(gen)
     for ev in good:
-        obj = ev[2]
-        uid, anon = obj.get("userId"), obj.get("anonymousId")
-        pid = gen.anon_owner.get(anon)
+        anon, uid = ev[3], ev[4]
         if uid and uid not in gen.web_users_in_truth:
             gen.web_users_in_truth.add(uid)
             b.truth.append(("web_user", uid, gen.sales_owner[uid]))
         if anon and anon not in gen.anons_in_truth:
             gen.anons_in_truth.add(anon)
-            b.truth.append(("web_anonymous", anon, pid))
+            b.truth.append(("web_anonymous", anon, gen.anon_owner[anon]))
+    allev = good + extra
+    allev.sort(key=lambda e: (e[0], e[1]))
+    base = gen.out / "web" / "segment-logs" / gen.source_id
+    window_ms = 6 * 3600 * 1000
+    i = 0
+    while i < len(allev):
+        window = allev[i][0] // window_ms
+        j = i
+        while j < len(allev) and j - i < 20000 and allev[j][0] // window_ms == window:
+            j += 1
+        received = allev[i][0]
+        folder = base / str((received // (DAY * 1000)) * DAY * 1000)
+        folder.mkdir(parents=True, exist_ok=True)
+        data = "".join(e[2] + "\n" for e in allev[i:j]).encode()
+        with open(folder / f"{received}-{rng.uuid4()}.gz", "wb") as fh:
+            # mtime=0 and no file name in the header: the same seed gives byte-identical files
+            with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=1) as gz:
+                gz.write(data)
+        i = j
 
 
 # ----------------------------------------------------------------------------------------------- entry point
