@@ -1,36 +1,53 @@
 {#-
   Street lines compared in one spelling: lower case, accents folded (ß -> ss), punctuation dropped, and every word
   on the seed address_abbreviations replaced by its abbreviation (street -> st, avenue -> ave, straße -> st).
-  German and Dutch compounds ("Hauptstraße", "Kalverstraat") get their suffix abbreviated too ("haupt st").
+  German and Dutch compounds ("Hauptstraße", "Kalverstraat") get their suffix split off and abbreviated too
+  ("haupt st").
 -#}
 {% macro normalize_street(column) -%}
-    {%- set folded -%}
-        trim(regexp_replace(
-            regexp_replace(replace(strip_accents(lower(trim({{ column }}))), 'ß', 'ss'), '[^a-z0-9]+', ' ', 'g'),
-            '([a-z]{3,})(strasse|straat|str)\b', '\1 \2', 'g'))
-    {%- endset -%}
-    case
-        when lower(trim({{ column }})) in (select value from {{ ref('junk_identifiers') }} where kind = 'any') then null
-        else nullif((
-            select array_to_string(list_transform(string_split({{ folded }}, ' '), lambda t: coalesce(abbreviations[t], t)), ' ')
-            from (select map(list(token), list(abbreviation)) as abbreviations from {{ ref('address_abbreviations') }})
-        ), '')
-    end
+    list_transform(
+        [struct_pack(
+            raw := lower(trim({{ column }})),
+            junk := (select list(value) from {{ ref('junk_identifiers') }} where kind = 'any'),
+            abbreviations := (select map(list(token), list(abbreviation)) from {{ ref('address_abbreviations') }})
+        )],
+        lambda r: case
+            when r.raw is null or list_contains(r.junk, r.raw) then null
+            else nullif(array_to_string(
+                list_transform(
+                    string_split(trim(regexp_replace(
+                        regexp_replace(replace(strip_accents(r.raw), 'ß', 'ss'), '[^a-z0-9]+', ' ', 'g'),
+                        '([a-z]{3,})(strasse|straat|str)\b', '\1 \2', 'g')), ' '),
+                    lambda word: coalesce(r.abbreviations[word], word)
+                ),
+                ' '
+            ), '')
+        end
+    )[1]
 {%- endmacro %}
 
 {#- Postal codes without spaces or dashes, upper case; US ZIP+4 keeps the 5-digit ZIP. -#}
 {% macro normalize_postal_code(column) -%}
-    case
-        when lower(trim({{ column }})) in (select value from {{ ref('junk_identifiers') }} where kind = 'any') then null
-        when regexp_full_match(trim({{ column }}), '\d{5}-\d{4}') then left(trim({{ column }}), 5)
-        else nullif(upper(regexp_replace({{ column }}, '[^0-9A-Za-z]', '', 'g')), '')
-    end
+    list_transform(
+        [struct_pack(
+            raw := trim({{ column }}),
+            junk := (select list(value) from {{ ref('junk_identifiers') }} where kind = 'any')
+        )],
+        lambda r: case
+            when r.raw is null or list_contains(r.junk, lower(r.raw)) then null
+            when regexp_full_match(r.raw, '\d{5}-\d{4}') then left(r.raw, 5)
+            else nullif(upper(regexp_replace(r.raw, '[^0-9A-Za-z]', '', 'g')), '')
+        end
+    )[1]
 {%- endmacro %}
 
 {#- Free text (city, gender, ...) with blocklisted placeholders as null. -#}
 {% macro clean_text(column) -%}
-    case
-        when lower(trim({{ column }})) in (select value from {{ ref('junk_identifiers') }} where kind = 'any') then null
-        else nullif(trim({{ column }}), '')
-    end
+    list_transform(
+        [struct_pack(
+            raw := nullif(trim({{ column }}), ''),
+            junk := (select list(value) from {{ ref('junk_identifiers') }} where kind = 'any')
+        )],
+        lambda r: case when list_contains(r.junk, lower(r.raw)) then null else r.raw end
+    )[1]
 {%- endmacro %}

@@ -60,23 +60,19 @@
 {%- endmacro %}
 
 {% macro normalize_phone(column, country_column=none) -%}
-    case
-        when ltrim(regexp_replace({{ column }}, '[^0-9]', '', 'g'), '0') in (
-                select ltrim(value, '0') from {{ ref('junk_identifiers') }} where kind = 'phone_national'
-            )
-            or right(regexp_replace({{ column }}, '[^0-9]', '', 'g'), 10) in (
-                select value from {{ ref('junk_identifiers') }} where kind = 'phone_national'
-            )
-            then null
-        else list_transform(
-            [{{ c360.phone_e164(column, country_column) }}],
-            lambda e: case
-                when e is null then null
-                when length(e) not between 8 and 15 then null
-                -- one digit repeated after the country code: 0000000, 1111111
-                when length(replace(substr(e, 3), right(e, 1), '')) = 0 then null
-                else '+' || e
-            end
-        )[1]
-    end
+    list_transform(
+        [struct_pack(
+            e164 := {{ c360.phone_e164(column, country_column) }},
+            digits := regexp_replace({{ column }}, '[^0-9]', '', 'g'),
+            junk := (select list(value) from {{ ref('junk_identifiers') }} where kind = 'phone_national')
+        )],
+        lambda r: case
+            when r.e164 is null then null
+            when length(r.e164) not between 8 and 15 then null
+            -- one digit repeated after the country code: 0000000, 1111111
+            when length(replace(substr(r.e164, 3), right(r.e164, 1), '')) = 0 then null
+            when list_contains(r.junk, r.digits) or list_contains(r.junk, right(r.digits, 10)) then null
+            else '+' || r.e164
+        end
+    )[1]
 {%- endmacro %}

@@ -1,11 +1,12 @@
 -- One row per identifying source record: which customer it belongs to and the strongest evidence that put it
--- there (the best rule among the edges linking it inside its cluster; 'singleton' when it stands alone).
+-- there (the best rule among the edges linking it inside its cluster; 'singleton' when it stands alone,
+-- 'support_agent' for Zendesk staff, who are mapped but never linked).
 
 with
 
 nodes as (
 
-    select node_key, source, source_record_id from {{ ref('int_identity_nodes') }}
+    select node_key, source, source_record_id, is_staff from {{ ref('int_identity_nodes') }}
 
 ),
 
@@ -62,7 +63,7 @@ select
     nodes.source,
     nodes.source_record_id,
     assignments.customer_id,
-    coalesce(strongest.rule, 'singleton') as rule,
+    case when nodes.is_staff then 'support_agent' else coalesce(strongest.rule, 'singleton') end as rule,
     coalesce(strongest.score, 1.0)::double as score,
 from nodes
 inner join assignments using (node_key)

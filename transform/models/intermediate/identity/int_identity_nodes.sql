@@ -55,9 +55,10 @@ email as (
 
 web_traits as (
 
-    -- the latest non-null value of each trait a user was identified with
+    -- the latest non-null value of each trait a visitor was identified with: per userId for logged-in calls,
+    -- per anonymousId for identify calls without a userId (a newsletter sign-up gives the cookie an email)
     select
-        user_id,
+        coalesce('web_user:' || user_id, 'web_anonymous:' || anonymous_id) as node_key,
         arg_max(email, occurred_at) filter (where email is not null) as email,
         arg_max(phone, occurred_at) filter (where phone is not null) as phone,
         arg_max(first_name, occurred_at) filter (where first_name is not null) as first_name,
@@ -67,8 +68,8 @@ web_traits as (
         arg_max(postal_code, occurred_at) filter (where postal_code is not null) as postal_code,
         arg_max(street_normalized, occurred_at) filter (where street_normalized is not null) as street_normalized,
     from {{ ref('stg_web__identifies') }}
-    where user_id is not null
-    group by user_id
+    where coalesce(user_id, anonymous_id) is not null
+    group by all
 
 ),
 
@@ -89,7 +90,7 @@ web_users as (
         where user_id is not null
         group by user_id
     ) as observed
-    left join web_traits on web_traits.user_id = observed.user_id
+    left join web_traits on web_traits.node_key = 'web_user:' || observed.user_id
 
 ),
 
@@ -97,17 +98,20 @@ web_anonymous as (
 
     select
         'web_anonymous' as source,
-        anonymous_id as source_record_id,
-        null::varchar as email, null::varchar as phone, null::varchar as first_name, null::varchar as last_name,
-        null::varchar as first_name_canonical, null::date as birth_date,
-        null::varchar as postal_code, null::varchar as street_normalized,
+        observed.anonymous_id as source_record_id,
+        web_traits.email, web_traits.phone, web_traits.first_name, web_traits.last_name,
+        web_traits.first_name_canonical, web_traits.birth_date, web_traits.postal_code, web_traits.street_normalized,
         null::varchar as customer_ref,
         false as is_staff,
-        min(first_seen_at) as first_seen_at,
-        max(last_seen_at) as last_seen_at,
-    from {{ ref('int_web_identifiers_observed') }}
-    where anonymous_id is not null
-    group by anonymous_id
+        observed.first_seen_at,
+        observed.last_seen_at,
+    from (
+        select anonymous_id, min(first_seen_at) as first_seen_at, max(last_seen_at) as last_seen_at
+        from {{ ref('int_web_identifiers_observed') }}
+        where anonymous_id is not null
+        group by anonymous_id
+    ) as observed
+    left join web_traits on web_traits.node_key = 'web_anonymous:' || observed.anonymous_id
 
 ),
 

@@ -22,12 +22,10 @@ renamed as (
         -- identifiers, raw and normalized (macros/normalize_*.sql)
         email as email_raw,
         {{ normalize_email('email') }} as email,
-        {{ is_junk_email('email') }} as is_email_junk,
         phone as phone_raw,
         {{ normalize_phone('phone', 'country') }} as phone,
         {{ normalize_name('first_name') }} as first_name,
         {{ normalize_name('last_name') }} as last_name,
-        {{ canonical_first_name(normalize_name('first_name')) }} as first_name_canonical,
 
         -- attributes kept as written, for the golden record
         {{ clean_text('first_name') }} as first_name_display,
@@ -46,6 +44,16 @@ renamed as (
 
     from latest
 
+),
+
+enriched as (
+
+    select
+        *,
+        {{ canonical_first_name('first_name') }} as first_name_canonical,
+        {{ is_junk_email('email_raw', 'email') }} as is_email_junk,
+    from renamed
+
 )
 
-select * from renamed
+select * from enriched

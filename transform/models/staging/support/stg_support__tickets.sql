@@ -36,7 +36,7 @@ renamed as (
         -- its solve time unless the export carries solved_at.
         case
             when lower(status) in ('solved', 'closed')
-                then coalesce({{ c360.optional_value(cols, 'solved_at', 'timestamptz') }}, updated_at::timestamptz)
+                then coalesce({{ c360.optional_value(cols, ['metric_set__solved_at', 'solved_at'], 'timestamptz') }}, updated_at::timestamptz)
         end as solved_at,
         _dlt_load_id,
 

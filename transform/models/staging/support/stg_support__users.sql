@@ -21,11 +21,16 @@ typed as (
     select
         id::varchar as user_id,
         name as full_name_raw,
-        -- "Last, First" is written by some agents and imports
+        -- "Last, First" is written by some agents and imports; otherwise the last word is the family name
         case
-            when name like '%,%' then trim(split_part(name, ',', 2)) || ' ' || trim(split_part(name, ',', 1))
+            when name like '%,%' then trim(split_part(name, ',', 2))
+            when trim(name) like '% %' then regexp_replace(trim(name), '\s+\S+$', '')
             else trim(name)
-        end as full_name,
+        end as given_name_raw,
+        case
+            when name like '%,%' then trim(split_part(name, ',', 1))
+            when trim(name) like '% %' then regexp_extract(trim(name), '(\S+)$', 1)
+        end as family_name_raw,
         email as email_raw,
         phone as phone_raw,
         {{ c360.optional_column(cols, 'external_id', 'varchar') }},
@@ -53,17 +58,14 @@ renamed as (
 
         email_raw,
         {{ normalize_email('email_raw') }} as email,
-        {{ is_junk_email('email_raw') }} as is_email_junk,
         phone_raw,
         {{ normalize_phone('phone_raw', 'country') }} as phone,
 
         full_name_raw,
-        -- the last word is the family name, everything before it the given name(s)
-        {{ normalize_name("case when full_name like '% %' then regexp_replace(full_name, '\\s+\\S+$', '') else full_name end") }} as first_name,
-        {{ normalize_name("case when full_name like '% %' then regexp_extract(full_name, '(\\S+)$', 1) end") }} as last_name,
-        {{ canonical_first_name(normalize_name("case when full_name like '% %' then regexp_replace(full_name, '\\s+\\S+$', '') else full_name end")) }} as first_name_canonical,
-        {{ clean_text("case when full_name like '% %' then regexp_replace(full_name, '\\s+\\S+$', '') else full_name end") }} as first_name_display,
-        {{ clean_text("case when full_name like '% %' then regexp_extract(full_name, '(\\S+)$', 1) end") }} as last_name_display,
+        {{ normalize_name('given_name_raw') }} as first_name,
+        {{ normalize_name('family_name_raw') }} as last_name,
+        {{ clean_text('given_name_raw') }} as first_name_display,
+        {{ clean_text('family_name_raw') }} as last_name_display,
         birth_date,
         upper(country) as country,
 
@@ -73,6 +75,16 @@ renamed as (
 
     from typed
 
+),
+
+enriched as (
+
+    select
+        *,
+        {{ canonical_first_name('first_name') }} as first_name_canonical,
+        {{ is_junk_email('email_raw', 'email') }} as is_email_junk,
+    from renamed
+
 )
 
-select * from renamed
+select * from enriched

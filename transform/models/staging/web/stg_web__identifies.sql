@@ -26,18 +26,28 @@ typed as (
         {{ c360.optional_column(cols, 'received_at', 'timestamptz') }},
         {{ c360.optional_column(cols, ['traits__email', 'context__traits__email'], 'varchar', 'email_raw') }},
         {{ c360.optional_column(cols, ['traits__phone', 'context__traits__phone'], 'varchar', 'phone_raw') }},
-        {{ c360.optional_column(cols, ['traits__first_name', 'traits__firstname'], 'varchar', 'first_name_raw') }},
-        {{ c360.optional_column(cols, ['traits__last_name', 'traits__lastname'], 'varchar', 'last_name_raw') }},
-        {{ c360.optional_column(cols, 'traits__name', 'varchar', 'name_raw') }},
-        {{ c360.optional_column(cols, ['traits__birthday', 'traits__birth_date', 'traits__date_of_birth'], 'varchar', 'birth_date_raw') }},
-        {{ c360.optional_column(cols, 'traits__gender', 'varchar', 'gender_raw') }},
-        {{ c360.optional_column(cols, ['traits__address__street', 'traits__street'], 'varchar', 'street_raw') }},
-        {{ c360.optional_column(cols, ['traits__address__city', 'traits__city'], 'varchar', 'city_raw') }},
-        {{ c360.optional_column(cols, ['traits__address__postal_code', 'traits__postal_code', 'traits__zip'], 'varchar', 'postal_code_raw') }},
-        {{ c360.optional_column(cols, ['traits__address__country', 'traits__country'], 'varchar', 'country_raw') }},
+        {{ c360.optional_column(cols, ['traits__first_name', 'context__traits__first_name'], 'varchar', 'first_name_raw') }},
+        {{ c360.optional_column(cols, ['traits__last_name', 'context__traits__last_name'], 'varchar', 'last_name_raw') }},
+        {{ c360.optional_column(cols, ['traits__name', 'context__traits__name'], 'varchar', 'name_raw') }},
+        {{ c360.optional_column(cols, ['traits__birthday', 'context__traits__birthday'], 'varchar', 'birth_date_raw') }},
+        {{ c360.optional_column(cols, ['traits__gender', 'context__traits__gender'], 'varchar', 'gender_raw') }},
+        {{ c360.optional_column(cols, ['traits__address__street', 'context__traits__address__street'], 'varchar', 'street_raw') }},
+        {{ c360.optional_column(cols, ['traits__address__city', 'context__traits__address__city'], 'varchar', 'city_raw') }},
+        {{ c360.optional_column(cols, ['traits__address__postal_code', 'context__traits__address__postal_code'], 'varchar', 'postal_code_raw') }},
+        {{ c360.optional_column(cols, ['traits__address__country', 'context__traits__address__country'], 'varchar', 'country_raw') }},
         {{ country_from_locale(c360.optional_value(cols, 'context__locale', 'varchar'), c360.optional_value(cols, 'context__timezone', 'varchar')) }} as country_guess,
         _dlt_load_id,
     from deduplicated
+
+),
+
+named as (
+
+    select
+        *,
+        coalesce(first_name_raw, case when name_raw like '% %' then regexp_replace(trim(name_raw), '\s+\S+$', '') else name_raw end) as given_name_raw,
+        coalesce(last_name_raw, case when name_raw like '% %' then regexp_extract(trim(name_raw), '(\S+)$', 1) end) as family_name_raw,
+    from typed
 
 ),
 
@@ -52,15 +62,13 @@ renamed as (
 
         email_raw,
         {{ normalize_email('email_raw') }} as email,
-        {{ is_junk_email('email_raw') }} as is_email_junk,
         phone_raw,
         {{ normalize_phone('phone_raw', 'coalesce(country_raw, country_guess)') }} as phone,
         -- Segment's reserved traits: firstName/lastName, or only name ("First Last")
-        {{ normalize_name("coalesce(first_name_raw, regexp_replace(name_raw, '\\s+\\S+$', ''))") }} as first_name,
-        {{ normalize_name("coalesce(last_name_raw, case when name_raw like '% %' then regexp_extract(name_raw, '(\\S+)$', 1) end)") }} as last_name,
-        {{ canonical_first_name(normalize_name("coalesce(first_name_raw, regexp_replace(name_raw, '\\s+\\S+$', ''))")) }} as first_name_canonical,
-        {{ clean_text("coalesce(first_name_raw, regexp_replace(name_raw, '\\s+\\S+$', ''))") }} as first_name_display,
-        {{ clean_text("coalesce(last_name_raw, case when name_raw like '% %' then regexp_extract(name_raw, '(\\S+)$', 1) end)") }} as last_name_display,
+        {{ normalize_name('given_name_raw') }} as first_name,
+        {{ normalize_name('family_name_raw') }} as last_name,
+        {{ clean_text('given_name_raw') }} as first_name_display,
+        {{ clean_text('family_name_raw') }} as last_name_display,
         try_cast(left(birth_date_raw, 10) as date) as birth_date,
         lower({{ clean_text('gender_raw') }}) as gender,
         {{ clean_text('street_raw') }} as street,
@@ -70,8 +78,18 @@ renamed as (
         upper({{ clean_text('country_raw') }}) as country,
         _dlt_load_id,
 
-    from typed
+    from named
+
+),
+
+enriched as (
+
+    select
+        *,
+        {{ canonical_first_name('first_name') }} as first_name_canonical,
+        {{ is_junk_email('email_raw', 'email') }} as is_email_junk,
+    from renamed
 
 )
 
-select * from renamed
+select * from enriched
