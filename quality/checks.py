@@ -168,6 +168,9 @@ class Kind:
 
     #: Keys a check of this kind must have in expectations.yml.
     required: tuple[str, ...] = ()
+    #: The figure of a check on an `optional: true` column that is absent (dlt creates no column for a
+    #: field that never had a value): nothing to judge, so nothing wrong.
+    vacuous: float = 0.0
 
     def bounds(self, c: Check) -> tuple[float | None, float | None]:
         return None, 0
@@ -311,6 +314,7 @@ class PatternShare(Kind):
     """Share of non-empty values that look valid (trimmed, case-insensitive regex) at least `mostly`."""
 
     required = ("column", "pattern", "mostly")
+    vacuous = 1.0
 
     def threshold(self, c):
         return f"at least {pct(c.params['mostly'], 0)} valid"
@@ -537,44 +541,58 @@ class SingletonShare(Kind):
 
 
 class IdChanges(Kind):
-    """Merges or splits of customer ids in the latest identity resolution run, as a share of customers.
+    """Merges or splits of customer ids since the previous quality run, as a share of all customers.
 
-    Reads the history table's columns named by `change_column` (default ``change``), `at_column`
-    (default ``changed_at``) and counts the rows of the newest `at_column` value whose change equals
-    `change`; the share is taken over the customers of `customers_table` (default marts.identity_map).
+    Counts the rows of the history table (columns `change_column`, default ``reason``, and `at_column`,
+    default ``changed_at``) whose change equals `change` and that are newer than the previous validation of
+    this suite recorded in quality.validation_results (all of them on the first run); the share is taken
+    over the customers of `customers_table` (default marts.identity_map).
     """
 
     required = ("change", "max_share")
 
-    def threshold(self, c):
-        return f"at most {pct(c.params['max_share'], 0)} of customers"
-
     def bounds(self, c):
         return None, c.params["max_share"]
 
-    def _latest(self, c: Check) -> str:
-        change = q(c.params.get("change_column", "change"))
+    def threshold(self, c):
+        return f"at most {pct(c.params['max_share'], 0)} of customers"
+
+    def _since(self, con, c: Check) -> str | None:
+        has_history = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'quality' and table_name = 'validation_results'").fetchall()[0][0]
+        if not has_history:
+            return None
+        (since,) = _one(con, f"select max(checked_at) from quality.validation_results where suite = {sql_literal(c.suite)}")
+        return None if since is None else since.isoformat()
+
+    def _changes(self, c: Check, since: str | None) -> str:
+        change = q(c.params.get("change_column", "reason"))
         at = q(c.params.get("at_column", "changed_at"))
-        return (f"{change} = {sql_literal(c.params['change'])} and "
-                f"{at} = (select max({at}) from {table_ref(c.table)})")
+        newer = f" and {at} > cast({sql_literal(since)} as timestamptz)" if since else ""
+        return f"{change} = {sql_literal(c.params['change'])}{newer}"
 
     def measure(self, con, c):
-        (changes,) = _one(con, f"select count(*) from {table_ref(c.table)} where {self._latest(c)}")
+        since = self._since(con, c)
+        (changes,) = _one(con, f"select count(*) from {table_ref(c.table)} where {self._changes(c, since)}")
         customers_table = c.params.get("customers_table", "marts.identity_map")
-        (customers,) = _one(con, f"select count(distinct customer_id) from {table_ref(customers_table)}")
-        return Measurement(changes / customers if customers else 0.0, changes, customers)
+        (total,) = _one(con, f"select count(distinct customer_id) from {table_ref(customers_table)}")
+        return Measurement(changes / total if total else 0.0, changes, total, {"since": since})
 
     def examples_sql(self, con, c, m):
-        return f"select * from {table_ref(c.table)} where {self._latest(c)}"
+        return f"select * from {table_ref(c.table)} where {self._changes(c, m.context.get('since'))}"
 
     def rule(self, c):
-        return f"at most {pct(c.params['max_share'], 0)} of customers were {c.params['change']}d in the latest run"
+        return (f"at most {pct(c.params['max_share'], 0)} of customers were {c.params['change']}d "
+                f"since the previous quality run")
 
     def failure(self, c, m):
-        verb = {"merge": "merged into another customer", "split": "split into several customers"}.get(
+        verb = {"merge": "merged into another customer", "split": "split off into a new customer"}.get(
             c.params["change"], c.params["change"])
-        return (f"{n(m.unexpected)} customer id(s) were {verb} since the previous run ({pct(m.observed)} of "
-                f"{n(m.elements)} customers; at most {pct(c.params['max_share'], 0)} expected). A rule change or a bad "
+        since = f"since the previous quality run ({m.context['since'][:16].replace('T', ' ')} UTC)" \
+            if m.context.get("since") else "in the recorded history"
+        return (f"{n(m.unexpected)} customer id(s) were {verb} {since}: {pct(m.observed)} of "
+                f"{n(m.elements)} customers, at most {pct(c.params['max_share'], 0)} expected. A rule change or a bad "
                 f"batch of source data can cause a wave of merges or splits.")
 
 

@@ -58,6 +58,10 @@ def measure(con: duckdb.DuckDBPyConnection, checks: Iterable[Check]) -> dict[Che
         if check.table in missing_tables and check.kind != "required_columns":
             results[check] = Measurement(None, error=missing_tables[check.table])
             continue
+        column = check.params.get("column")
+        if check.params.get("optional") and column and not _has_column(con, check.table, column):
+            results[check] = Measurement(check.implementation.vacuous, 0, 0, {"absent": True})
+            continue
         try:
             m = check.implementation.measure(con, check)
         except duckdb.Error as exc:
@@ -66,6 +70,13 @@ def measure(con: duckdb.DuckDBPyConnection, checks: Iterable[Check]) -> dict[Che
             missing_tables[check.table] = f"table {check.table} does not exist"
         results[check] = m
     return results
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    schema, _, name = table.partition(".")
+    return bool(con.execute(
+        "select count(*) from information_schema.columns where table_schema = ? and table_name = ? and column_name = ?",
+        [schema, name, column]).fetchall()[0][0])
 
 
 def _jsonable(value: Any) -> Any:
@@ -254,6 +265,8 @@ def run_suites(
         success, docs = verdicts.get(c.metric_column, (False, None))
         if m.error:
             description = f"Could not be checked: {m.error}."
+        elif m.context.get("absent"):
+            description = f"Nothing to check: no {c.label} was ever loaded into {c.table} (the column does not exist)."
         elif success:
             description = c.implementation.success(c, m)
         else:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-STATUSES = "['pending', 'paid', 'shipped', 'delivered', 'cancelled', 'refunded']"
+STATUSES = "['pending', 'paid', 'shipped', 'completed', 'cancelled', 'refunded']"
 TICKET_STATUSES = "['new', 'open', 'pending', 'hold', 'solved', 'closed']"
 EMAIL_EVENTS = "['processed', 'delivered', 'open', 'click', 'bounce', 'unsubscribe']"
 
@@ -32,11 +32,17 @@ def build_warehouse(path: Path, customers: int = 300) -> Path:
         con.execute(f"""
             create table raw_sales.orders as
             select o as id, 1 + (o % {n}) as customer_id,
-                   {STATUSES}[1 + (o % 6)] as status,
-                   cast(10 + (o % 97) as decimal(12, 2)) as total_amount,
-                   now() - interval 300 day + o * interval 1 hour as ordered_at,
+                   {STATUSES}[1 + (o % 6)] as status, 'EUR' as currency,
+                   cast(10 + (o % 97) as decimal(12, 2)) as subtotal, cast(0 as decimal(12, 2)) as discount,
+                   cast(10 + (o % 97) as decimal(12, 2)) as total,
+                   now() - interval 300 day + o * interval 1 hour as created_at,
                    now() - interval 1 day as updated_at,
                    'load1' as _dlt_load_id, md5('o' || o) as _dlt_id
+            from range(1, {3 * n} + 1) t(o)""")
+        con.execute(f"""
+            create table raw_sales.order_items as
+            select o as id, o as order_id, 1 + o % 20 as product_id, 1 + o % 3 as quantity,
+                   cast(10 + (o % 97) as decimal(12, 2)) as unit_price
             from range(1, {3 * n} + 1) t(o)""")
         con.execute("""create table raw_sales.quarantine (source varchar, resource varchar, origin varchar,
                        reason varchar, payload varchar, quarantined_at timestamptz)""")
@@ -68,7 +74,7 @@ def build_warehouse(path: Path, customers: int = 300) -> Path:
             create table raw_email.events as
             select 'sg' || e as sg_event_id, 'person' || (1 + e % {n}) || '@example.com' as email,
                    {EMAIL_EVENTS}[1 + (e % 6)] as event,
-                   now() - e * interval 5 minute as timestamp,
+                   epoch(now() - e * interval 5 minute)::bigint as timestamp,
                    'msg' || (e // 3) as sg_message_id
             from range(1, {10 * n} + 1) t(e)""")
         con.execute(f"""
@@ -101,17 +107,19 @@ def build_warehouse(path: Path, customers: int = 300) -> Path:
             union all
             select 'web_anonymous', 'anon' || i, 'c' || (1 + i % {n}), 'login', 0.95 from range(0, {2 * n}) t(i)""")
         con.execute("""
-            create table marts.customer_id_history (customer_id varchar, previous_customer_id varchar,
-                change varchar, changed_at timestamptz)""")
+            create table marts.customer_id_history (old_customer_id varchar, new_customer_id varchar,
+                reason varchar, changed_at timestamptz)""")
         con.execute("""insert into marts.customer_id_history values
-                       ('c1', 'c9999', 'merge', now() - interval 1 day), ('c2', null, 'new', now())""")
+                       ('c9999', 'c1', 'merge', now() - interval 1 day), ('c2', 'c9998', 'split', now())""")
         con.execute(f"""
             create table marts.customer_360 as
-            select m.customer_id, 'person' || i || '@example.com' as email, 'First' || i || ' Last' || i as full_name,
-                   coalesce(r.revenue, 0) as total_revenue, coalesce(r.orders, 0) as order_count
+            select m.customer_id, 'First' || i as first_name, 'Last' || i as last_name,
+                   'person' || i || '@example.com' as email, null::varchar as phone,
+                   coalesce(r.orders, 0) as order_count, coalesce(r.revenue, 0)::decimal(18, 2) as revenue,
+                   case when i <= {n // 2} then (i % 11) / 10.0 end as csat
             from (select i, 'c' || i as customer_id from range(1, {n} + 1) t(i)) m
-            left join (select customer_id, sum(total_amount) as revenue, count(*) as orders
-                       from raw_sales.orders where status in ('paid', 'shipped', 'delivered') group by 1) r
+            left join (select customer_id, sum(total) as revenue, count(*) as orders from raw_sales.orders
+                       where status not in ('cancelled', 'refunded') group by 1) r
               on r.customer_id = m.i""")
         con.execute(f"""
             create table marts.customer_satisfaction as

@@ -39,7 +39,7 @@ DEFECTS = [
     ),
     pytest.param(
         ("marts", None),
-        ["update marts.customer_360 set total_revenue = total_revenue + 250 where customer_id = 'c2'"],
+        ["update marts.customer_360 set revenue = revenue + 250 where customer_id = 'c2'"],
         ("marts", "customer_360.revenue_reconciles_with_raw_orders"),
         id="revenue-mismatch",
     ),
@@ -72,7 +72,7 @@ def test_seeded_defect_fails_its_critical_expectation_and_blocks_publication(sit
 
     # A downstream reader has the last good publication open before the attempt ...
     reader = duckdb.connect(str(site.published), read_only=True)
-    before = reader.execute("select count(*), sum(total_revenue) from customer_360").fetchall()
+    before = reader.execute("select count(*), sum(revenue) from customer_360").fetchall()
     state_before = _published_state(site)
 
     outcomes = _validate(site, f"defect-{expected[1]}", layer, suites)
@@ -89,7 +89,7 @@ def test_seeded_defect_fails_its_critical_expectation_and_blocks_publication(sit
 
     def keep_reading():
         while not stop.is_set():
-            reads.append(reader.execute("select count(*), sum(total_revenue) from customer_360").fetchall())
+            reads.append(reader.execute("select count(*), sum(revenue) from customer_360").fetchall())
 
     thread = threading.Thread(target=keep_reading)
     thread.start()
@@ -103,7 +103,7 @@ def test_seeded_defect_fails_its_critical_expectation_and_blocks_publication(sit
     assert expected[1] in {o.expectation for o in result.blocking}
     assert "critical expectation(s) failed" in result.reason and "last good publication stays" in result.reason
     assert reads and all(r == before for r in reads)
-    assert reader.execute("select count(*), sum(total_revenue) from customer_360").fetchall() == before
+    assert reader.execute("select count(*), sum(revenue) from customer_360").fetchall() == before
     reader.close()
     assert _published_state(site) == state_before
     con = duckdb.connect(str(site.published), read_only=True)
@@ -138,7 +138,7 @@ def test_clean_run_publishes_every_mart_atomically(baseline):
     assert duckdb.sql(f"select count(*) from '{files['customer_360']}'").fetchall() == [(history["customer_360"],)]
 
     # Each expectation carries its severity in the GX suite (meta), and every result is in the warehouse.
-    suite = json.loads((site.quality_dir / "gx" / "expectations" / "marts.json").read_text())
+    suite = json.loads((site.quality_dir / "gx" / "expectations" / "identity.json").read_text())
     assert {e["meta"]["severity"] for e in suite["expectations"]} == {"critical", "warning"}
     stored = load_results(site.warehouse, "baseline-run")
     assert len(stored) == len(run.outcomes) and all(o.success for o in stored)
@@ -152,8 +152,8 @@ def test_publication_swaps_atomically_under_readers(site):
 
     # A valid change: 20 more customers with no orders (revenue still reconciles).
     execute(site.warehouse,
-            "insert into marts.customer_360 select 'n' || i, 'new' || i || '@example.com', 'New ' || i, 0, 0 "
-            "from range(20) t(i)")
+            "insert into marts.customer_360 (customer_id, first_name, email, order_count, revenue) "
+            "select 'n' || i, 'New', 'new' || i || '@example.com', 0, 0 from range(20) t(i)")
     outcomes = run_suites("marts", site.warehouse, "grow-run", quality_dir=site.quality_dir)
     assert all(o.success for o in outcomes if o.severity == "critical")
     store_results(outcomes, site.warehouse)
