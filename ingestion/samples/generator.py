@@ -79,7 +79,7 @@ class Messiness:
     missing_address: float = 0.03
     missing_email: float = 0.01         # sales customer without an e-mail
     guest_checkout: float = 0.03        # extra sales customer row with a new (or no) e-mail, same name
-    junk_identifier: float = 0.006      # test@test.com, 0000000000, n/a shared by unrelated people
+    junk_identifier: float = 0.01       # test@test.com, 0000000000, n/a shared by unrelated people
     duplicate_event: float = 0.01       # at-least-once delivery: same sg_event_id / messageId again
     late_event: float = 0.005           # lands days after its timestamp
     malformed: float = 0.0005           # per kind and table, at least one each when messiness > 0
@@ -455,6 +455,7 @@ class Batch:
         self.tables = {t: {"written": 0, "malformed": {}, "duplicates": 0, "updated": 0} for t in TABLES}
         self.truth: list[tuple[str, str, str]] = []
         self.bridges: list[dict[str, Any]] = []
+        self.pending: list[dict[str, Any]] = []
         self.late: dict[str, int] = {"email.events": 0, "web.events": 0}
 
     def count(self, table: str, n: int = 1, *, malformed: str | None = None, duplicate: bool = False,
@@ -484,6 +485,8 @@ class Batch:
             "window": {"start": iso_z(self.start), "end": iso_z(self.end)},
             "tables": tables,
             "bridges": self.bridges,
+            # records deliberately left unlinkable until a later increment bridges them
+            "pending_bridges": self.pending,
             "truth_added": len(self.truth),
         }
 
@@ -625,7 +628,7 @@ class Generator:
         for kind, c in plans:
             self.add_person(rng, b, kind, c)
         persons = list(self.persons)
-        n_pending = max(3, round(0.002 * len(persons)))
+        n_pending = max(2, round(0.002 * len(persons)))
         self.assign_identities(rng, b, persons, n_pending)
         self.write_all(b, persons, initial=True)
         return b
@@ -655,6 +658,7 @@ class Generator:
         web_customers = [p for p in customers if p["web"]]
         for p in rng.sample(web_customers, min(len(web_customers), n_pending)):
             p["cookies"].append([rng.uuid4(), "dormant"])
+            b.pending.append({"kind": "web_login", "person_id": p["pid"], "record": ["web_anonymous", p["cookies"][-1][0]]})
 
     def realize_person(self, rng: Rand, b: Batch, p: dict, sales: "SalesWriter", support: "SupportWriter") -> None:
         """Write the identity records of a new person: sales rows, Zendesk users (orders etc. come later)."""
@@ -696,6 +700,7 @@ class Generator:
         if pending:
             email = r.email(rng, p["emails"][1])
             p["zd_work_pending"] = uid
+            b.pending.append({"kind": "support_external_id", "person_id": p["pid"], "record": ["support", str(uid)]})
         else:
             use_work = len(p["emails"]) > 1 and rng.random() < 0.3
             email = r.email(rng, p["emails"][1 if use_work else 0])
@@ -871,14 +876,17 @@ class Generator:
                     for _ in range(n):
                         t = rng.randint(created, b.end - 600) if created < b.end - 600 else created
                         self.new_ticket(rng, b, p, uid, t, support)
+                    if rng.random() < 0.1:  # support is busy: a share of tickets is still being worked on
+                        self.new_ticket(rng, b, p, uid, rng.randint(max(created, b.end - 7 * DAY), b.end - 600), support)
         else:
             for p in new_persons:
                 for uid in p["zd"]:
                     self.new_ticket(rng, b, p, uid, rng.randint(b.start, b.end - 60), support)
             new_pids = {p["pid"] for p in new_persons}
-            for p in self.persons:
-                if p["zd"] and p["pid"] not in new_pids and rng.random() < 0.004:
-                    self.new_ticket(rng, b, p, rng.choice(p["zd"]), rng.randint(b.start, b.end - 60), support)
+            requesters = [p for p in self.persons if p["zd"] and p["pid"] not in new_pids]
+            k = max(2, round(0.01 * len(requesters)))
+            for p in rng.sample(requesters, min(k, len(requesters))):
+                self.new_ticket(rng, b, p, rng.choice(p["zd"]), rng.randint(b.start, b.end - 60), support)
         self.corrupt_tickets(self.rng(b.number, "bad-tickets"), b, support)
 
     def new_ticket(self, rng: Rand, b: Batch, p: dict, uid: int, created: int, support: "SupportWriter") -> None:
@@ -1008,6 +1016,12 @@ class Generator:
                          and not p.get("converted")]
         for p in rng.sample(web_customers, min(k, len(web_customers))):
             p["cookies"].append([rng.uuid4(), "dormant_new"])
+            b.pending.append({"kind": "web_login", "person_id": p["pid"], "record": ["web_anonymous", p["cookies"][-1][0]]})
+        # a customer writes to support from a work address nothing else knows
+        candidates = [p for p in self.persons if p["kind"] == "customer" and len(p["emails"]) > 1 and not p["zd"]
+                      and p["pid"] not in new_pids and not p.get("converted")
+                      and all(email_key(a) != email_key(p["emails"][1]) for a in p["known"] + p["sg"])]
+        self.zd_pending_plan = rng.sample(candidates, min(k, len(candidates)))
 
     def apply_updates(self, rng: Rand, b: Batch, sales: "SalesWriter", support: "SupportWriter") -> None:
         """Updated customers, orders, users and tickets, and this increment's bridges."""
@@ -1043,6 +1057,8 @@ class Generator:
             for c in p["cookies"]:
                 if c[1] == "dormant_new":
                     c[1] = "dormant"
+        for p in getattr(self, "zd_pending_plan", []):
+            self.new_zendesk_user(rng, b, p, support, pending=True)
         # updated customers: a move or a new phone (only where no other record relies on the old value)
         accounts = [p for p in self.persons if p["sales"] and p["kind"] == "customer" and not p.get("converted")
                     and sales.exists(p["sales"][0])]
