@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Sequence
 
 import dlt
@@ -66,6 +66,60 @@ def to_arrow(rows: Sequence[dict[str, Any]], columns: dict[str, pa.DataType] | N
         typ = (columns or {}).get(name)
         arrays[name] = pa.array(values, type=typ) if typ is not None else _column(values)
     return pa.table(arrays)
+
+
+def records_to_arrow(
+    rows: Sequence[dict[str, Any]],
+    timestamp_columns: Sequence[str] = (),
+    columns: dict[str, pa.DataType] | None = None,
+) -> pa.Table:
+    """Nested JSON records -> a flat Arrow table (``a__b`` columns), built in Arrow's C++ code.
+
+    pyarrow infers one struct type over all records (the union of their keys) and flattens it; lists
+    become JSON text (as :func:`to_arrow` does) and ISO-8601 strings in ``timestamp_columns`` become UTC
+    timestamps. A batch whose records disagree on a field's type falls back to the per-column path of
+    :func:`to_arrow`, which stores such a field as text.
+    """
+    try:
+        table = pa.Table.from_struct_array(pa.array(rows))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        table = to_arrow([flatten(r) for r in rows], columns)
+    else:
+        while any(pa.types.is_struct(f.type) for f in table.schema):
+            table = table.flatten()
+        table = table.rename_columns([name.replace(".", SEP) for name in table.column_names])
+        for i, f in enumerate(table.schema):
+            if pa.types.is_list(f.type) or pa.types.is_large_list(f.type):
+                table = table.set_column(i, f.name, _column(table[f.name].to_pylist()))
+            elif pa.types.is_struct(f.type):  # pragma: no cover - flattened above
+                continue
+        for name, typ in (columns or {}).items():
+            if name in table.column_names and table[name].type != typ:
+                table = table.set_column(table.column_names.index(name), name, table[name].cast(typ))
+    for name in timestamp_columns:
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, iso_to_timestamp(table[name]))
+    return table
+
+
+_TS = pa.timestamp("us", tz="UTC")
+
+
+def iso_to_timestamp(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """ISO-8601 strings -> UTC timestamps, vectorized; values Arrow cannot parse go through Python."""
+    if pa.types.is_timestamp(col.type):
+        return col.cast(_TS)
+    try:
+        return col.cast(_TS)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        out = []
+        for v in col.to_pylist():
+            if v is None:
+                out.append(None)
+                continue
+            ts = v if isinstance(v, datetime) else datetime.fromisoformat(v)
+            out.append(ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc))
+        return pa.array(out, _TS)
 
 
 def stable_id(*parts: str) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
+import numpy as np
+import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ingestion.common import flatten, stable_id, to_arrow
+from ingestion.common import records_to_arrow
 from ingestion.email.settings import EVENT_TYPES, REQUIRED_KEYS, TYPED_KEYS
 from ingestion.quarantine import QuarantineError, future_limit, quarantine_row
 
@@ -63,8 +65,8 @@ def validate_event(event: Any, limit_epoch: float) -> dict[str, Any]:
 def parse_file(data: bytes, origin: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(valid events, quarantine rows) of one webhook batch file."""
     try:
-        events = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+        events = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
         return [], [quarantine_row(SOURCE, RESOURCE, origin, "unparseable", data, detail=f"file is not JSON ({exc})")]
     if not isinstance(events, list):
         return [], [quarantine_row(SOURCE, RESOURCE, origin, "wrong_type", data, detail="file is not a JSON array of events")]
@@ -82,35 +84,28 @@ def parse_file(data: bytes, origin: str) -> tuple[list[dict[str, Any]], list[dic
 def to_tables(events: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table]:
     """(``events`` rows, ``events__category`` rows) as Arrow tables.
 
-    ``category`` becomes the child table the contract names, linked by a ``_dlt_id`` derived from
-    ``sg_event_id`` so a re-delivered event maps onto the rows already loaded.
+    ``category`` becomes the child table the contract names. ``_dlt_id`` of an event is its
+    ``sg_event_id`` (unique by SendGrid's definition), so a re-delivered event maps onto the rows already
+    loaded; a category row's ``_dlt_id`` is ``<sg_event_id>/<index>``.
     """
-    rows = []
-    cat_values: list[str] = []
-    cat_parent: list[str] = []
-    cat_idx: list[int] = []
-    cat_ids: list[str] = []
-    for event in events:
-        categories = event.pop("category")
-        row = flatten(event)
-        row_id = stable_id(event["sg_event_id"])
-        row["_dlt_id"] = row_id
-        rows.append(row)
-        for i, value in enumerate(categories):
-            cat_values.append(value)
-            cat_parent.append(row_id)
-            cat_idx.append(i)
-            cat_ids.append(stable_id(event["sg_event_id"], str(i)))
-    events_table = to_arrow(rows, {"timestamp": pa.int64(), "_dlt_id": pa.string()})
-    categories = pa.table(
+    categories = pa.array([event.pop("category") for event in events], pa.list_(pa.string()))
+    table = records_to_arrow(events, columns={"timestamp": pa.int64()})
+    ids = table["sg_event_id"].combine_chunks().cast(pa.string())
+    table = table.append_column("_dlt_id", ids)
+    parent_index = pc.list_parent_indices(categories)
+    values = pc.list_flatten(categories)
+    starts = pc.take(categories.offsets, parent_index).cast(pa.int64())
+    position = pc.subtract(pa.array(np.arange(len(values), dtype=np.int64)), starts)
+    parent_ids = pc.take(ids, parent_index)
+    child = pa.table(
         {
-            "value": pa.array(cat_values, pa.string()),
-            "_dlt_parent_id": pa.array(cat_parent, pa.string()),
-            "_dlt_list_idx": pa.array(cat_idx, pa.int64()),
-            "_dlt_id": pa.array(cat_ids, pa.string()),
+            "value": values,
+            "_dlt_parent_id": parent_ids,
+            "_dlt_list_idx": position,
+            "_dlt_id": pc.binary_join_element_wise(parent_ids, position.cast(pa.string()), "/"),
         }
     )
-    return events_table, categories
+    return table, child
 
 
 def dedup(events: list[dict[str, Any]], seen: set[str]) -> Iterator[dict[str, Any]]:
