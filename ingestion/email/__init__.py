@@ -33,11 +33,15 @@ EVENTS_HINTS: dict[str, Any] = {
     "write_disposition": {"disposition": "merge", "strategy": "insert-only"},
 }
 CATEGORY_TABLE = "events__category"
-CATEGORY_HINTS = dlt.mark.make_hints(
-    table_name=CATEGORY_TABLE,
-    write_disposition={"disposition": "merge", "strategy": "insert-only"},
-    primary_key=["_dlt_parent_id", "_dlt_list_idx"],
-)
+
+
+def category_hints(strategy: str = "insert-only") -> Any:
+    """Hints of ``events__category``: merged like its parent, keyed by parent and position."""
+    return dlt.mark.make_hints(
+        table_name=CATEGORY_TABLE,
+        write_disposition={"disposition": "merge", "strategy": strategy},
+        primary_key=["_dlt_parent_id", "_dlt_list_idx"],
+    )
 
 
 def default_bucket_url() -> str:
@@ -78,12 +82,19 @@ def email(
     bucket_url: Optional[str] = dlt.config.value,
     file_glob: str = FILE_GLOB,
     batch_size: int = BATCH_SIZE,
+    merge_strategy: str = "insert-only",
 ) -> DltResource:
-    """SendGrid Event Webhook files under ``bucket_url`` -> ``events`` (+ ``events__category``, ``quarantine``)."""
+    """SendGrid Event Webhook files under ``bucket_url`` -> ``events`` (+ ``events__category``, ``quarantine``).
+
+    ``merge_strategy`` (``sources.email.merge_strategy``) exists for benchmarking the alternatives
+    (``delete-insert``, ``upsert``); ``insert-only`` is the right one for immutable events.
+    """
     url = bucket_url or default_bucket_url()
     # All files in one page: the transformer then sees the whole run at once and drops duplicate events
     # across files (fsspec lists the whole bucket before yielding anyway).
     files = filesystem(bucket_url=url, file_glob=file_glob, files_per_page=FILES_PER_RUN).with_name("email_files")
     events = files | read_events(batch_size=batch_size)
-    add_table_variant(events, CATEGORY_HINTS)
+    merge = {"disposition": "merge", "strategy": merge_strategy}
+    events.apply_hints(write_disposition=merge)
+    add_table_variant(events, category_hints(merge_strategy))
     return with_quarantine(events)

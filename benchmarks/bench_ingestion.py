@@ -1,0 +1,128 @@
+"""Ingestion benchmark: generate an N-customer sample and load it through all four dlt sources.
+
+Prints the generation time, then per source the rows loaded + quarantined, wall time, rows per second
+and dlt's extract/normalize/load split, and the same for the whole load. A fresh warehouse (and dlt
+state) is used every time; the support source is served by the shipped Zendesk-compatible server on
+loopback (rate limit lifted, so the figure is the loader's, not the limiter's).
+
+    python benchmarks/bench_ingestion.py --customers 100000
+    python benchmarks/bench_ingestion.py --customers 10000 --out /tmp/s10k --reuse   # skip generation
+    python benchmarks/bench_ingestion.py --customers 10000 --sources email --email-merge-strategy delete-insert
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _memory_gib() -> float:
+    try:
+        with open("/proc/meminfo") as fh:
+            kib = int(next(line for line in fh if line.startswith("MemTotal")).split()[1])
+        return kib / 1024 / 1024
+    except (OSError, StopIteration, ValueError):
+        return float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=100_000, help="customers to generate (default 100000)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--out", type=Path, help="sample folder (default: a temporary folder, removed afterwards)")
+    parser.add_argument("--reuse", action="store_true", help="load an existing sample in --out instead of generating")
+    parser.add_argument("--sources", default="sales,support,email,web", help="comma-separated sources to load")
+    parser.add_argument("--email-merge-strategy", default="insert-only",
+                        choices=["insert-only", "delete-insert", "upsert"], help="merge strategy of raw_email")
+    parser.add_argument("--work-dir", type=Path, help="where the benchmark warehouse goes (default: temporary)")
+    args = parser.parse_args(argv)
+    if args.customers < 1:
+        parser.error("--customers must be at least 1")
+    if args.reuse and not (args.out and (args.out / "manifest.json").exists()):
+        parser.error("--reuse needs --out pointing at a generated sample (with manifest.json)")
+    sources = [s.strip() for s in args.sources.split(",") if s.strip()]
+
+    from ingestion import pipelines
+    from ingestion.samples.generator import generate
+    from ingestion.samples.zendesk_server import ZendeskServer
+
+    for name in sources:
+        if name not in pipelines.SOURCES:
+            parser.error(f"unknown source {name!r}: choose from {', '.join(pipelines.SOURCES)}")
+
+    tmp = Path(tempfile.mkdtemp(prefix="c360-bench-"))
+    sample = args.out or tmp / "sample"
+    work = args.work_dir or tmp
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {_cpu_count()} cores, {_memory_gib():.0f} GiB, {platform.python_implementation()} "
+          f"{platform.python_version()}; load average {os.getloadavg()[0]:.1f} at start")
+    try:
+        if args.reuse:
+            print(f"sample: reusing {sample}")
+        else:
+            t0 = time.perf_counter()
+            generate(out=sample, customers=args.customers, seed=args.seed)
+            gen_s = time.perf_counter() - t0
+            print(f"generate: {args.customers} customers in {gen_s:.1f} s -> {sample}")
+        manifest = json.loads((sample / "manifest.json").read_text())
+        written = {t: e["written"] for t, e in manifest["batches"][0]["tables"].items()}
+        print("generated records: " + ", ".join(f"{t}={n}" for t, n in written.items()))
+
+        warehouse = work / "bench-warehouse.duckdb"
+        for leftover in (warehouse, work / "bench-warehouse.duckdb.wal"):
+            leftover.unlink(missing_ok=True)
+        shutil.rmtree(work / "dlt", ignore_errors=True)
+        token = secrets.token_urlsafe(16)
+        os.environ.update(
+            C360_WAREHOUSE=str(warehouse),
+            C360_SAMPLE_DIR=str(sample),
+            SOURCES__SUPPORT__API_TOKEN=token,
+            SOURCES__EMAIL__MERGE_STRATEGY=args.email_merge_strategy,
+        )
+        results = []
+        with ZendeskServer(sample / "support", api_token=token, rate_limit=10_000_000) as server:
+            os.environ["SOURCES__SUPPORT__BASE_URL"] = server.url
+            for name in sources:
+                t0 = time.perf_counter()
+                report = pipelines.run_source(name, pipelines_dir=work / "dlt")
+                seconds = time.perf_counter() - t0
+                trace = pipelines.make_pipeline(name, pipelines_dir=work / "dlt").last_trace
+                steps = {s.step: (s.finished_at - s.started_at).total_seconds() for s in trace.steps if s.finished_at}
+                rows = report.loaded_total + report.quarantined
+                results.append((name, rows, report.loaded_total, report.quarantined, seconds))
+                print(
+                    f"{name:8s} {rows:>10,d} rows ({report.loaded_total:,d} loaded incl. child tables, "
+                    f"{report.quarantined:,d} quarantined) in {seconds:7.1f} s = {rows / seconds:>9,.0f} rows/s  "
+                    f"[extract {steps.get('extract', 0):.1f} s, normalize {steps.get('normalize', 0):.1f} s, "
+                    f"load {steps.get('load', 0):.1f} s]"
+                )
+        total_rows = sum(r[1] for r in results)
+        total_s = sum(r[4] for r in results)
+        print(f"{'total':8s} {total_rows:>10,d} rows in {total_s:7.1f} s = {total_rows / total_s:>9,.0f} rows/s "
+              f"(email merge strategy: {args.email_merge_strategy}); warehouse {warehouse.stat().st_size / 2**20:.0f} MiB; "
+              f"load average {os.getloadavg()[0]:.1f} at end")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # holds the sample/warehouse only when no folder was given
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
