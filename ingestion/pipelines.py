@@ -299,6 +299,10 @@ def _explain(source_name: str, cause: BaseException) -> str:
     return f"{type(cause).__name__}: {first} (check {SETTING_HINTS[source_name]})"
 
 
+#: Public name of :func:`_explain` (Dagster's ingestion assets use it for their failure messages).
+explain = _explain
+
+
 def run_source(
     source_name: str,
     pipelines_dir: str | os.PathLike[str] | None = None,
