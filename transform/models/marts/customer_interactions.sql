@@ -1,0 +1,202 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='interaction_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+-- The customer timeline: one row per touch (order, ticket, answered CSAT rating, email event, page view, track
+-- event) of a customer of customer_360, attributed through identity_map by the identity node that carries it
+-- (identity_source, identity_record_id).
+--
+-- Incremental, two parts per run:
+--   * new and changed records: per source table, the loads newer than that table's high-water mark in this model
+--     minus var('event_lookback_days') (a load that committed late, or a record updated in place such as an order
+--     changing status, comes back through its new load id; delete+insert on interaction_id replaces it);
+--   * re-keying: identity resolution may move a node to another customer_id (two customers merged, one split).
+--     Rows already here whose node now maps to another customer are re-emitted with the current customer_id,
+--     from this table itself (one hash join with identity_map, no source rescan).
+-- A full refresh (dbt build --full-refresh -s customer_interactions) rebuilds the same rows from staging.
+
+{%- set lookback_seconds = var('event_lookback_days') * 86400 %}
+{%- set since -%}
+    {%- if is_incremental() -%}
+    and try_cast(_dlt_load_id as double) > coalesce((select reprocess_after from high_water_marks where source_table = '@table'), 0)
+    {%- endif -%}
+{%- endset %}
+
+with
+
+identities as (
+
+    select identity_map.source, identity_map.source_record_id, identity_map.customer_id
+    from {{ ref('identity_map') }} as identity_map
+    inner join {{ ref('customer_360') }} as customers on customers.customer_id = identity_map.customer_id
+
+),
+
+{% if is_incremental() %}
+high_water_marks as (
+
+    select source_table, max(try_cast(_dlt_load_id as double)) - {{ lookback_seconds }} as reprocess_after
+    from {{ this }}
+    group by source_table
+
+),
+{% endif %}
+
+touches as (
+
+    select
+        'order:' || order_id as interaction_id,
+        'sales' as channel,
+        'order' as interaction_type,
+        status as event_name,
+        ordered_at as occurred_at,
+        true as is_customer_initiated,
+        status,
+        total as amount,
+        currency,
+        null::varchar as url,
+        'sales' as source,
+        'orders' as source_table,
+        order_id as source_record_id,
+        'sales' as identity_source,
+        customer_id as identity_record_id,
+        _dlt_load_id,
+    from {{ ref('stg_sales__orders') }}
+    where customer_id is not null {{ since | replace('@table', 'orders') }}
+
+    union all
+
+    select
+        'ticket:' || ticket_id,
+        'support',
+        'ticket',
+        coalesce(channel, 'ticket'),
+        created_at,
+        true,
+        status,
+        null::decimal(18, 2),
+        null::varchar,
+        null::varchar,
+        'support',
+        'tickets',
+        ticket_id,
+        'support',
+        requester_id,
+        _dlt_load_id,
+    from {{ ref('stg_support__tickets') }}
+    where requester_id is not null {{ since | replace('@table', 'tickets') }}
+
+    union all
+
+    -- only answered ratings: 'offered' / 'unoffered' are a survey sent or not, not a touch from the customer
+    select
+        'rating:' || satisfaction_rating_id,
+        'support',
+        'satisfaction_rating',
+        score,
+        rated_at,
+        true,
+        null::varchar,
+        null::decimal(18, 2),
+        null::varchar,
+        null::varchar,
+        'support',
+        'satisfaction_ratings',
+        satisfaction_rating_id,
+        'support',
+        requester_id,
+        _dlt_load_id,
+    from {{ ref('stg_support__satisfaction_ratings') }}
+    where (is_good or is_bad) and requester_id is not null {{ since | replace('@table', 'satisfaction_ratings') }}
+
+    union all
+
+    select
+        'email:' || email_event_id,
+        'email',
+        'email_event',
+        event_type,
+        occurred_at,
+        -- delivery events are ours; opens (not machine prefetches), clicks and opt-outs are the customer's
+        (event_type = 'open' and not is_machine_open)
+            or event_type in ('click', 'unsubscribe', 'group_unsubscribe', 'spamreport'),
+        case when event_type = 'open' and is_machine_open then 'machine_open' else bounce_type end,
+        null::decimal(18, 2),
+        null::varchar,
+        url,
+        'email',
+        'events',
+        email_event_id,
+        'email',
+        email_address,
+        _dlt_load_id,
+    from {{ ref('stg_email__events') }}
+    where email_address is not null {{ since | replace('@table', 'events') }}
+
+    union all
+
+    {%- for model, kind, id_column, name_column in [
+        ('stg_web__pages', 'page_view', 'page_id', 'page_name'),
+        ('stg_web__tracks', 'track_event', 'track_id', 'event_name'),
+    ] %}
+    -- a visitor is their cookie; an event without one belongs to the logged-in user (as in the sessions model)
+    select
+        '{{ kind }}:' || {{ id_column }},
+        'web',
+        '{{ kind }}',
+        {{ name_column }},
+        occurred_at,
+        true,
+        null::varchar,
+        null::decimal(18, 2),
+        null::varchar,
+        url,
+        'web',
+        '{{ "pages" if kind == "page_view" else "tracks" }}',
+        {{ id_column }},
+        case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
+        coalesce(anonymous_id, user_id),
+        _dlt_load_id,
+    from {{ ref(model) }}
+    where coalesce(anonymous_id, user_id) is not null {{ since | replace('@table', "pages" if kind == "page_view" else "tracks") }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
+
+),
+
+attributed as (
+
+    select
+        touches.interaction_id,
+        identities.customer_id,
+        touches.* exclude (interaction_id),
+        1 as priority,
+    from touches
+    inner join identities
+        on identities.source = touches.identity_source
+        and identities.source_record_id = touches.identity_record_id
+
+    {% if is_incremental() %}
+    union all
+
+    select
+        existing.interaction_id,
+        identities.customer_id,
+        existing.* exclude (interaction_id, customer_id),
+        2 as priority,
+    from {{ this }} as existing
+    inner join identities
+        on identities.source = existing.identity_source
+        and identities.source_record_id = existing.identity_record_id
+    where identities.customer_id <> existing.customer_id
+    {% endif %}
+
+)
+
+select * exclude (priority)
+from attributed
+qualify row_number() over (partition by interaction_id order by priority) = 1
