@@ -56,15 +56,23 @@ def load(sample_dir: Path, warehouse: Path) -> None:
             pipelines.run(echo=False)
 
 
-def dbt(warehouse: Path, *args: str) -> float:
+#: The models this part of the project owns and everything they read (the CRM marts are built by their own tests).
+FOUNDATION = ("+customer_360", "+identity_map", "+customer_id_history")
+
+
+def dbt(warehouse: Path, *args: str, target_path: Path | None = None) -> float:
     """Run a dbt command on ``warehouse`` in a subprocess (dbt keeps global state per process); returns seconds.
 
+    ``target_path`` keeps compiled artifacts and logs out of transform/target (which a developer may be using).
     Raises with dbt's output when the command fails.
     """
     env = {**os.environ, "C360_WAREHOUSE": str(Path(warehouse).resolve()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    extra: list[str] = []
+    if target_path is not None:
+        extra = ["--target-path", str(target_path), "--log-path", str(Path(target_path) / "logs")]
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", *args, "--project-dir", str(TRANSFORM_DIR), "--profiles-dir", str(TRANSFORM_DIR)],
+        [sys.executable, "-m", "dbt.cli.main", *args, "--project-dir", str(TRANSFORM_DIR), "--profiles-dir", str(TRANSFORM_DIR), *extra],
         env=env,
         cwd=TRANSFORM_DIR,
         capture_output=True,
@@ -74,3 +82,22 @@ def dbt(warehouse: Path, *args: str) -> float:
     if result.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}")
     return elapsed
+
+
+def build_foundation(warehouse: Path, target_path: Path | None = None, full_refresh: bool = False) -> float:
+    """``dbt build`` of the staging, identity and customer_360 models (with their tests); returns seconds."""
+    args = ["build", "--select", *FOUNDATION, "--indirect-selection", "cautious"]
+    if full_refresh:
+        args.append("--full-refresh")
+    return dbt(warehouse, *args, target_path=target_path)
+
+
+def copy_warehouse(src: Path, dst: Path) -> Path:
+    """Copy a warehouse file and the dlt state kept next to it (``<name>.dlt/``), so loads can continue on the copy."""
+    import shutil
+
+    shutil.copy2(src, dst)
+    state = src.parent / f"{src.name}.dlt"
+    if state.exists():
+        shutil.copytree(state, dst.parent / f"{dst.name}.dlt", dirs_exist_ok=True)
+    return dst

@@ -1,0 +1,71 @@
+"""One generated + loaded + built warehouse per test session, copied for the tests that change it."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import sample_loader  # noqa: E402
+
+CUSTOMERS = 300
+SEED = 42
+
+
+@dataclass
+class Built:
+    sample_dir: Path
+    warehouse: Path
+    truth: Path
+    target_path: Path
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """~300 generated customers at default messiness, loaded with ingestion.pipelines, then `dbt build`."""
+    root = tmp_path_factory.mktemp("transform")
+    sample_dir = root / "sample"
+    sample_loader.generate(sample_dir, customers=CUSTOMERS, seed=SEED)
+    # truth.csv grows with increments: keep the batch-0 truth for the tests of this warehouse
+    truth = root / "truth-batch0.csv"
+    shutil.copy2(sample_dir / "truth.csv", truth)
+    warehouse = root / "warehouse.duckdb"
+    sample_loader.load(sample_dir, warehouse)
+    target_path = root / "dbt-target"
+    sample_loader.build_foundation(warehouse, target_path=target_path)
+    return Built(sample_dir=sample_dir, warehouse=warehouse, truth=truth, target_path=target_path)
+
+
+@pytest.fixture(scope="session")
+def rerun(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """A copy of the built warehouse after a second `dbt build` with no new data."""
+    root = tmp_path_factory.mktemp("rerun")
+    warehouse = sample_loader.copy_warehouse(built.warehouse, root / "warehouse.duckdb")
+    sample_loader.build_foundation(warehouse, target_path=built.target_path)
+    return Built(sample_dir=built.sample_dir, warehouse=warehouse, truth=built.truth, target_path=built.target_path)
+
+
+@pytest.fixture(scope="session")
+def incremented(rerun: Built, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The rerun warehouse after the generator's next increment is loaded and built incrementally."""
+    root = tmp_path_factory.mktemp("increment")
+    sample_dir = root / "sample"
+    shutil.copytree(rerun.sample_dir, sample_dir)
+    warehouse = sample_loader.copy_warehouse(rerun.warehouse, root / "warehouse.duckdb")
+    sample_loader.generate(sample_dir, customers=CUSTOMERS, seed=SEED, increment=True)
+    sample_loader.load(sample_dir, warehouse)
+    sample_loader.build_foundation(warehouse, target_path=rerun.target_path)
+    return Built(sample_dir=sample_dir, warehouse=warehouse, truth=sample_dir / "truth.csv", target_path=rerun.target_path)
