@@ -778,6 +778,11 @@ class Generator:
         orng = self.rng(b.number, "orders")
         window_orders: list[tuple[dict, dict]] = []  # (person, order) created in the event window
         new_pids = {p["pid"] for p in new_persons}
+        if not initial:
+            # about one customer in 250 orders on a given day (at least two)
+            accounts = [p for p in self.persons if p["sales"] and p["pid"] not in new_pids]
+            buyers = orng.sample(accounts, min(len(accounts), max(2, round(0.004 * len(accounts)))))
+            self.buyers = {p["pid"] for p in buyers}
         for p in (new_persons if initial else self.persons):
             self.orders_for(orng, b, p, sales, window_orders, initial, p["pid"] in new_pids)
         self.corrupt_orders(self.rng(b.number, "bad-orders"), b, sales)
@@ -813,7 +818,7 @@ class Generator:
                 self.new_order(rng, b, p, gid, t, sales, window_orders, guest=True)
         else:
             # an existing customer ordering during the increment day
-            if rng.random() < 0.004:
+            if p["pid"] in self.buyers:
                 t = rng.randint(b.start, b.end - 60)
                 self.new_order(rng, b, p, p["sales"][0], t, sales, window_orders)
 
