@@ -661,6 +661,9 @@ class QualityConfig:
     examples: int
     patterns: dict[str, str]
     checks: tuple[Check, ...]
+    #: Validation results (and their Data Docs pages) kept per suite; the Data Docs index is rebuilt from
+    #: all of them on every run, so an unbounded history would make every run slower.
+    keep_runs: int = 30
 
     def suites(self, layer: str | None = None) -> list[str]:
         return list(dict.fromkeys(c.suite for c in self.checks if layer is None or c.layer == layer))
@@ -717,7 +720,8 @@ def _load(path: str) -> QualityConfig:
     dupes = sorted({x for x in names if names.count(x) > 1})
     if dupes:
         raise ConfigError(f"{path}: two checks share a name ({', '.join(dupes)}); give one of them a `name`")
-    return QualityConfig(version=int(raw["version"]), examples=examples, patterns=patterns, checks=tuple(checks))
+    return QualityConfig(version=int(raw["version"]), examples=examples, patterns=patterns, checks=tuple(checks),
+                         keep_runs=int(raw.get("data_docs_keep_runs", 30)))
 
 
 Formatter = Callable[[Check, Measurement], str]

@@ -233,6 +233,7 @@ def run_suites(
 
     frame = pd.DataFrame({c.metric_column: [float("nan") if measurements[c].observed is None
                                             else float(measurements[c].observed)] for c in checks})
+    prune_history(quality_dir, config.keep_runs)
     context = gx_context(quality_dir)
     checkpoint = build_checkpoint(context, config, layer, list(dict.fromkeys(c.suite for c in checks)))
     checked_at = datetime.now(timezone.utc)
@@ -282,6 +283,19 @@ def run_suites(
             config_version=config.version,
         ))
     return outcomes
+
+
+def prune_history(quality_dir: Path, keep_runs: int) -> None:
+    """Keep the newest `keep_runs` runs per suite in the GX validation store and in Data Docs."""
+    import shutil
+
+    for root in (Path(quality_dir) / "gx" / "uncommitted" / "validations", Path(quality_dir) / "data_docs" / "validations"):
+        if not root.is_dir():
+            continue
+        for suite in (p for p in root.iterdir() if p.is_dir()):
+            runs = sorted((p for p in suite.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+            for old in runs[: max(len(runs) - keep_runs + 1, 0)]:  # +1: room for the run about to be stored
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def _docs_path(context, identifier, quality_dir: Path) -> str | None:

@@ -25,7 +25,7 @@ def build_warehouse(path: Path, customers: int = 300) -> Path:
             select i as id, 'First' || i as first_name, 'Last' || i as last_name,
                    'person' || i || '@example.com' as email,
                    case when i % 10 = 0 then null else '+1 555 01' || lpad(cast(i as varchar), 5, '0') end as phone,
-                   now() - interval 400 day + i * interval 1 hour as created_at,
+                   now() - i * interval 1 hour as created_at,
                    now() - interval 2 day + i * interval 1 second as updated_at,
                    'load1' as _dlt_load_id, md5(cast(i as varchar)) as _dlt_id
             from range(1, {n} + 1) t(i)""")
@@ -35,7 +35,7 @@ def build_warehouse(path: Path, customers: int = 300) -> Path:
                    {STATUSES}[1 + (o % 6)] as status, 'EUR' as currency,
                    cast(10 + (o % 97) as decimal(12, 2)) as subtotal, cast(0 as decimal(12, 2)) as discount,
                    cast(10 + (o % 97) as decimal(12, 2)) as total,
-                   now() - interval 300 day + o * interval 1 hour as created_at,
+                   now() - o * interval 1 minute as created_at,
                    now() - interval 1 day as updated_at,
                    'load1' as _dlt_load_id, md5('o' || o) as _dlt_id
             from range(1, {3 * n} + 1) t(o)""")
@@ -59,14 +59,14 @@ def build_warehouse(path: Path, customers: int = 300) -> Path:
             create table raw_support.tickets as
             select 5000 + i as id, 1000 + 1 + (i % {n // 2}) as requester_id,
                    {TICKET_STATUSES}[1 + (i % 6)] as status, 'email' as via__channel,
-                   now() - interval 60 day + i * interval 1 hour as created_at,
+                   now() - i * interval 1 hour as created_at,
                    now() - interval 1 day as updated_at
             from range(1, {n} + 1) t(i)""")
         con.execute(f"""
             create table raw_support.satisfaction_ratings as
             select 9000 + i as id, 5000 + i as ticket_id, 1000 + 1 + (i % {n // 2}) as requester_id,
                    case when i % 4 = 0 then 'bad' else 'good' end as score,
-                   now() - interval 30 day + i * interval 1 hour as created_at
+                   now() - i * interval 1 hour as created_at
             from range(1, {n // 2} + 1) t(i)""")
         con.execute("""create table raw_support.quarantine (source varchar, resource varchar, origin varchar,
                        reason varchar, payload varchar, quarantined_at timestamptz)""")

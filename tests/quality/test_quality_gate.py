@@ -249,3 +249,18 @@ def test_cli_exits_non_zero_on_critical_failure(site, capsys):
         assert trend == [(True, 0.0), (False, 1.0)]
     finally:
         con.close()
+
+
+def test_gx_history_is_bounded(tmp_path):
+    import time as _time
+
+    from quality.suites import prune_history
+
+    for root in ("gx/uncommitted/validations/marts", "data_docs/validations/marts"):
+        for i in range(5):
+            run = tmp_path / root / f"run-{i}"
+            (run / "20261122T000000Z").mkdir(parents=True)
+            os.utime(run, (_time.time() - 100 + i, _time.time() - 100 + i))
+    prune_history(tmp_path, keep_runs=3)
+    for root in ("gx/uncommitted/validations/marts", "data_docs/validations/marts"):
+        assert sorted(p.name for p in (tmp_path / root).iterdir()) == ["run-3", "run-4"], "room for the new run"
