@@ -58,6 +58,7 @@ def test_sales_loads_from_postgresql(
     monkeypatch.setenv("SOURCES__SALES__CREDENTIALS", url)
     monkeypatch.setenv("SOURCES__SALES__SCHEMA", schema)
     caplog.set_level(logging.INFO)
+    monkeypatch.setenv("RUNTIME__LOG_LEVEL", "INFO")  # dlt's own log lines, which must not carry the password
 
     report = run_source("sales", pipelines_dir=ingestion_env.pipelines_dir)
 
@@ -73,7 +74,8 @@ def test_sales_loads_from_postgresql(
     assert again.loaded == {} and again.quarantined == 0
 
     password = sa.engine.make_url(url).password
-    logged = caplog.text + capsys.readouterr().out
+    captured = capsys.readouterr()
+    logged = caplog.text + captured.out + captured.err
     assert f":{password}@" not in logged
 
 
