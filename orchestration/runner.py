@@ -83,6 +83,16 @@ class RunSummary:
         return totals
 
 
+def _root_message(error: Any) -> str:
+    """The innermost error's message: Dagster wraps user errors in DagsterExecutionStepExecutionError."""
+    if error is None:
+        return "failed"
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    lines = [line for line in (error.message or "").strip().splitlines() if line.strip()]
+    return lines[0] if lines else (getattr(error, "cls_name", None) or "failed")
+
+
 class ProgressPrinter:
     """Turns the run's Dagster events into one line per step, asset and failed check, as they happen."""
 
@@ -115,8 +125,12 @@ class ProgressPrinter:
             took = time.monotonic() - self.started.get(step, self.t0)
             self.echo(f"{self._stamp()} ok {step} ({_fmt_seconds(took)})")
         elif kind == T.STEP_FAILURE:
-            error = event.step_failure_data.error if event.step_failure_data else None
-            message = (error.message.strip().splitlines() or ["failed"])[-1] if error else "failed"
+            data = event.step_failure_data
+            user_failure = data.user_failure_data if data else None
+            if user_failure is not None and user_failure.description:
+                message = user_failure.description  # a dg.Failure: its description is written for people
+            else:
+                message = _root_message(data.error if data else None)
             self.summary.failed_steps[step] = message
             self.echo(f"{self._stamp()} FAILED {step}: {message}")
         elif kind == T.STEP_UP_FOR_RETRY:
@@ -196,8 +210,9 @@ def run_job(
         run_id=run_id,
         raise_on_error=False,
         tags={"c360/launched_by": "c360 cli", **(tags or {})},
-        # Dagster's own console log is for the UI and debugging; our progress lines are printed above.
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        # Dagster's own console log is for the UI (`c360 ui` shows this run's full log); here the progress
+        # lines and the summary say what happened.
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
     )
     summary.seconds = time.monotonic() - started
     summary.success = result.success

@@ -6,6 +6,7 @@ source's ``quarantine`` table, which all of its resources append to.
 """
 
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -32,6 +33,16 @@ from orchestration.resources import WarehouseLock
 #: Transient source errors (a database restarting, an API answering 5xx or timing out) get retried with
 #: backoff: 15 s, 30 s, 60 s. Missing settings fail at once (dg.Failure with allow_retries=False).
 INGESTION_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=15, backoff=dg.Backoff.EXPONENTIAL)
+
+
+_SPEC_DIR: tempfile.TemporaryDirectory | None = None
+
+
+def _spec_pipelines_dir() -> str:
+    global _SPEC_DIR
+    if _SPEC_DIR is None:
+        _SPEC_DIR = tempfile.TemporaryDirectory(prefix="c360-dlt-specs-")
+    return _SPEC_DIR.name
 
 
 def quarantine_key(source: str) -> dg.AssetKey:
@@ -111,7 +122,9 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
     load_time_source = source_for(source)
     resource_specs = build_dlt_asset_specs(
         dlt_source=load_time_source,
-        dlt_pipeline=make_pipeline(source),
+        # A stand-in pipeline in a private folder: creating the real one can wipe its working folder, and
+        # the code location is loaded by many processes (UI, daemon, runs) while a run may be loading.
+        dlt_pipeline=make_pipeline(source, pipelines_dir=_spec_pipelines_dir()),
         dagster_dlt_translator=TRANSLATOR,
     )
     tables: dict[dg.AssetKey, list[str]] = {
@@ -147,7 +160,6 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
         export_environment()
         # A fresh source and pipeline per run: settings (SOURCES__*, C360_WAREHOUSE) are read now, not at import.
         dlt_source = source_for(source)
-        dlt_pipeline = make_pipeline(source)
         results: list[dg.MaterializeResult] = []
         try:
             # settings present, folders there, database answering: a missing setting fails at once, naming it
@@ -155,6 +167,8 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
         except MissingSettingError as exc:
             raise _fail_without_retry(source, exc) from None
         with warehouse_lock.hold(context):
+            # created under the lock: dlt may reset its working folder, which a concurrent run may be using
+            dlt_pipeline = make_pipeline(source)
             try:
                 for result in dlt.run(context=context, dlt_source=dlt_source, dlt_pipeline=dlt_pipeline):
                     results.append(result)

@@ -78,19 +78,16 @@ def _layer_checks(layer: str, specs: list[dg.AssetCheckSpec], checks: Mapping, c
         description=f"Great Expectations suites of the {layer} layer (quality/expectations.yml).",
     )
     def _run(context: dg.AssetCheckExecutionContext, warehouse_lock: WarehouseLock) -> Iterator[dg.AssetCheckResult]:
-        from quality.checks import QualityConfig
         from quality.results import store_results
         from quality.suites import run_suites
 
         export_environment()
-        selected = [checks[k] for k in context.selected_asset_check_keys if k in checks]
-        subset = QualityConfig(
-            version=config.version, examples=config.examples, patterns=config.patterns, checks=tuple(selected)
-        )
+        run_id = context.op_execution_context.run_id
         with warehouse_lock.hold(context.op_execution_context):
-            outcomes = run_suites(layer, warehouse_path(), context.run_id, quality_dir=quality_dir(), config=subset)
+            # the whole layer, whatever is selected: results are stored and reported per layer and run
+            outcomes = run_suites(layer, warehouse_path(), run_id, quality_dir=quality_dir(), config=config)
             store_results(outcomes, warehouse=warehouse_path())
-            _write_report(context.run_id)
+            _write_report(run_id)
         by_expectation = {(o.suite, o.expectation): o for o in outcomes}
         for key in context.selected_asset_check_keys:
             check = checks.get(key)
