@@ -123,7 +123,8 @@ def build_warehouse(path: Path, customers: int = 300) -> Path:
               on r.customer_id = m.i""")
         con.execute(f"""
             create table marts.customer_satisfaction as
-            select 'c' || i as customer_id, (i % 11) / 10.0 as csat, 1 + i % 4 as ratings
+            select 'c' || i as customer_id, (i % 11) / 10.0 as csat, (i % 11) * 10 as satisfaction_score,
+                   1 + i % 4 as rated_ticket_count
             from range(1, {n // 2} + 1) t(i)""")
         con.execute(f"""
             create table marts.customer_segments as
