@@ -166,7 +166,7 @@ def _runs_table(runs: Iterable[dict[str, Any]], prefix: str) -> str:
                     f"<td>{when}</td><td>{_e(r.get('layers'))}</td><td>{verdict}</td></tr>")
     if not rows:
         return ""
-    return ("<h2>Earlier runs</h2><table><thead><tr><th>Run</th><th>Checked</th><th>Layers</th><th>Result</th>"
+    return ("<h2>All runs</h2><table><thead><tr><th>Run</th><th>Checked</th><th>Layers</th><th>Result</th>"
             f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 

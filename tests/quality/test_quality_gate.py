@@ -225,6 +225,8 @@ def test_cli_exits_non_zero_on_critical_failure(site, capsys):
     args = ["--warehouse", str(site.warehouse), "--layer", "marts", "--quality-dir", str(site.quality_dir)]
     assert main(["quality", *args]) == 0
     assert "0 critical failure(s)" in capsys.readouterr().out
+    assert main(["publish", "--warehouse", str(site.warehouse)]) == 0, "the latest run passed: it publishes"
+    assert "customer_360" in capsys.readouterr().out
 
     execute(site.warehouse, "update marts.customer_satisfaction set csat = -0.5 where customer_id = 'c5'")
     assert main(["quality", *args, "--publish"]) == 1
