@@ -19,7 +19,7 @@ listed in the manifest under ``bridges``.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import csv
 import dataclasses
 import gzip
@@ -152,7 +152,7 @@ class Rand(random.Random):
         return str(uuid.UUID(int=self.getrandbits(128), version=4))
 
     def b64id(self) -> str:
-        return base64.b64encode(self.getrandbits(128).to_bytes(16, "big")).decode()
+        return binascii.b2a_base64(self.getrandbits(128).to_bytes(16, "big"), newline=False).decode()
 
 
 # ----------------------------------------------------------------------------------------------- pools
@@ -791,8 +791,17 @@ class Generator:
         self.tickets(trng, b, support, new_persons, initial)
         # SendGrid and Segment
         self.finalize_known(self.rng(b.number, "known"), new_persons if initial else self.persons)
-        email_events(self, self.rng(b.number, "email"), b, window_orders, initial)
+        erng = self.rng(b.number, "email")
+        campaigns = plan_campaigns(self, erng, b)
+        # SendGrid and Segment files are independent: write them on two cores (a forked child for SendGrid).
+        n_truth = len(b.truth)
+        child = _fork(lambda: _email_child(self, erng, b, window_orders, initial, campaigns))
         web_events(self, self.rng(b.number, "web"), b, window_orders, initial)
+        result = child()
+        b.tables["email.events"] = result["table"]
+        b.late["email.events"] = result["late"]
+        b.truth[n_truth:n_truth] = [tuple(t) for t in result["truth"]]
+        self.emails_in_truth.update(result["emails"])
         sales.close()
         support.close(b)
         self.ticket_lives = support.lifecycle_state()
@@ -1424,10 +1433,50 @@ def _distribute_late(rng: Rand, m: Messiness, b: Batch, table: str, events: list
         b.late[table] += 1
 
 
-def email_events(gen: Generator, rng: Rand, b: Batch, window_orders: list, initial: bool) -> None:
-    """SendGrid Event Webhook batches for the window: marketing campaigns and order e-mails."""
-    m = gen.m
-    # campaigns: about one every three days
+def _fork(work: Any) -> Any:
+    """Run ``work()`` in a forked child (POSIX) and return a function that waits for its result."""
+    import os
+    import pickle
+    import traceback
+
+    if not hasattr(os, "fork"):
+        result = work()
+        return lambda: result
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read_fd)
+        try:
+            payload = pickle.dumps(("ok", work()))
+        except BaseException:  # noqa: BLE001 - report everything to the parent
+            payload = pickle.dumps(("error", traceback.format_exc()))
+        with os.fdopen(write_fd, "wb") as fh:
+            fh.write(payload)
+        os._exit(0)
+    os.close(write_fd)
+
+    def wait() -> Any:
+        with os.fdopen(read_fd, "rb") as fh:
+            data = fh.read()
+        os.waitpid(pid, 0)
+        status, value = pickle.loads(data) if data else ("error", "the SendGrid writer process died")
+        if status != "ok":
+            raise RuntimeError(f"writing the SendGrid files failed:\n{value}")
+        return value
+
+    return wait
+
+
+def _email_child(gen: Generator, rng: Rand, b: Batch, window_orders: list, initial: bool, campaigns: list) -> dict:
+    n_truth = len(b.truth)
+    before = set(gen.emails_in_truth)
+    email_events(gen, rng, b, window_orders, initial, campaigns)
+    return {"table": b.tables["email.events"], "late": b.late["email.events"], "truth": b.truth[n_truth:],
+            "emails": sorted(gen.emails_in_truth - before)}
+
+
+def plan_campaigns(gen: Generator, rng: Rand, b: Batch) -> list[dict[str, Any]]:
+    """Marketing campaigns of the window: about one every three days."""
     days = range(b.start // DAY, b.end // DAY)
     new_campaigns = []
     for d in days:
@@ -1440,7 +1489,14 @@ def email_events(gen: Generator, rng: Rand, b: Batch, window_orders: list, initi
                                   "send": d * DAY + rng.randint(7 * 3600, 11 * 3600), "categories": cats,
                                   "asm_group_id": rng.choice([10, 11, 12])})
     gen.campaigns.extend({"id": c["id"], "name": c["name"]} for c in new_campaigns)
-    events: list[list] = []  # [arrival_ms, ts_ms, obj]
+    return new_campaigns
+
+
+def email_events(gen: Generator, rng: Rand, b: Batch, window_orders: list, initial: bool,
+                 new_campaigns: list[dict[str, Any]]) -> None:
+    """SendGrid Event Webhook batches for the window: marketing campaigns and order e-mails."""
+    m = gen.m
+    events: list[list] = []  # [arrival_ms, timestamp_ms, json_text, email]
     subscribers = [p for p in gen.persons if p["sg"]]
     for c in new_campaigns:
         for p in subscribers:
@@ -1464,7 +1520,7 @@ def email_events(gen: Generator, rng: Rand, b: Batch, window_orders: list, initi
 
 def _sales_email(gen: Generator, p: dict, cid: int) -> str | None:
     """The e-mail the sales row holds (for order e-mails); remembered on the person at write time."""
-    return p.setdefault("sales_email", {}).get(str(cid))
+    return p.get("sales_email", {}).get(str(cid))
 
 
 def _message_events(rng: Rand, events: list, address: str, sent: int, categories: Any, campaign: dict | None,
@@ -1689,18 +1745,18 @@ def np_poisson(rng: Rand, lam: float) -> int:
 
 
 _DAY_PREFIX: dict[int, str] = {}
+_CLOCK = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}." for s in range(DAY)]
+_MILLIS = [f"{ms:03d}Z" for ms in range(1000)]
 
 
 def iso_ms_fast(ms: int) -> str:
-    """iso_ms without strftime per call: millions of event timestamps are formatted."""
+    """2026-10-01T12:34:56.789Z from epoch milliseconds, by table lookups: millions of timestamps are formatted."""
     day, rest = divmod(ms, DAY * 1000)
     prefix = _DAY_PREFIX.get(day)
     if prefix is None:
         prefix = _DAY_PREFIX[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * DAY))
     sec, milli = divmod(rest, 1000)
-    h, rem = divmod(sec, 3600)
-    mi, se = divmod(rem, 60)
-    return f"{prefix}{h:02d}:{mi:02d}:{se:02d}.{milli:03d}Z"
+    return prefix + _CLOCK[sec] + _MILLIS[milli]
 
 
 _LIBRARY = {"name": "analytics.js", "version": "next-1.70.0"}
