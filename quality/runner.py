@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from quality.model import LAYERS, ExpectationOutcome, PublicationResult
 
 
@@ -100,6 +102,10 @@ def cli_quality(args: argparse.Namespace) -> int:
                           publish_marts=args.publish)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except duckdb.IOException as exc:
+        print(f"error: cannot open {warehouse}: {str(exc).splitlines()[0]} (is a pipeline run writing to it? "
+              f"try again when it has finished)", file=sys.stderr)
         return 2
     print_summary(run, warehouse)
     return 0 if run.ok else 1
