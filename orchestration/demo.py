@@ -123,4 +123,4 @@ def run_demo(customers: int, seed: int, messiness: float, sample: Path | None = 
         reset_warehouse(echo=echo)
     with sample_sources(sample):
         echo("c360 demo: sample systems ready (sales database file, Zendesk API on loopback, email and web folders)")
-        return main_run(FULL_JOB, echo=echo)
+        return main_run(FULL_JOB)

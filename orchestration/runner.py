@@ -6,6 +6,7 @@ persistent Dagster instance (DAGSTER_HOME, default data/dagster), so its runs sh
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -72,6 +73,7 @@ class RunSummary:
     published: bool | None = None
     publication_note: str | None = None
     customers: int | None = None
+    log_path: Path | None = None
 
     def loaded_by_source(self) -> dict[str, int]:
         totals: dict[str, int] = {}
@@ -191,29 +193,38 @@ def run_job(
     job_name: str,
     *,
     instance: dg.DagsterInstance | None = None,
-    echo: Echo = print,
+    echo: Echo | None = None,
     tags: dict[str, str] | None = None,
 ) -> RunSummary:
-    """Execute `job_name` of the c360 definitions in this process and return its summary."""
+    """Execute `job_name` of the c360 definitions in this process and return its summary.
+
+    What the steps print themselves (dbt's log lines) goes to a log file under DAGSTER_HOME/logs, so the
+    terminal shows the progress lines only; the file is named in the summary.
+    """
     from orchestration.build import build_definitions
 
+    terminal = sys.stdout
+    echo = echo or (lambda line: print(line, file=terminal, flush=True))
     defs = build_definitions()
     job = defs.resolve_job_def(job_name)
     instance = instance or persistent_instance()
     run_id = str(uuid.uuid4())
     summary = RunSummary(run_id=run_id, job_name=job_name)
+    summary.log_path = settings.dagster_home() / "logs" / f"{run_id}.log"
+    summary.log_path.parent.mkdir(parents=True, exist_ok=True)
     instance.add_event_listener(run_id, ProgressPrinter(summary, echo))
     echo(f"c360: running {job_name} (run {run_id[:8]}, warehouse {warehouse_path()})")
     started = time.monotonic()
-    result = job.execute_in_process(
-        instance=instance,
-        run_id=run_id,
-        raise_on_error=False,
-        tags={"c360/launched_by": "c360 cli", **(tags or {})},
-        # Dagster's own console log is for the UI (`c360 ui` shows this run's full log); here the progress
-        # lines and the summary say what happened.
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-    )
+    with open(summary.log_path, "w") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(
+            instance=instance,
+            run_id=run_id,
+            raise_on_error=False,
+            tags={"c360/launched_by": "c360 cli", **(tags or {})},
+            # Dagster's own console log is for the UI (`c360 ui` shows this run's full log); here the
+            # progress lines and the summary say what happened.
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        )
     summary.seconds = time.monotonic() - started
     summary.success = result.success
     if job_name == "full_pipeline_job":
@@ -256,11 +267,16 @@ def format_summary(summary: RunSummary) -> str:
         lines.append(f"  marts NOT published; the last good publication (if any) stays at {published_path()}")
     for step, message in summary.failed_steps.items():
         lines.append(f"  failed step {step}: {message}")
+    if summary.failed_steps and summary.log_path is not None:
+        lines.append(f"  step output (dbt log): {summary.log_path}; the full run log: `c360 ui`, run {summary.run_id[:8]}")
     return "\n".join(lines)
 
 
-def main_run(job_name: str, echo: Echo = print) -> int:
+def main_run(job_name: str, echo: Echo | None = None) -> int:
     summary = run_job(job_name, echo=echo)
-    echo(format_summary(summary))
-    sys.stdout.flush()
+    text = format_summary(summary)
+    if echo is None:
+        print(text, flush=True)
+    else:
+        echo(text)
     return 0 if summary.success else 1

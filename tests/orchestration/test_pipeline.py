@@ -1,0 +1,77 @@
+"""The full Dagster job on a small generated sample: sources -> raw -> dbt -> checks -> published marts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from ingestion.warehouse import RAW_DATASETS
+from orchestration.build import build_definitions
+from orchestration.cli import main
+from orchestration.runner import format_summary, run_job
+
+MARTS = (
+    "customer_360", "identity_map", "customer_id_history", "customer_segments", "customer_satisfaction",
+    "satisfaction_by_segment_month", "customer_interactions", "customer_value", "retention_cohorts",
+    "channel_preference",
+)
+
+
+def test_full_pipeline_fills_and_publishes_the_marts(c360_env):
+    lines: list[str] = []
+    instance = dg.DagsterInstance.ephemeral()
+    summary = run_job("full_pipeline_job", instance=instance, echo=lines.append)
+    progress = "\n".join(lines)
+    assert summary.success, progress + format_summary(summary)
+
+    # progress was reported as it went: every step started and finished, rows per raw table
+    for step in ("ingest_sales", "ingest_support", "ingest_email", "ingest_web", "dbt_build", "quality_raw",
+                 "quality_identity", "quality_marts", "published_marts"):
+        assert f"> {step}" in progress and f"ok {step}" in progress, step
+    assert "raw_sales.customers:" in progress and "rows loaded" in progress
+
+    # every asset of the code location was materialized by the one job
+    all_keys = {k.to_user_string().replace("/", ".") for k in build_definitions().resolve_all_asset_keys()}
+    assert all_keys <= set(summary.materialized)
+
+    warehouse = Path(c360_env["C360_WAREHOUSE"])
+    published = Path(c360_env["C360_PUBLISHED"])
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        # the counts in the summary are the warehouse's
+        for source, dataset in RAW_DATASETS.items():
+            quarantined = con.execute(f"select count(*) from {dataset}.quarantine").fetchall()[0][0]
+            assert summary.rows_quarantined[source] == quarantined
+            assert summary.loaded_by_source()[source] > 0
+        mart_rows = {m: con.execute(f"select count(*) from marts.{m}").fetchall()[0][0] for m in MARTS}
+        # the quality results of this run cover the three layers
+        layers = con.execute(
+            "select distinct suite from quality.validation_results where run_id = ?", [summary.run_id]
+        ).fetchall()
+    assert {"raw_sales", "raw_support", "raw_email", "raw_web", "identity", "marts"} <= {r[0] for r in layers}
+    assert mart_rows["customer_360"] > 0 and mart_rows["identity_map"] > mart_rows["customer_360"]
+    assert summary.customers == mart_rows["customer_360"]
+
+    # published: the same marts in the published DuckDB file and as Parquet
+    assert summary.published is True
+    with duckdb.connect(str(published), read_only=True) as con:
+        for mart, rows in mart_rows.items():
+            assert con.execute(f"select count(*) from marts.{mart}").fetchall()[0][0] == rows, mart
+    parquet = list(Path(c360_env["C360_PUBLISHED_PARQUET_DIR"]).rglob("customer_360*.parquet"))
+    assert parquet
+    assert (Path(c360_env["C360_QUALITY_DIR"]) / "index.html").exists()
+
+    text = format_summary(summary)
+    assert "customers resolved" in text and str(published) in text and "steward report" in text
+
+
+def test_missing_source_setting_fails_fast_naming_it(c360_env, monkeypatch, capsys, tmp_path):
+    missing = tmp_path / "nowhere" / "sales.sqlite"
+    monkeypatch.setenv("SOURCES__SALES__CREDENTIALS", f"sqlite:///{missing}")
+    code = main(["ingest", "--source", "sales"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAILED ingest_sales" in out
+    assert "SOURCES__SALES__CREDENTIALS" in out
+    assert "retrying" not in out  # a missing setting is not a transient error
