@@ -1966,7 +1966,11 @@ def generate(out: Path, customers: int, seed: int, messiness: float = 1.0, incre
         if not manifest_path.exists():
             raise FileNotFoundError(f"{manifest_path} does not exist: run `c360 generate --out {out}` before --increment")
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if not (out / STATE_FILE).exists():
+            raise FileNotFoundError(f"{out / STATE_FILE} is missing: regenerate {out} with `c360 generate --out {out}` "
+                                    "(an increment needs the state the first run saved)")
         state = json.loads(gzip.decompress((out / STATE_FILE).read_bytes()))
+        # an increment continues the folder's own settings, whatever the caller passes
         seed, customers, messiness = manifest["seed"], manifest["customers"], manifest["messiness"]
     else:
         if customers < 1:
