@@ -11,8 +11,9 @@
 --   fuzzy_name_address     same postal code, street similarity >= var('identity_fuzzy_street_threshold') and
 --                          name score >= threshold, and no conflicting birth dates
 --
--- Guard: an email / phone / customer id held by more than var('identity_max_records_per_key') records of
--- one profile source is a shared or placeholder value and links nothing (see int_identity_keys_overshared).
+-- Guards: an email / phone / customer id held by more than var('identity_max_records_per_key') records of one
+-- profile source is a shared or placeholder value and links nothing (see int_identity_keys_overshared); a fuzzy
+-- candidate block (birth date, postal code) larger than var('identity_max_block_size') is skipped.
 
 with
 
@@ -88,6 +89,22 @@ profiles as (
 
 ),
 
+-- A block larger than var('identity_max_block_size') is a placeholder (1900-01-01, a shop's own postal code)
+-- or too common to compare all pairs: it is skipped rather than letting one value cost quadratic time.
+usable_birth_dates as (
+
+    select birth_date from profiles where birth_date is not null
+    group by birth_date having count(*) <= {{ var('identity_max_block_size') }}
+
+),
+
+usable_postal_codes as (
+
+    select postal_code from profiles where postal_code is not null and street_normalized is not null
+    group by postal_code having count(*) <= {{ var('identity_max_block_size') }}
+
+),
+
 name_pairs_by_birth_date as (
 
     select
@@ -101,6 +118,7 @@ name_pairs_by_birth_date as (
     inner join profiles as b
         on a.birth_date = b.birth_date
         and a.node_key < b.node_key
+    where a.birth_date in (select birth_date from usable_birth_dates)
 
 ),
 
@@ -120,6 +138,7 @@ name_pairs_by_address as (
         and a.node_key < b.node_key
     where a.street_normalized is not null
       and b.street_normalized is not null
+      and a.postal_code in (select postal_code from usable_postal_codes)
       and (a.birth_date is null or b.birth_date is null or a.birth_date = b.birth_date)
 
 ),
