@@ -1598,7 +1598,7 @@ def _write_email_files(gen: Generator, rng: Rand, b: Batch, events: list[list]) 
         for ev in (rng.sample(good, min(n, k)) if k else []):
             obj = dict(json.loads(ev[2]), sg_event_id=rng.b64id())
             if kind == "wrong_type":
-                obj["timestamp"] = rng.choice(["yesterday", str(obj["timestamp"]), "2026-13-45"])
+                obj["timestamp"] = rng.choice(["yesterday", "n/a", "2026-13-45"])
             elif kind == "missing_key":
                 del obj["sg_event_id"]
             else:
@@ -1905,7 +1905,7 @@ def _write_web_files(gen: Generator, rng: Rand, b: Batch, events: list[list]) ->
             obj = json.loads(ev[2])
             obj["messageId"] = f"ajs-next-{rng.hex(32)}"
             if kind == "wrong_type":
-                obj["timestamp"] = rng.choice(["yesterday", 1730000000, "01/11/2026"])
+                obj["timestamp"] = rng.choice(["yesterday", "n/a", "2026-13-45T25:61:00Z"])
             elif kind == "missing_key":
                 if rng.random() < 0.5:
                     del obj["messageId"]

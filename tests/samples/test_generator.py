@@ -129,6 +129,16 @@ def count_email(files: set[Path]) -> tuple[dict, list[dict]]:
     return c, good
 
 
+def is_timestamp(value) -> bool:
+    if not isinstance(value, str) or not ISO_Z.match(value):
+        return False
+    try:
+        epoch(value)
+    except ValueError:
+        return False
+    return True
+
+
 def count_web(files: set[Path]) -> tuple[dict, list[dict]]:
     c = {"written": 0, "malformed": Counter(), "duplicates": 0}
     good, seen = [], set()
@@ -143,7 +153,7 @@ def count_web(files: set[Path]) -> tuple[dict, list[dict]]:
             ts = ev.get("timestamp")
             if "messageId" not in ev or not (ev.get("anonymousId") or ev.get("userId")):
                 c["malformed"]["missing_key"] += 1
-            elif not isinstance(ts, str) or not ISO_Z.match(ts):
+            elif not is_timestamp(ts):
                 c["malformed"]["wrong_type"] += 1
             elif ts >= "2098":
                 c["malformed"]["future_timestamp"] += 1
