@@ -7,7 +7,7 @@
 {% macro normalize_street(column) -%}
     list_transform(
         [struct_pack(
-            raw := lower(trim({{ column }})),
+            raw := lower({{ c360.trim_whitespace(column) }}),
             junk := (select list(value) from {{ ref('junk_identifiers') }} where kind = 'any'),
             abbreviations := (select map(list(token), list(abbreviation)) from {{ ref('address_abbreviations') }})
         )],
@@ -30,7 +30,7 @@
 {% macro normalize_postal_code(column) -%}
     list_transform(
         [struct_pack(
-            raw := trim({{ column }}),
+            raw := {{ c360.trim_whitespace(column) }},
             junk := (select list(value) from {{ ref('junk_identifiers') }} where kind = 'any')
         )],
         lambda r: case
@@ -45,7 +45,7 @@
 {% macro clean_text(column) -%}
     list_transform(
         [struct_pack(
-            raw := nullif(trim({{ column }}), ''),
+            raw := nullif({{ c360.trim_whitespace(column) }}, ''),
             junk := (select list(value) from {{ ref('junk_identifiers') }} where kind = 'any')
         )],
         lambda r: case when list_contains(r.junk, lower(r.raw)) then null else r.raw end

@@ -11,7 +11,7 @@
 -#}
 {% macro email_canonical(column) -%}
     list_transform(
-        [regexp_replace(regexp_replace(lower(trim({{ column }})), '^mailto:', ''), '^<|>$', '', 'g')],
+        [regexp_replace(regexp_replace(lower({{ c360.trim_whitespace(column) }}), '^mailto:', ''), '^<|>$', '', 'g')],
         lambda cleaned: case
             when not regexp_full_match(cleaned, '[^@\s]+@[^@\s]+\.[^@\s.]+') then null
             else list_transform(
@@ -46,5 +46,5 @@
 {#- True when a non-empty email was given but is unusable as an identifier (malformed or on the blocklist).
     Takes the raw and the already normalized column, so the normalization is not repeated. -#}
 {% macro is_junk_email(raw_column, normalized_column) -%}
-    (nullif(trim({{ raw_column }}), '') is not null and {{ normalized_column }} is null)
+    (nullif({{ c360.trim_whitespace(raw_column) }}, '') is not null and {{ normalized_column }} is null)
 {%- endmacro %}

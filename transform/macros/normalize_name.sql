@@ -6,7 +6,7 @@
 {% macro normalize_name(column) -%}
     list_transform(
         [struct_pack(
-            raw := lower(trim({{ column }})),
+            raw := lower({{ c360.trim_whitespace(column) }}),
             junk := (select list(value) from {{ ref('junk_identifiers') }} where kind = 'any')
         )],
         lambda r: list_transform(

@@ -30,7 +30,7 @@
     {%- endif -%}
     list_transform(
         [struct_pack(
-            raw := regexp_replace(regexp_replace(trim({{ column }}), '\s*(?i:x|ext\.?|extension)\s*\d+\s*$', ''), '\(\s*0\s*\)', '', 'g'),
+            raw := regexp_replace(regexp_replace({{ c360.trim_whitespace(column) }}, '\s*(?i:x|ext\.?|extension)\s*\d+\s*$', ''), '\(\s*0\s*\)', '', 'g'),
             country := coalesce(upper(nullif(trim({{ country_column if country_column else 'null' }}), '')), '{{ default_country }}')
         )],
         lambda p: list_transform(
