@@ -1404,33 +1404,253 @@ class SupportWriter:
 # ----------------------------------------------------------------------------------------------- events
 
 
-def _distribute_late(rng: Rand, m: Messiness, b: Batch, table: str, events: list[list], initial: bool) -> None:
-    """Late arrival, days after the event happened. Batch 0: the event lands in a file days after its
-    timestamp. Increments: the event's timestamp lies days before the increment's window (a phone that was
-    offline, a SendGrid retry). events: [arrival_ms, timestamp_ms, json_text, ...]."""
-    n = len(events)
-    k = round(m.late_event * n)
-    if not k:
-        return
-    for ev in rng.sample(events, min(n, k)):
-        delay = rng.randint(1, 5) * DAY * 1000 + rng.randint(0, DAY * 1000)
-        obj = json.loads(ev[2])
-        if initial:
-            arrival = min(ev[0] + delay, b.end * 1000 - 1000)
-            if arrival - ev[1] < DAY * 1000:
-                continue
-            ev[0] = arrival
-            if table == "web.events":
-                obj["receivedAt"] = iso_ms_fast(arrival)
-                obj["sentAt"] = iso_ms_fast(arrival - 150)
-        else:
-            ev[1] -= delay
-            if table == "web.events":
-                obj["timestamp"] = obj["originalTimestamp"] = iso_ms_fast(ev[1])
+class EventSink:
+    """One batch of events of one source: messiness applied per event, spooled to disk by arrival day
+    (millions of events never sit in memory), then written as the vendor's files, day by day.
+
+    Producers ``append([arrival_ms, timestamp_ms, event_dict, *identifiers])``. Each event may arrive
+    late (batch 0: lands days after its timestamp; increments: its timestamp lies days before the window)
+    and may be delivered twice (at-least-once: the very same JSON again, same or later file). At the end,
+    malformed clones of real events are added (they never hold the only copy of an identifier).
+    """
+
+    table = ""
+
+    def __init__(self, gen: Generator, b: Batch, initial: bool) -> None:
+        self.gen, self.b, self.initial, self.m = gen, b, initial, gen.m
+        self.rng = Rand(f"{gen.seed}/{b.number}/{self.table}/sink")
+        self.spool = gen.out / f".spool-{self.table}"
+        _clear(self.spool)
+        self.spool.mkdir(parents=True)
+        self.buffers: dict[int, list[str]] = {}
+        self.buffered = 0
+        self.n = 0
+        self.reservoir: list[str] = []
+        self.lo, self.hi = b.start * 1000, b.end * 1000
+
+    # -- producing
+    def append(self, item: list) -> None:
+        arrival, ts, obj = item[0], item[1], item[2]
+        if not (self.lo <= arrival < self.hi and ts < self.hi):
+            return
+        rng, m = self.rng, self.m
+        if rng.chance(m.late_event):
+            delay = rng.randint(1, 5) * DAY * 1000 + rng.randint(0, DAY * 1000)
+            if self.initial:
+                if min(arrival + delay, self.hi - 1000) - ts >= DAY * 1000:
+                    arrival = min(arrival + delay, self.hi - 1000)
+                    self.late_arrival(obj, arrival)
+                    self.b.late[self.table] += 1
             else:
-                obj["timestamp"] = ev[1] // 1000
-        ev[2] = dumps(obj)
-        b.late[table] += 1
+                ts -= delay
+                self.late_timestamp(obj, ts)
+                self.b.late[self.table] += 1
+        text = dumps(obj)
+        self.put(arrival, ts, text)
+        self.n += 1
+        self.identify(item)
+        if rng.chance(m.duplicate_event):
+            again = arrival if rng.random() < 0.5 else min(arrival + rng.randint(1000, DAY * 1000), self.hi - 1)
+            self.put(again, ts, text)
+            self.b.count(self.table, 1, duplicate=True)
+        # reservoir sample: the originals of the malformed clones
+        if len(self.reservoir) < 4096:
+            self.reservoir.append(f"{arrival}\t{ts}\t{text}")
+        else:
+            j = rng.randrange(self.n)
+            if j < 4096:
+                self.reservoir[j] = f"{arrival}\t{ts}\t{text}"
+
+    def put(self, arrival: int, ts: int, text: str) -> None:
+        day = arrival // (DAY * 1000)
+        self.buffers.setdefault(day, []).append(f"{arrival}\t{ts}\t{text}\n")
+        self.buffered += 1
+        if self.buffered >= 200_000:
+            self.flush()
+
+    def flush(self) -> None:
+        for day, lines in self.buffers.items():
+            with open(self.spool / f"{day}.tsv", "a", encoding="utf-8") as fh:
+                fh.writelines(lines)
+        self.buffers = {}
+        self.buffered = 0
+
+    # -- finishing
+    def finish(self) -> None:
+        self.b.count(self.table, self.n)
+        k = n_malformed(self.m, self.n)
+        if k and self.reservoir:
+            for kind in ("wrong_type", "missing_key", "future_timestamp"):
+                for _ in range(k):
+                    arrival, ts, text = self.rng.choice(self.reservoir).split("\t", 2)
+                    self.put(int(arrival), int(ts), dumps(self.break_record(kind, json.loads(text))))
+                    self.b.count(self.table, 1, malformed=kind)
+            self.unparseable(k)
+        self.flush()
+        for path in sorted(self.spool.glob("*.tsv"), key=lambda p: int(p.stem)):
+            rows = []
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    arrival, ts, text = line.rstrip("\n").split("\t", 2)
+                    rows.append((int(arrival), int(ts), text))
+            rows.sort(key=lambda r: (r[0], r[1]))
+            self.write_day(int(path.stem), rows)
+        _clear(self.spool)
+
+    # -- per source
+    def late_arrival(self, obj: dict, arrival: int) -> None:
+        pass
+
+    def late_timestamp(self, obj: dict, ts: int) -> None:
+        raise NotImplementedError
+
+    def identify(self, item: list) -> None:
+        raise NotImplementedError
+
+    def break_record(self, kind: str, obj: dict) -> dict:
+        raise NotImplementedError
+
+    def unparseable(self, k: int) -> None:
+        raise NotImplementedError
+
+    def write_day(self, day: int, rows: list[tuple[int, int, str]]) -> None:
+        raise NotImplementedError
+
+
+class EmailSink(EventSink):
+    """SendGrid Event Webhook batches: email/YYYY/MM/DD/sendgrid-events-<window start>-NNN.json."""
+
+    table = "email.events"
+
+    def __init__(self, gen: Generator, b: Batch, initial: bool) -> None:
+        super().__init__(gen, b, initial)
+        self.cut: dict[int, list[tuple[int, bytes]]] = {}  # day -> truncated files (window start, bytes)
+        self.owner: dict[str, str] = {}
+        for p in gen.persons:
+            for a in p["sg"]:
+                self.owner[a] = p["pid"]
+            for a in p.get("sales_email", {}).values():
+                self.owner.setdefault(a.strip().lower(), p["pid"])
+
+    def late_timestamp(self, obj: dict, ts: int) -> None:
+        obj["timestamp"] = ts // 1000
+
+    def identify(self, item: list) -> None:
+        address = item[3]
+        if address not in self.gen.emails_in_truth:
+            self.gen.emails_in_truth.add(address)
+            pid = f"junk:{address}" if address in D.JUNK_EMAILS else self.owner[address]
+            self.b.truth.append(("email", address, pid))
+
+    def break_record(self, kind: str, obj: dict) -> dict:
+        obj["sg_event_id"] = self.rng.b64id()
+        if kind == "wrong_type":
+            obj["timestamp"] = self.rng.choice(["yesterday", "n/a", "2026-13-45"])
+        elif kind == "missing_key":
+            del obj["sg_event_id"]
+        else:
+            obj["timestamp"] = FAR_FUTURE + self.rng.randint(0, 3_000_000)
+        return obj
+
+    def unparseable(self, k: int) -> None:
+        # a batch cut off mid-transfer: a file of fresh copies of real events, truncated (counts as one record)
+        for _ in range(k):
+            picks = [self.rng.choice(self.reservoir).split("\t", 2) for _ in range(3)]
+            arrival = int(picks[0][0])
+            text = "[" + ",".join(dumps(dict(json.loads(t), sg_event_id=self.rng.b64id())) for _, _, t in picks) + "]"
+            window = arrival // 1000 // (6 * 3600) * 6 * 3600
+            self.cut.setdefault(window // DAY, []).append((window, text[: len(text) // 2].encode()))
+            self.b.count(self.table, 1, malformed="unparseable")
+
+    def write_day(self, day: int, rows: list[tuple[int, int, str]]) -> None:
+        seq = 0
+        window_s = 6 * 3600
+        i = 0
+        while i < len(rows):
+            window = rows[i][0] // 1000 // window_s
+            j = i
+            while j < len(rows) and j - i < 2000 and rows[j][0] // 1000 // window_s == window:
+                j += 1
+            path = _email_path(self.gen.out, window * window_s, seq)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("[" + ",".join(r[2] for r in rows[i:j]) + "]", encoding="utf-8")
+            seq += 1
+            i = j
+        for window, data in self.cut.pop(day, []):
+            path = _email_path(self.gen.out, window, seq)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            seq += 1
+
+    def finish(self) -> None:
+        super().finish()
+        for day in sorted(self.cut):  # truncated files on days without any other file
+            self.write_day(day, [])
+
+
+class WebSink(EventSink):
+    """Segment's S3 destination: web/segment-logs/<source_id>/<received day ms>/<received ms>-<uuid>.gz."""
+
+    table = "web.events"
+
+    def __init__(self, gen: Generator, b: Batch, initial: bool) -> None:
+        super().__init__(gen, b, initial)
+        _owner_indexes(gen)
+
+    def late_arrival(self, obj: dict, arrival: int) -> None:
+        obj["receivedAt"] = iso_ms_fast(arrival)
+        obj["sentAt"] = iso_ms_fast(arrival - 150)
+
+    def late_timestamp(self, obj: dict, ts: int) -> None:
+        obj["timestamp"] = obj["originalTimestamp"] = iso_ms_fast(ts)
+
+    def identify(self, item: list) -> None:
+        anon, uid = item[3], item[4]
+        gen = self.gen
+        if uid and uid not in gen.web_users_in_truth:
+            gen.web_users_in_truth.add(uid)
+            self.b.truth.append(("web_user", uid, gen.sales_owner[uid]))
+        if anon and anon not in gen.anons_in_truth:
+            gen.anons_in_truth.add(anon)
+            self.b.truth.append(("web_anonymous", anon, gen.anon_owner[anon]))
+
+    def break_record(self, kind: str, obj: dict) -> dict:
+        obj["messageId"] = f"ajs-next-{self.rng.hex(32)}"
+        if kind == "wrong_type":
+            obj["timestamp"] = self.rng.choice(["yesterday", "n/a", "2026-13-45T25:61:00Z"])
+        elif kind == "missing_key":
+            if self.rng.random() < 0.5:
+                del obj["messageId"]
+            else:
+                obj.pop("anonymousId", None)
+                obj["userId"] = None
+        else:
+            obj["timestamp"] = obj["originalTimestamp"] = "2099-" + obj["timestamp"][5:]
+        return obj
+
+    def unparseable(self, k: int) -> None:
+        for _ in range(k):  # a line cut off mid-write
+            arrival, ts, text = self.rng.choice(self.reservoir).split("\t", 2)
+            text = dumps(dict(json.loads(text), messageId=f"ajs-next-{self.rng.hex(32)}"))
+            self.put(int(arrival), int(ts), text[: len(text) // 2])
+            self.b.count(self.table, 1, malformed="unparseable")
+
+    def write_day(self, day: int, rows: list[tuple[int, int, str]]) -> None:
+        window_ms = 6 * 3600 * 1000
+        folder = self.gen.out / "web" / "segment-logs" / self.gen.source_id / str(day * DAY * 1000)
+        folder.mkdir(parents=True, exist_ok=True)
+        i = 0
+        while i < len(rows):
+            window = rows[i][0] // window_ms
+            j = i
+            while j < len(rows) and j - i < 20000 and rows[j][0] // window_ms == window:
+                j += 1
+            data = "".join(r[2] + "\n" for r in rows[i:j]).encode()
+            with open(folder / f"{rows[i][0]}-{self.rng.uuid4()}.gz", "wb") as fh:
+                # mtime=0 and no file name in the header: the same seed gives byte-identical files
+                with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=1) as gz:
+                    gz.write(data)
+            i = j
 
 
 def _fork(work: Any) -> Any:
@@ -1495,8 +1715,7 @@ def plan_campaigns(gen: Generator, rng: Rand, b: Batch) -> list[dict[str, Any]]:
 def email_events(gen: Generator, rng: Rand, b: Batch, window_orders: list, initial: bool,
                  new_campaigns: list[dict[str, Any]]) -> None:
     """SendGrid Event Webhook batches for the window: marketing campaigns and order e-mails."""
-    m = gen.m
-    events: list[list] = []  # [arrival_ms, timestamp_ms, json_text, email]
+    events = EmailSink(gen, b, initial)
     subscribers = [p for p in gen.persons if p["sg"]]
     for c in new_campaigns:
         for p in subscribers:
@@ -1513,9 +1732,7 @@ def email_events(gen: Generator, rng: Rand, b: Batch, window_orders: list, initi
         _message_events(rng, events, email.strip().lower(), row["created"] + rng.randint(5, 120),
                         ["transactional", "order_confirmation"] if rng.random() < 0.8 else "order_confirmation",
                         None, b.end)
-    events = [e for e in events if b.start * 1000 <= e[0] < b.end * 1000 and e[1] < b.end * 1000]
-    _distribute_late(rng, m, b, "email.events", events, initial)
-    _write_email_files(gen, rng, b, events)
+    events.finish()
 
 
 def _sales_email(gen: Generator, p: dict, cid: int) -> str | None:
@@ -1539,7 +1756,7 @@ def _message_events(rng: Rand, events: list, address: str, sent: int, categories
             return
         obj = dict(base, event=event, timestamp=ts, sg_event_id=rng.b64id(), **extra)
         arrival = ts * 1000 + 2_000 + int(rng.random() * 600_000)
-        events.append([arrival, ts * 1000, dumps(obj), address])
+        events.append([arrival, ts * 1000, obj, address])
 
     add("processed", sent)
     r = rng.random()
@@ -1581,81 +1798,6 @@ def _message_events(rng: Rand, events: list, address: str, sent: int, categories
             add("spamreport", t + rng.randint(60, DAY))
 
 
-def _write_email_files(gen: Generator, rng: Rand, b: Batch, events: list[list]) -> None:
-    m = gen.m
-    n = len(events)
-    table = "email.events"
-    good = list(events)
-    # at-least-once delivery: the same event again, in the same or a later file of this batch
-    dups = []
-    for ev in rng.sample(good, min(n, round(m.duplicate_event * n))):
-        dups.append([min(ev[0] + rng.choice([0, rng.randint(1000, 2 * DAY * 1000)]), b.end * 1000 - 1), ev[1], ev[2]])
-    b.count(table, len(dups), duplicate=True)
-    # malformed: clones of real events (so they never hold the only copy of an identifier), then broken
-    bad = []
-    k = n_malformed(m, n)
-    for kind in ("wrong_type", "missing_key", "future_timestamp"):
-        for ev in (rng.sample(good, min(n, k)) if k else []):
-            obj = dict(json.loads(ev[2]), sg_event_id=rng.b64id())
-            if kind == "wrong_type":
-                obj["timestamp"] = rng.choice(["yesterday", "n/a", "2026-13-45"])
-            elif kind == "missing_key":
-                del obj["sg_event_id"]
-            else:
-                obj["timestamp"] = FAR_FUTURE + rng.randint(0, 3_000_000)
-            bad.append([ev[0], ev[1], dumps(obj)])
-            b.count(table, 1, malformed=kind)
-    b.count(table, n)
-    allev = good + dups + bad
-    allev.sort(key=lambda e: (e[0], e[1]))
-    # files: one window of six hours, at most 2000 events per file
-    files: dict[tuple[int, int], list[str]] = {}
-    for ev in allev:
-        window = ev[0] // (6 * 3600 * 1000)
-        files.setdefault((window, 0), []).append(ev[2])
-    written: list[tuple[Path, bytes]] = []
-    seq_per_day: dict[int, int] = {}
-    for (window, _), lines in sorted(files.items()):
-        start = window * 6 * 3600
-        day = start // DAY
-        for i in range(0, len(lines), 2000):
-            chunk = lines[i:i + 2000]
-            seq = seq_per_day.get(day, 0)
-            seq_per_day[day] = seq + 1
-            written.append((start, seq, ("[" + ",".join(chunk) + "]").encode()))
-    # unparseable: a batch cut off mid-transfer (its events are extra copies, counted as one record)
-    if k and written:
-        for _ in range(k):
-            start = rng.choice(written)[0]
-            day = start // DAY
-            seq = seq_per_day[day]
-            seq_per_day[day] = seq + 1
-            sample = [dumps(dict(json.loads(e[2]), sg_event_id=rng.b64id())) for e in rng.sample(good, min(len(good), 3))]
-            text = "[" + ",".join(sample) + "]"
-            written.append((start, seq, text[: max(10, len(text) // 2)].encode()))
-            b.count(table, 1, malformed="unparseable")
-    for start, seq, data in written:
-        path = _email_path(gen.out, start, seq)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    # truth: every distinct address in a well-formed event
-    seen = set()
-    owner = {}
-    for p in gen.persons:
-        for a in p["sg"]:
-            owner[a] = p["pid"]
-        for a in p.get("sales_email", {}).values():
-            owner.setdefault(a.strip().lower(), p["pid"])
-    for ev in good:
-        a = ev[3]
-        if a not in seen:
-            seen.add(a)
-            if a not in gen.emails_in_truth:
-                gen.emails_in_truth.add(a)
-                pid = f"junk:{a}" if a in D.JUNK_EMAILS else owner[a]
-                b.truth.append(("email", a, pid))
-
-
 def _email_path(out: Path, start: int, seq: int) -> Path:
     tm = time.gmtime(start)
     return out / "email" / time.strftime("%Y/%m/%d", tm) / f"sendgrid-events-{time.strftime('%Y%m%dT%H%M%SZ', tm)}-{seq:03d}.json"
@@ -1670,9 +1812,8 @@ PAGES = [("/", "C360 Shop", "Home"), ("/sale", "Sale | C360 Shop", "Sale"), ("/n
 
 
 def web_events(gen: Generator, rng: Rand, b: Batch, window_orders: list, initial: bool) -> None:
-    m = gen.m
     days = (b.end - b.start) / DAY
-    events: list[list] = []
+    events = WebSink(gen, b, initial)
     ua_ip: dict[str, tuple[str, str, str]] = {}
     orders_by_pid: dict[str, list[dict]] = {}
     for p, order in window_orders:
@@ -1729,9 +1870,7 @@ def web_events(gen: Generator, rng: Rand, b: Batch, window_orders: list, initial
                 continue
             _session(gen, rng, events, p, cookie, ua_ip[cookie[0]],
                      max(b.start, order["created"] - rng.randint(120, 1800)), str(p["sales"][0]), None, order)
-    events = [e for e in events if b.start * 1000 <= e[0] < b.end * 1000]
-    _distribute_late(rng, m, b, "web.events", events, initial)
-    _write_web_files(gen, rng, b, events)
+    events.finish()
 
 
 def np_poisson(rng: Rand, lam: float) -> int:
@@ -1855,7 +1994,7 @@ def _session(gen: Generator, rng: Rand, events: list, p: dict, cookie: list, age
                 else:
                     props.update(value=obj["total"])
                 ev["properties"] = props
-        events.append([recv, ts, dumps(ev), anon, ev["userId"]])
+        events.append([recv, ts, ev, anon, ev["userId"]])
 
 
 def _identify_traits(gen: Generator, rng: Rand, p: dict, anon: str, kind: str) -> dict[str, Any]:
@@ -1885,74 +2024,6 @@ def _identify_traits(gen: Generator, rng: Rand, p: dict, anon: str, kind: str) -
     if rng.chance(gen.m.junk_identifier) and "email" in traits:
         traits["email"] = rng.choice(D.JUNK_EMAILS)
     return traits
-
-
-def _write_web_files(gen: Generator, rng: Rand, b: Batch, events: list[list]) -> None:
-    """Segment S3 destination layout: <source_id>/<received day ms>/<received ms>-<uuid>.gz, JSON lines."""
-    m = gen.m
-    table = "web.events"
-    n = len(events)
-    good = events
-    extra: list[list] = []
-    for ev in rng.sample(good, min(n, round(m.duplicate_event * n))):
-        # at-least-once delivery: the very same message again, in the same or a later file
-        extra.append([min(ev[0] + rng.choice([0, rng.randint(1000, DAY * 1000)]), b.end * 1000 - 1), ev[1], ev[2]])
-    b.count(table, len(extra), duplicate=True)
-    k = n_malformed(m, n)
-    for kind in ("wrong_type", "missing_key", "future_timestamp"):
-        for ev in (rng.sample(good, min(n, k)) if k else []):
-            # a clone of a real event with its own messageId, then broken: it never holds the only copy of an id
-            obj = json.loads(ev[2])
-            obj["messageId"] = f"ajs-next-{rng.hex(32)}"
-            if kind == "wrong_type":
-                obj["timestamp"] = rng.choice(["yesterday", "n/a", "2026-13-45T25:61:00Z"])
-            elif kind == "missing_key":
-                if rng.random() < 0.5:
-                    del obj["messageId"]
-                else:
-                    obj.pop("anonymousId", None)
-                    obj["userId"] = None
-            else:
-                obj["timestamp"] = obj["originalTimestamp"] = "2099-" + obj["timestamp"][5:]
-            extra.append([ev[0], ev[1], dumps(obj)])
-            b.count(table, 1, malformed=kind)
-    for _ in range(k):
-        ev = rng.choice(good)
-        obj = json.loads(ev[2])
-        obj["messageId"] = f"ajs-next-{rng.hex(32)}"
-        text = dumps(obj)
-        extra.append([ev[0], ev[1], text[: len(text) // 2]])  # a line cut off mid-write
-        b.count(table, 1, malformed="unparseable")
-    b.count(table, n)
-    # truth: userIds and anonymousIds of the well-formed events
-    _owner_indexes(gen)
-    for ev in good:
-        anon, uid = ev[3], ev[4]
-        if uid and uid not in gen.web_users_in_truth:
-            gen.web_users_in_truth.add(uid)
-            b.truth.append(("web_user", uid, gen.sales_owner[uid]))
-        if anon and anon not in gen.anons_in_truth:
-            gen.anons_in_truth.add(anon)
-            b.truth.append(("web_anonymous", anon, gen.anon_owner[anon]))
-    allev = good + extra
-    allev.sort(key=lambda e: (e[0], e[1]))
-    base = gen.out / "web" / "segment-logs" / gen.source_id
-    window_ms = 6 * 3600 * 1000
-    i = 0
-    while i < len(allev):
-        window = allev[i][0] // window_ms
-        j = i
-        while j < len(allev) and j - i < 20000 and allev[j][0] // window_ms == window:
-            j += 1
-        received = allev[i][0]
-        folder = base / str((received // (DAY * 1000)) * DAY * 1000)
-        folder.mkdir(parents=True, exist_ok=True)
-        data = "".join(e[2] + "\n" for e in allev[i:j]).encode()
-        with open(folder / f"{received}-{rng.uuid4()}.gz", "wb") as fh:
-            # mtime=0 and no file name in the header: the same seed gives byte-identical files
-            with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=1) as gz:
-                gz.write(data)
-        i = j
 
 
 # ----------------------------------------------------------------------------------------------- entry point
