@@ -7,12 +7,13 @@ persistent Dagster instance (DAGSTER_HOME, default data/dagster), so its runs sh
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,9 @@ class ProgressPrinter:
             data = event.step_failure_data
             user_failure = data.user_failure_data if data else None
             if user_failure is not None and user_failure.description:
-                message = user_failure.description  # a dg.Failure: its description is written for people
+                # a dg.Failure (dbt's errors are one too): its description is written for people
+                kept = [line for line in user_failure.description.strip().splitlines() if line.strip()][:6]
+                message = "\n  ".join(kept)
             else:
                 message = _root_message(data.error if data else None)
             self.summary.failed_steps[step] = message
@@ -189,6 +192,27 @@ def _count_customers() -> int | None:
     return None
 
 
+@contextlib.contextmanager
+def _dlt_log_to(stream: Any) -> Iterator[None]:
+    """Send dlt's log (schema hints, warnings) to the run's log file instead of the terminal.
+
+    dlt reuses the first handler it finds on its logger when it (re)initializes logging, so installing ours
+    first is enough; the previous handlers come back afterwards.
+    """
+    dlt_logger = logging.getLogger("dlt")
+    saved = dlt_logger.handlers[:]
+    handler = logging.StreamHandler(stream)
+    for old in saved:
+        dlt_logger.removeHandler(old)
+    dlt_logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        dlt_logger.removeHandler(handler)
+        for old in saved:
+            dlt_logger.addHandler(old)
+
+
 def run_job(
     job_name: str,
     *,
@@ -215,7 +239,7 @@ def run_job(
     instance.add_event_listener(run_id, ProgressPrinter(summary, echo))
     echo(f"c360: running {job_name} (run {run_id[:8]}, warehouse {warehouse_path()})")
     started = time.monotonic()
-    with open(summary.log_path, "w") as log, contextlib.redirect_stdout(log):
+    with open(summary.log_path, "w") as log, contextlib.redirect_stdout(log), _dlt_log_to(log):
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
@@ -267,8 +291,10 @@ def format_summary(summary: RunSummary) -> str:
         lines.append(f"  marts NOT published; the last good publication (if any) stays at {published_path()}")
     for step, message in summary.failed_steps.items():
         lines.append(f"  failed step {step}: {message}")
-    if summary.failed_steps and summary.log_path is not None:
-        lines.append(f"  step output (dbt log): {summary.log_path}; the full run log: `c360 ui`, run {summary.run_id[:8]}")
+    if summary.log_path is not None:
+        lines.append(f"  step output (dbt and dlt logs): {summary.log_path}")
+    if summary.failed_steps:
+        lines.append(f"  the run's full Dagster log: `c360 ui` -> Runs -> {summary.run_id[:8]}")
     return "\n".join(lines)
 
 
