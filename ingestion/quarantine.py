@@ -46,6 +46,7 @@ _HINTS = dlt.mark.make_hints(
     table_name=QUARANTINE_TABLE,
     write_disposition="append",
     columns=QUARANTINE_COLUMNS,
+    file_format="parquet",
 )
 
 
