@@ -1,4 +1,4 @@
-{%- set cols = c360.relation_columns(source('email', 'events')) -%}
+{%- set cols = c360.source_columns('email', 'events') -%}
 
 with
 

@@ -1,4 +1,4 @@
-{%- set cols = c360.relation_columns(source('support', 'tickets')) -%}
+{%- set cols = c360.source_columns('support', 'tickets') -%}
 
 with
 

@@ -1,4 +1,4 @@
-{%- set cols = c360.relation_columns(source('web', 'tracks')) -%}
+{%- set cols = c360.source_columns('web', 'tracks') -%}
 
 with
 
