@@ -1,6 +1,8 @@
 """dbt models as Dagster assets (dagster-dbt), wired onto the dlt raw assets."""
 
 
+import os
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,13 @@ from orchestration.resources import WarehouseLock
 #: Files whose change makes the parsed manifest stale.
 _PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
 _PROJECT_FOLDERS = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
+
+
+#: dbt installed beside this Python (the project's venv). `.venv/bin/c360` runs without an activated venv,
+#: so `dbt` is not on PATH; dagster-dbt's manifest preparer looks it up there and cannot be told otherwise.
+DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
+if DBT_EXECUTABLE.exists() and str(DBT_EXECUTABLE.parent) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join([str(DBT_EXECUTABLE.parent), os.environ.get("PATH", "")])
 
 
 def dbt_project() -> DbtProject:
@@ -112,4 +121,8 @@ def build_dbt_assets(raw_tables: Mapping[str, dg.AssetKey]) -> dg.AssetsDefiniti
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(TRANSFORM_DIR))
+    return DbtCliResource(
+        project_dir=dbt_project(),
+        profiles_dir=str(TRANSFORM_DIR),
+        dbt_executable=str(DBT_EXECUTABLE) if DBT_EXECUTABLE.exists() else "dbt",
+    )
