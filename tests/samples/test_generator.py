@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from rapidfuzz import fuzz
 
-from ingestion.samples._data import STREET_ABBREVIATIONS, name_groups
+from ingestion.samples._data import STREET_ABBREVIATIONS, nicknames
 from ingestion.samples.generator import generate
 
 CUSTOMERS = 200
@@ -401,9 +401,6 @@ def test_increments_bridge_previously_separate_records(dirs):
 
 # ------------------------------------------------------------------------------- resolvability
 
-NICK = name_groups()
-
-
 def norm_email(address: str) -> str:
     local, _, domain = address.strip().lower().partition("@")
     if domain in ("gmail.com", "googlemail.com"):
@@ -424,12 +421,22 @@ def norm_street(street: str | None) -> str:
     return fold(street.replace("ss", "ß"))
 
 
+FORMAL: dict[str, set[str]] = defaultdict(set)  # any first name -> the formal names it may stand for
+for _formal, _nicks in nicknames().items():
+    FORMAL[_formal].add(_formal)
+    for _nick in _nicks:
+        FORMAL[_nick].add(_formal)
+
+
 def same_name(a: dict, b: dict) -> bool:
+    """Same person's name: nicknames, one typo and swapped first/last name allowed."""
     def variants(row):
         first, last = row["first_name"] or "", row["last_name"] or ""
-        first = NICK.get(first, first)
-        alt = NICK.get(last, last)
-        return [fold(f"{first} {last}"), fold(f"{alt} {row['first_name'] or ''}")]
+        out = []
+        for given, family in ((first, last), (last, first)):
+            for formal in FORMAL.get(given, {given}):
+                out.append(fold(f"{formal} {family}"))
+        return out
     return max(fuzz.ratio(x, y) for x in variants(a) for y in variants(b)) >= 85
 
 
