@@ -19,7 +19,7 @@
 --     from this table itself (one hash join with identity_map, no source rescan).
 -- A full refresh (dbt build --full-refresh -s customer_interactions) rebuilds the same rows from staging.
 
-{%- set lookback_seconds = var('event_lookback_days') * 86400 %}
+{%- set lookback_seconds = (var('event_lookback_days', 3) | float) * 86400 %}
 {%- set since -%}
     {%- if is_incremental() -%}
     and try_cast(_dlt_load_id as double) > coalesce((select reprocess_after from high_water_marks where source_table = '@table'), 0)
@@ -181,7 +181,7 @@ attributed as (
         and identities.source_record_id = touches.identity_record_id
 
     {% if is_incremental() %}
-    union all
+    union all by name
 
     select
         existing.interaction_id,
