@@ -38,13 +38,43 @@ def serve_ui(host: str = "127.0.0.1", port: int = 3000, daemon: bool = True, sam
         command = ui_command(host, port, daemon=daemon)
         print(f"c360 ui: Dagster UI on http://{host}:{port} (DAGSTER_HOME={home}); Ctrl-C stops it")
         sys.stdout.flush()
-        process = subprocess.Popen(command, env=os.environ.copy())
+        # Its own process group: Ctrl-C reaches only this process, which passes one SIGINT to the whole
+        # group (dagster dev, web server, daemon, code server) the way a terminal would for `dagster dev`.
+        process = subprocess.Popen(
+            command, env=os.environ.copy(), start_new_session=True, preexec_fn=_default_interrupts
+        )
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell
+            signal.signal(signal.SIGINT, _interrupt)
         try:
             return process.wait()
         except KeyboardInterrupt:
-            process.send_signal(signal.SIGINT)
-            try:
-                return process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                return process.wait()
+            return _stop(process)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if process.poll() is None:
+                _stop(process)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _default_interrupts() -> None:
+    """In the child: a shell starting us in the background ignores SIGINT, and dagster dev would inherit that
+    and ignore our stop signal too."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _stop(process: subprocess.Popen, timeout: float = 60) -> int:
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            continue
+    return process.wait()
