@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         with ZendeskServer(sample / "support", api_token=token, rate_limit=10_000_000) as server:
             os.environ["SOURCES__SUPPORT__BASE_URL"] = server.url
             for name in sources:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 report = pipelines.run_source(name, pipelines_dir=work / "dlt")
-                seconds = time.perf_counter() - t0
+                seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
                 trace = pipelines.make_pipeline(name, pipelines_dir=work / "dlt").last_trace
                 steps = {s.step: (s.finished_at - s.started_at).total_seconds() for s in trace.steps if s.finished_at}
                 rows = report.loaded_total + report.quarantined
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{name:8s} {rows:>10,d} rows ({report.loaded_total:,d} loaded incl. child tables, "
                     f"{report.quarantined:,d} quarantined) in {seconds:7.1f} s = {rows / seconds:>9,.0f} rows/s  "
                     f"[extract {steps.get('extract', 0):.1f} s, normalize {steps.get('normalize', 0):.1f} s, "
-                    f"load {steps.get('load', 0):.1f} s]"
+                    f"load {steps.get('load', 0):.1f} s; process CPU {cpu:.1f} s]"
                 )
         total_rows = sum(r[1] for r in results)
         total_s = sum(r[4] for r in results)
