@@ -8,6 +8,7 @@ loopback (rate limit lifted, so the figure is the loader's, not the limiter's).
     python benchmarks/bench_ingestion.py --customers 100000
     python benchmarks/bench_ingestion.py --customers 10000 --out /tmp/s10k --reuse   # skip generation
     python benchmarks/bench_ingestion.py --customers 10000 --sources email --email-merge-strategy delete-insert
+    python benchmarks/bench_ingestion.py --customers 10000 --out /tmp/s10k --increment   # then load an increment
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,6 +45,28 @@ def _memory_gib() -> float:
         return float("nan")
 
 
+def _load_all(label: str, sources: list[str], work: Path, pipelines: Any) -> None:
+    """Runs each source once and prints its figures, then the total."""
+    print(f"-- {label}")
+    total_rows, total_s = 0, 0.0
+    for name in sources:
+        t0, c0 = time.perf_counter(), time.process_time()
+        report = pipelines.run_source(name, pipelines_dir=work / "dlt")
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        trace = pipelines.make_pipeline(name, pipelines_dir=work / "dlt").last_trace
+        steps = {s.step: (s.finished_at - s.started_at).total_seconds() for s in trace.steps if s.finished_at}
+        rows = report.loaded_total + report.quarantined
+        total_rows += rows
+        total_s += seconds
+        print(
+            f"{name:8s} {rows:>10,d} rows ({report.loaded_total:,d} loaded incl. child tables, "
+            f"{report.quarantined:,d} quarantined) in {seconds:7.1f} s = {rows / seconds:>9,.0f} rows/s  "
+            f"[extract {steps.get('extract', 0):.1f} s, normalize {steps.get('normalize', 0):.1f} s, "
+            f"load {steps.get('load', 0):.1f} s; process CPU {cpu:.1f} s]"
+        )
+    print(f"{'total':8s} {total_rows:>10,d} rows in {total_s:7.1f} s = {total_rows / max(total_s, 1e-9):>9,.0f} rows/s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=100_000, help="customers to generate (default 100000)")
@@ -53,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--email-merge-strategy", default="insert-only",
                         choices=["insert-only", "delete-insert", "upsert"], help="merge strategy of raw_email")
     parser.add_argument("--work-dir", type=Path, help="where the benchmark warehouse goes (default: temporary)")
+    parser.add_argument("--increment", action="store_true",
+                        help="after the first load, generate the next increment into the sample and load it too")
     args = parser.parse_args(argv)
     if args.customers < 1:
         parser.error("--customers must be at least 1")
@@ -97,28 +123,17 @@ def main(argv: list[str] | None = None) -> int:
             SOURCES__SUPPORT__API_TOKEN=token,
             SOURCES__EMAIL__MERGE_STRATEGY=args.email_merge_strategy,
         )
-        results = []
         with ZendeskServer(sample / "support", api_token=token, rate_limit=10_000_000) as server:
             os.environ["SOURCES__SUPPORT__BASE_URL"] = server.url
-            for name in sources:
-                t0, c0 = time.perf_counter(), time.process_time()
-                report = pipelines.run_source(name, pipelines_dir=work / "dlt")
-                seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-                trace = pipelines.make_pipeline(name, pipelines_dir=work / "dlt").last_trace
-                steps = {s.step: (s.finished_at - s.started_at).total_seconds() for s in trace.steps if s.finished_at}
-                rows = report.loaded_total + report.quarantined
-                results.append((name, rows, report.loaded_total, report.quarantined, seconds))
-                print(
-                    f"{name:8s} {rows:>10,d} rows ({report.loaded_total:,d} loaded incl. child tables, "
-                    f"{report.quarantined:,d} quarantined) in {seconds:7.1f} s = {rows / seconds:>9,.0f} rows/s  "
-                    f"[extract {steps.get('extract', 0):.1f} s, normalize {steps.get('normalize', 0):.1f} s, "
-                    f"load {steps.get('load', 0):.1f} s; process CPU {cpu:.1f} s]"
-                )
-        total_rows = sum(r[1] for r in results)
-        total_s = sum(r[4] for r in results)
-        print(f"{'total':8s} {total_rows:>10,d} rows in {total_s:7.1f} s = {total_rows / total_s:>9,.0f} rows/s "
-              f"(email merge strategy: {args.email_merge_strategy}); warehouse {warehouse.stat().st_size / 2**20:.0f} MiB; "
-              f"load average {os.getloadavg()[0]:.1f} at end")
+            _load_all("first load", sources, work, pipelines)
+            if args.increment:
+                t0 = time.perf_counter()
+                entry = generate(out=sample, customers=args.customers, seed=args.seed, increment=True)
+                print(f"generate increment: {time.perf_counter() - t0:.1f} s; records: "
+                      + ", ".join(f"{t}={e['written']}" for t, e in entry["tables"].items()))
+                _load_all("increment", sources, work, pipelines)
+        print(f"warehouse {warehouse.stat().st_size / 2**20:.0f} MiB (email merge strategy: "
+              f"{args.email_merge_strategy}); load average {os.getloadavg()[0]:.1f} at end")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # holds the sample/warehouse only when no folder was given
     return 0
