@@ -97,14 +97,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.runner import main_run
 
-    return main_run(args.job)
+    return main_run(args.job, persist=args.persist)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from orchestration.constants import ingest_job_name
     from orchestration.runner import main_run
 
-    return main_run(ingest_job_name(args.source))
+    return main_run(ingest_job_name(args.source), persist=args.persist)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -173,10 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "sources, dbt build, quality checks, publication). Sources are configured with SOURCES__* "
                        "settings (env vars or .dlt/secrets.toml); `c360 demo` sets them up for the sample data.")
     p.add_argument("--job", choices=job_names(), default="full_pipeline_job", help="the job to run (default full_pipeline_job)")
+    p.add_argument("--persist", action="store_true",
+                   help="record the run in C360_DAGSTER_HOME (default data/dagster) so `c360 ui` shows it")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ingest", help="load one source into its raw dataset (runs the ingest_<source>_job)")
     p.add_argument("--source", required=True, choices=SOURCES, help="the source system to load")
+    p.add_argument("--persist", action="store_true",
+                   help="record the run in C360_DAGSTER_HOME (default data/dagster) so `c360 ui` shows it")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("demo", help="generate sample source systems (or reuse them), serve them and run the whole pipeline",

@@ -1,7 +1,9 @@
 """Run a c360 Dagster job in this process (what `c360 run` and `c360 ingest` do), printing progress.
 
-The job is the same one the schedules and the UI launch; it runs with the in-process executor on a
-persistent Dagster instance (DAGSTER_HOME, default data/dagster), so its runs show up in `c360 ui`.
+The job is the same one the schedules and the UI launch, run with the in-process executor. By default on an
+ephemeral Dagster instance: a run of the full job records some 400 planned-asset and planned-check events
+before its first step, which a persistent SQLite instance writes one by one (tens of seconds on a busy
+disk). `--persist` records the run in DAGSTER_HOME (default data/dagster) so it shows up in `c360 ui`.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class RunSummary:
     publication_note: str | None = None
     customers: int | None = None
     log_path: Path | None = None
+    persisted: bool = False
 
     def loaded_by_source(self) -> dict[str, int]:
         totals: dict[str, int] = {}
@@ -219,6 +222,7 @@ def run_job(
     instance: dg.DagsterInstance | None = None,
     echo: Echo | None = None,
     tags: dict[str, str] | None = None,
+    persist: bool = False,
 ) -> RunSummary:
     """Execute `job_name` of the c360 definitions in this process and return its summary.
 
@@ -229,11 +233,18 @@ def run_job(
 
     terminal = sys.stdout
     echo = echo or (lambda line: print(line, file=terminal, flush=True))
-    defs = build_definitions()
-    job = defs.resolve_job_def(job_name)
-    instance = instance or persistent_instance()
+    try:
+        defs = build_definitions()
+        job = defs.resolve_job_def(job_name)
+    except Exception as exc:  # loading the code location failed: say why without a Dagster traceback
+        lines = [line for line in str(exc).strip().splitlines() if line.strip()][:12]
+        raise DefinitionsError(
+            "could not load the c360 Dagster definitions:\n  " + "\n  ".join(lines or [type(exc).__name__])
+        ) from exc
+    if instance is None:
+        instance = persistent_instance() if persist else dg.DagsterInstance.ephemeral()
     run_id = str(uuid.uuid4())
-    summary = RunSummary(run_id=run_id, job_name=job_name)
+    summary = RunSummary(run_id=run_id, job_name=job_name, persisted=not instance.is_ephemeral)
     summary.log_path = settings.dagster_home() / "logs" / f"{run_id}.log"
     summary.log_path.parent.mkdir(parents=True, exist_ok=True)
     instance.add_event_listener(run_id, ProgressPrinter(summary, echo))
@@ -262,7 +273,7 @@ def format_summary(summary: RunSummary) -> str:
     loaded = summary.loaded_by_source()
     sources = [s for s in RAW_DATASETS if s in loaded or s in summary.rows_quarantined]
     if sources:
-        lines.append("  source    rows loaded  quarantined")
+        lines.append("  source    rows loaded  quarantined   (this run)")
         for source in sources:
             lines.append(f"  {source:<8} {loaded.get(source, 0):>12,} {summary.rows_quarantined.get(source, 0):>12,}")
     if summary.customers is not None:
@@ -293,13 +304,21 @@ def format_summary(summary: RunSummary) -> str:
         lines.append(f"  failed step {step}: {message}")
     if summary.log_path is not None:
         lines.append(f"  step output (dbt and dlt logs): {summary.log_path}")
-    if summary.failed_steps:
+    if summary.failed_steps and summary.persisted:
         lines.append(f"  the run's full Dagster log: `c360 ui` -> Runs -> {summary.run_id[:8]}")
     return "\n".join(lines)
 
 
-def main_run(job_name: str, echo: Echo | None = None) -> int:
-    summary = run_job(job_name, echo=echo)
+class DefinitionsError(RuntimeError):
+    """The c360 definitions could not be built (a bad setting, a dbt project that does not parse)."""
+
+
+def main_run(job_name: str, echo: Echo | None = None, persist: bool = False) -> int:
+    try:
+        summary = run_job(job_name, echo=echo, persist=persist)
+    except DefinitionsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     text = format_summary(summary)
     if echo is None:
         print(text, flush=True)

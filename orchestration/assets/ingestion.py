@@ -1,10 +1,9 @@
 """Raw datasets: one Dagster multi-asset per source system, one asset per dlt resource (dagster-dlt).
 
-Asset keys are the warehouse tables they load, ``[<dataset>, <table>]`` (``["raw_sales", "customers"]``),
-so the UI reads like the warehouse and dbt sources map onto them one to one. Each op also owns the
-source's ``quarantine`` table, which all of its resources append to.
+Asset keys are ``[<dataset>, <resource>]``: the warehouse table for the usual one-table resource
+(``["raw_sales", "customers"]``), so the UI reads like the warehouse and dbt sources map onto them. Each op
+also owns the source's ``quarantine`` table, which all of its resources append to.
 """
-
 
 import tempfile
 from collections.abc import Iterator
@@ -185,7 +184,8 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
             # quarantine rows name the table they were meant for; count them against the asset writing it
             mine = {t.split(".", 1)[1] for t in tables.get(key, [])} | {key.path[-1]}
             quarantined = sum(n for table, n in report.quarantined_by_table.items() if table in mine)
-            loaded = sum(n for table, n in report.loaded.items() if table in mine)
+            # records, not rows of nested child tables (events__category, tickets__tags)
+            loaded = sum(n for table, n in report.loaded.items() if table in mine and "__" not in table)
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={

@@ -206,3 +206,12 @@ def test_unreachable_webhook_does_not_break_the_sensor(defs, monkeypatch, caplog
         defs.get_sensor_def("alert_on_run_failure")(context)
     messages = " ".join(r.getMessage() for r in caplog.records)
     assert run_id in messages and "C360_ALERT_WEBHOOK_URL" in messages
+
+
+def test_cli_names_a_bad_schedule_setting(monkeypatch, capsys):
+    from orchestration.cli import main
+
+    monkeypatch.setenv("C360_EVENTS_SCHEDULE", "every hour")
+    assert main(["ingest", "--source", "email"]) == 2
+    err = capsys.readouterr().err
+    assert "C360_EVENTS_SCHEDULE='every hour'" in err and "Traceback" not in err
