@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pytest
@@ -34,9 +36,18 @@ class Built:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+def workspace() -> Iterator[Path]:
+    """A private temp folder for the session: pytest prunes old basetemp folders of *other* concurrent sessions,
+    which would pull the shared warehouse away under a long-running fixture chain."""
+    with tempfile.TemporaryDirectory(prefix="c360-transform-tests-") as folder:
+        yield Path(folder)
+
+
+@pytest.fixture(scope="session")
+def built(workspace: Path) -> Built:
     """~300 generated customers at default messiness, loaded with ingestion.pipelines, then `dbt build`."""
-    root = tmp_path_factory.mktemp("transform")
+    root = workspace / "built"
+    root.mkdir()
     sample_dir = root / "sample"
     sample_loader.generate(sample_dir, customers=CUSTOMERS, seed=SEED)
     # truth.csv grows with increments: keep the batch-0 truth for the tests of this warehouse
@@ -50,18 +61,20 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 @pytest.fixture(scope="session")
-def rerun(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Built:
+def rerun(built: Built, workspace: Path) -> Built:
     """A copy of the built warehouse after a second `dbt build` with no new data."""
-    root = tmp_path_factory.mktemp("rerun")
+    root = workspace / "rerun"
+    root.mkdir()
     warehouse = sample_loader.copy_warehouse(built.warehouse, root / "warehouse.duckdb")
     sample_loader.build_foundation(warehouse, target_path=built.target_path)
     return Built(sample_dir=built.sample_dir, warehouse=warehouse, truth=built.truth, target_path=built.target_path)
 
 
 @pytest.fixture(scope="session")
-def incremented(rerun: Built, tmp_path_factory: pytest.TempPathFactory) -> Built:
+def incremented(rerun: Built, workspace: Path) -> Built:
     """The rerun warehouse after the generator's next increment is loaded and built incrementally."""
-    root = tmp_path_factory.mktemp("increment")
+    root = workspace / "increment"
+    root.mkdir()
     sample_dir = root / "sample"
     shutil.copytree(rerun.sample_dir, sample_dir)
     warehouse = sample_loader.copy_warehouse(rerun.warehouse, root / "warehouse.duckdb")

@@ -38,7 +38,7 @@ def test_increment_resolution_still_meets_targets(incremented):
     assert result["recall"] >= 0.98, result
 
 
-def test_merge_keeps_the_older_id_and_records_history(built, incremented, tmp_path):
+def test_merge_keeps_the_older_id_and_records_history(built, incremented, workspace):
     """A Zendesk user carrying an old customer's email and a new customer's sales id joins the two."""
     old_ids = set(_ids(built).values())
     rows = incremented.query(
@@ -59,7 +59,8 @@ def test_merge_keeps_the_older_id_and_records_history(built, incremented, tmp_pa
     elder = next(r for r in reversed(old) if r[0] > young[0])
     assert elder[3] < young[3]
 
-    warehouse = sample_loader.copy_warehouse(incremented.warehouse, tmp_path / "warehouse.duckdb")
+    (workspace / "merge").mkdir()
+    warehouse = sample_loader.copy_warehouse(incremented.warehouse, workspace / "merge" / "warehouse.duckdb")
     con = duckdb.connect(str(warehouse))
     try:
         con.execute(

@@ -20,8 +20,8 @@ renamed as (
 
     select
         message_id as page_id,
-        nullif(trim(user_id), '') as user_id,
-        nullif(trim(anonymous_id), '') as anonymous_id,
+        nullif(trim({{ c360.optional_value(cols, 'user_id', 'varchar') }}), '') as user_id,
+        nullif(trim({{ c360.optional_value(cols, 'anonymous_id', 'varchar') }}), '') as anonymous_id,
         {{ c360.optional_column(cols, 'name', 'varchar', 'page_name') }},
         timestamp::timestamptz as occurred_at,
         {{ c360.optional_column(cols, 'received_at', 'timestamptz') }},
