@@ -112,6 +112,29 @@ def splink_comparison(warehouse: Path, truth: Path, threshold: float = 0.9) -> t
     return seconds, len(predictions), evaluate(out, truth)
 
 
+def components_benchmark(nodes: int) -> tuple[float, int]:
+    """The connected_components macro on a synthetic graph of chains (label propagation's worst case): `nodes`
+    nodes, node i linked to i+1 except for every 4th link (by hash), in an in-memory DuckDB."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"create table nodes as select 'n' || lpad(i::varchar, 9, '0') as node_key from range({nodes}) t(i)")
+        con.execute(
+            "create table edges as select 'n' || lpad(i::varchar, 9, '0') as node_key_a,"
+            " 'n' || lpad((i + 1)::varchar, 9, '0') as node_key_b"
+            f" from range({nodes} - 1) t(i) where hash(i) % 4 <> 0"
+        )
+        macro = (REPO / "transform" / "macros" / "connected_components.sql").read_text()
+        body = macro[macro.index("with recursive"):macro.index("{%- endmacro %}")]
+        body = body.replace("{{ edges }}", "edges").replace("{{ nodes }}", "nodes")
+        started = time.perf_counter()
+        (components,) = con.execute(f"select count(distinct cluster_key) from ({body})").fetchall()[0]
+        return time.perf_counter() - started, components
+    finally:
+        con.close()
+
+
 def _build(warehouse: Path, target_path: Path, all_models: bool, full_refresh: bool) -> float:
     if all_models:
         args = ["build"] + (["--full-refresh"] if full_refresh else [])
@@ -126,9 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default=None, help="default: data/bench-transform-<customers>")
     parser.add_argument("--all-models", action="store_true", help="build the whole dbt project, not only the foundation")
     parser.add_argument("--splink", action="store_true", help="also score a Splink 5 model in place of the fuzzy rules")
+    parser.add_argument("--components-nodes", type=int, default=0,
+                        help="only time the connected-components macro on a synthetic chain graph of this many nodes")
     args = parser.parse_args(argv)
     if args.customers < 1:
         parser.error("--customers must be at least 1")
+
+    if args.components_nodes:
+        seconds, components = components_benchmark(args.components_nodes)
+        print(f"connected components: {args.components_nodes:,} nodes -> {components:,} components in {seconds:.1f} s "
+              f"({os.cpu_count()} cores)")
+        return 0
 
     workdir = Path(args.workdir or REPO / "data" / f"bench-transform-{args.customers}").resolve()
     sample_dir, warehouse, target = workdir / "sample", workdir / "warehouse.duckdb", workdir / "dbt-target"
