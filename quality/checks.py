@@ -332,11 +332,17 @@ class PatternShare(Kind):
                 f"regexp_full_match(trim(cast({col} as varchar)), {sql_literal(self._regex(c))}, 'i')")
 
     def measure(self, con, c):
+        # Event tables repeat the same few addresses millions of times: match each distinct value once and
+        # weight it by its count (5.0 s -> 2.4 s on 2.7 million SendGrid events, loaded 2-core machine).
         col = c.col_expr()
         present, invalid = _one(con, f"""
-            select count(*) filter (where {col} is not null and trim(cast({col} as varchar)) <> ''),
-                   count(*) filter (where {self._invalid(c)})
-            from {table_ref(c.table)}{_where(c)}""")
+            with v as (
+                select trim(cast({col} as varchar)) as value, count(*) as n
+                from {table_ref(c.table)}{_where(c, f"{col} is not null")} group by 1)
+            select coalesce(sum(n) filter (where value <> ''), 0),
+                   coalesce(sum(n) filter (where value <> '' and not regexp_full_match(value, {sql_literal(self._regex(c))}, 'i')), 0)
+            from v""")
+        present, invalid = int(present), int(invalid)
         # Like GX's `mostly`, empty values are not judged: with none at all there is nothing invalid.
         share = (present - invalid) / present if present else 1.0
         return Measurement(share, invalid, present)
