@@ -122,6 +122,13 @@ def iso_to_timestamp(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Ar
         return pa.array(out, _TS)
 
 
+def not_null(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    """Marks key columns (validated, so never null) as non-nullable, matching their dlt primary-key hints
+    (otherwise dlt warns on every batch that the Arrow and dlt schemas differ)."""
+    fields = [f.with_nullable(False) if f.name in names else f for f in table.schema]
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
 def stable_id(*parts: str) -> str:
     """A deterministic 14-character row id (dlt's ``_dlt_id`` width) from the row's natural key.
 

@@ -10,7 +10,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.common import records_to_arrow
+from ingestion.common import not_null, records_to_arrow
 from ingestion.email.settings import EVENT_TYPES, REQUIRED_KEYS, TYPED_KEYS
 from ingestion.quarantine import QuarantineError, future_limit, quarantine_row
 
@@ -91,7 +91,7 @@ def to_tables(events: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table]:
     categories = pa.array([event.pop("category") for event in events], pa.list_(pa.string()))
     table = records_to_arrow(events, columns={"timestamp": pa.int64()})
     ids = table["sg_event_id"].combine_chunks().cast(pa.string())
-    table = table.append_column("_dlt_id", ids)
+    table = not_null(table.append_column("_dlt_id", ids), ("sg_event_id",))
     parent_index = pc.list_parent_indices(categories)
     values = pc.list_flatten(categories)
     starts = pc.take(categories.offsets, parent_index).cast(pa.int64())
@@ -105,7 +105,7 @@ def to_tables(events: list[dict[str, Any]]) -> tuple[pa.Table, pa.Table]:
             "_dlt_id": pc.binary_join_element_wise(parent_ids, position.cast(pa.string()), "/"),
         }
     )
-    return table, child
+    return table, not_null(child, ("_dlt_parent_id", "_dlt_list_idx"))
 
 
 def dedup(events: list[dict[str, Any]], seen: set[str]) -> Iterator[dict[str, Any]]:

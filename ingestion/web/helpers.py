@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import orjson
 import pyarrow as pa
 
-from ingestion.common import records_to_arrow
+from ingestion.common import not_null, records_to_arrow
 from ingestion.quarantine import QuarantineError, future_limit, quarantine_row
 from ingestion.web.settings import OBJECT_KEYS, STRING_KEYS, TABLES, TIMESTAMP_KEYS
 
@@ -118,7 +118,7 @@ def to_table(events: list[dict[str, Any]]) -> pa.Table:
     re-delivery.
     """
     table = records_to_arrow(events, timestamp_columns=TIMESTAMP_KEYS)
-    return table.append_column("_dlt_id", table["messageId"].cast(pa.string()))
+    return not_null(table.append_column("_dlt_id", table["messageId"].cast(pa.string())), ("messageId",))
 
 
 def dedup(events: list[dict[str, Any]], seen: set[str]) -> Iterator[dict[str, Any]]:
