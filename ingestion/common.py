@@ -8,8 +8,6 @@ with ``__`` the way dlt's relational normalizer would (``context.campaign.source
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Sequence
@@ -127,16 +125,6 @@ def not_null(table: pa.Table, names: Sequence[str]) -> pa.Table:
     (otherwise dlt warns on every batch that the Arrow and dlt schemas differ)."""
     fields = [f.with_nullable(False) if f.name in names else f for f in table.schema]
     return table.cast(pa.schema(fields, metadata=table.schema.metadata))
-
-
-def stable_id(*parts: str) -> str:
-    """A deterministic 14-character row id (dlt's ``_dlt_id`` width) from the row's natural key.
-
-    Deterministic so that a nested row (``events__category``) always points at the same parent, however
-    often the parent is re-delivered.
-    """
-    h = hashlib.blake2b("\x00".join(parts).encode("utf-8", errors="replace"), digest_size=10)
-    return base64.b64encode(h.digest()).decode()[:14]
 
 
 class LoadedFiles:
