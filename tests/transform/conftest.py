@@ -66,7 +66,8 @@ def rerun(built: Built, workspace: Path) -> Built:
     root = workspace / "rerun"
     root.mkdir()
     warehouse = sample_loader.copy_warehouse(built.warehouse, root / "warehouse.duckdb")
-    sample_loader.build_foundation(warehouse, target_path=built.target_path)
+    # models only: the data and unit tests already ran on this state in `built`
+    sample_loader.build_foundation(warehouse, target_path=built.target_path, command="run")
     return Built(sample_dir=built.sample_dir, warehouse=warehouse, truth=built.truth, target_path=built.target_path)
 
 

@@ -84,9 +84,13 @@ def dbt(warehouse: Path, *args: str, target_path: Path | None = None) -> float:
     return elapsed
 
 
-def build_foundation(warehouse: Path, target_path: Path | None = None, full_refresh: bool = False) -> float:
-    """``dbt build`` of the staging, identity and customer_360 models (with their tests); returns seconds."""
-    args = ["build", "--select", *FOUNDATION, "--indirect-selection", "cautious"]
+def build_foundation(
+    warehouse: Path, target_path: Path | None = None, full_refresh: bool = False, command: str = "build"
+) -> float:
+    """``dbt build`` (or ``run``: models only) of the staging, identity and customer_360 models; returns seconds."""
+    args = [command, "--select", *FOUNDATION]
+    if command == "build":
+        args += ["--indirect-selection", "cautious"]
     if full_refresh:
         args.append("--full-refresh")
     return dbt(warehouse, *args, target_path=target_path)

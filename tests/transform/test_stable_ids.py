@@ -72,7 +72,7 @@ def test_merge_keeps_the_older_id_and_records_history(built, incremented, worksp
         )
     finally:
         con.close()
-    sample_loader.build_foundation(warehouse, target_path=incremented.target_path)
+    sample_loader.build_foundation(warehouse, target_path=incremented.target_path, command="run")
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
