@@ -80,10 +80,8 @@ def main() -> int:
                     print(f"    failed ({o.severity}): {o.suite} / {o.expectation}: {o.description}")
 
         if not args.skip_pandas:
-            import great_expectations as gx
             import great_expectations.expectations as gxe
 
-            from quality.checks import CONFIG_PATH  # noqa: F401
             from quality.suites import gx_context
 
             con = connect_read_only(warehouse)
@@ -101,7 +99,6 @@ def main() -> int:
             print(f"\nfor comparison, GX on pandas: raw_email.events.email ({len(frame):,} rows) fetched in "
                   f"{fetched:.2f} s, ExpectColumnValuesToMatchRegex in {validated:.2f} s "
                   f"(success={result.success}); peak RSS {peak_mb():,.0f} MiB")
-            del gx
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

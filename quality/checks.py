@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -729,5 +729,3 @@ def _load(path: str) -> QualityConfig:
     return QualityConfig(version=int(raw["version"]), examples=examples, patterns=patterns, checks=tuple(checks),
                          keep_runs=int(raw.get("data_docs_keep_runs", 30)))
 
-
-Formatter = Callable[[Check, Measurement], str]
