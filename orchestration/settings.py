@@ -19,6 +19,10 @@ DEFAULTS: dict[str, str] = {
     "C360_SCHEDULE_TIMEZONE": "UTC",
     # Where a failed run is POSTed as JSON. Empty = the alert is only logged.
     "C360_ALERT_WEBHOOK_URL": "",
+    # Retries of an ingestion step after a transient source error, and the first delay in seconds
+    # (doubled on each retry: 15 s, 30 s, 60 s by default).
+    "C360_INGESTION_MAX_RETRIES": "3",
+    "C360_INGESTION_RETRY_DELAY": "15",
     # Seconds a writing step waits for the warehouse lock before it gives up.
     "C360_WAREHOUSE_LOCK_TIMEOUT": "3600",
     # Seconds between two evaluations of the file-arrival sensors.
@@ -60,6 +64,27 @@ def warehouse_lock_timeout() -> float:
         return float(text)
     except ValueError:
         raise ValueError(f"C360_WAREHOUSE_LOCK_TIMEOUT must be a number of seconds, got {text!r}") from None
+
+
+def _number(name: str, kind: type) -> float | int:
+    text = _get(name)
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a {'whole ' if kind is int else ''}number, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {text!r}")
+    return value
+
+
+def ingestion_max_retries() -> int:
+    """Retries of an ingestion step after a transient error (C360_INGESTION_MAX_RETRIES)."""
+    return int(_number("C360_INGESTION_MAX_RETRIES", int))
+
+
+def ingestion_retry_delay() -> float:
+    """Seconds before the first retry, doubled on each further one (C360_INGESTION_RETRY_DELAY)."""
+    return float(_number("C360_INGESTION_RETRY_DELAY", float))
 
 
 def sensor_interval() -> int:

@@ -26,12 +26,19 @@ from ingestion.pipelines import (
 from ingestion.pipelines import _explain as explain
 from ingestion.quarantine import QUARANTINE_TABLE
 from ingestion.warehouse import RAW_DATASETS, export_environment
+from orchestration import settings
 from orchestration.constants import WAREHOUSE_POOL
 from orchestration.resources import WarehouseLock
 
-#: Transient source errors (a database restarting, an API answering 5xx or timing out) get retried with
-#: backoff: 15 s, 30 s, 60 s. Missing settings fail at once (dg.Failure with allow_retries=False).
-INGESTION_RETRY_POLICY = dg.RetryPolicy(max_retries=3, delay=15, backoff=dg.Backoff.EXPONENTIAL)
+def ingestion_retry_policy() -> dg.RetryPolicy:
+    """Transient source errors (a database restarting, an API answering 5xx or timing out) are retried with
+    exponential backoff: 15 s, 30 s, 60 s by default (C360_INGESTION_MAX_RETRIES, C360_INGESTION_RETRY_DELAY).
+    Missing settings fail at once (dg.Failure with allow_retries=False)."""
+    return dg.RetryPolicy(
+        max_retries=settings.ingestion_max_retries(),
+        delay=settings.ingestion_retry_delay(),
+        backoff=dg.Backoff.EXPONENTIAL,
+    )
 
 
 _SPEC_DIR: tempfile.TemporaryDirectory | None = None
@@ -150,7 +157,7 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
         specs=specs,
         can_subset=True,
         pool=WAREHOUSE_POOL,
-        retry_policy=INGESTION_RETRY_POLICY,
+        retry_policy=ingestion_retry_policy(),
         description=f"Loads the {source} source into {dataset} with dlt.",
     )
     def _ingest(

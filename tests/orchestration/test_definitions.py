@@ -7,7 +7,6 @@ import pytest
 from dagster_dbt import DbtCliResource
 from dagster_dlt import DagsterDltResource
 
-from orchestration.assets.ingestion import INGESTION_RETRY_POLICY
 from orchestration.build import build_definitions
 from orchestration.constants import WAREHOUSE_POOL
 
@@ -114,7 +113,7 @@ def test_every_warehouse_step_is_in_the_warehouse_pool_and_ingestion_retries(def
         assert op.pool == WAREHOUSE_POOL, op.name
         assert "warehouse_lock" in op.required_resource_keys, op.name
         if op.name.startswith("ingest_"):
-            assert op.retry_policy == INGESTION_RETRY_POLICY
+            assert op.retry_policy.max_retries == 3 and op.retry_policy.delay == 15
             assert op.retry_policy.backoff == dg.Backoff.EXPONENTIAL
 
 

@@ -75,3 +75,25 @@ def test_missing_source_setting_fails_fast_naming_it(c360_env, monkeypatch, caps
     assert "FAILED ingest_sales" in out
     assert "SOURCES__SALES__CREDENTIALS" in out
     assert "retrying" not in out  # a missing setting is not a transient error
+
+
+def test_transient_source_error_is_retried_by_dagster(sample_dir, tmp_path, monkeypatch):
+    from ingestion.samples.zendesk_server import ZendeskServer
+
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("C360_DAGSTER_HOME", str(tmp_path / "dagster"))
+    monkeypatch.setenv("C360_INGESTION_RETRY_DELAY", "1")
+    # no retries inside the HTTP client, so the failure reaches Dagster and its retry policy
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "1")
+    with ZendeskServer(sample_dir / "support", port=0, api_token="retry-test-token") as server:
+        monkeypatch.setenv("SOURCES__SUPPORT__BASE_URL", server.url)
+        monkeypatch.setenv("SOURCES__SUPPORT__API_TOKEN", "retry-test-token")
+        server.fail_next(1, status=503)
+        lines: list[str] = []
+        summary = run_job("ingest_support_job", instance=dg.DagsterInstance.ephemeral(), echo=lines.append)
+        statuses = [status for _, _, status in server.requests]
+    progress = "\n".join(lines)
+    assert summary.success, progress + format_summary(summary)
+    assert 503 in statuses and statuses[-1] == 200
+    assert "retrying ingest_support" in progress
+    assert summary.loaded_by_source()["support"] > 0
