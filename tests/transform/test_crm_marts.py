@@ -1,8 +1,9 @@
 """The CRM marts on a real warehouse: generated sources, loaded by the ingestion pipelines, built by dbt.
 
 Reuses the session's ``built`` warehouse (tests/transform/conftest.py: ~300 customers, foundation models built),
-copies it and builds the CRM marts (``tag:crm``) on the copy. The incremental test then brings the generator's next
-increment into a copy, rebuilds incrementally and compares the timeline row by row with staging.
+copies it into the session's private ``workspace`` and builds the CRM marts (``tag:crm``) on the copy. The
+incremental test then brings the generator's next increment into a copy, rebuilds incrementally and compares the
+timeline row by row with staging.
 """
 
 from __future__ import annotations
@@ -38,22 +39,24 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def crm(built, tmp_path_factory: pytest.TempPathFactory):
+def crm(built, workspace: Path):
     """A copy of the session warehouse with the CRM marts built (their data tests and unit tests included)."""
-    root = tmp_path_factory.mktemp("crm")
+    root = workspace / "crm"
+    root.mkdir()
     warehouse = sample_loader.copy_warehouse(built.warehouse, root / "warehouse.duckdb")
     build_crm(warehouse, built.target_path)
     return dataclasses.replace(built, warehouse=warehouse)
 
 
 @pytest.fixture(scope="module")
-def crm_incremented(crm, incremented, tmp_path_factory: pytest.TempPathFactory):
+def crm_incremented(crm, incremented, workspace: Path):
     """The crm warehouse after the generator's next increment, rebuilt incrementally (foundation + CRM marts).
 
     The increment's raw tables are taken from the session's ``incremented`` warehouse (the same generated increment
     loaded by the real pipelines onto the same batch 0), which saves generating and loading it a second time.
     """
-    root = tmp_path_factory.mktemp("crm-increment")
+    root = workspace / "crm-increment"
+    root.mkdir()
     warehouse = sample_loader.copy_warehouse(crm.warehouse, root / "warehouse.duckdb")
     con = duckdb.connect(str(warehouse))
     try:
