@@ -78,6 +78,7 @@ class RunSummary:
     customers: int | None = None
     log_path: Path | None = None
     persisted: bool = False
+    alerted: bool = False
 
     def loaded_by_source(self) -> dict[str, int]:
         totals: dict[str, int] = {}
@@ -264,7 +265,32 @@ def run_job(
     summary.success = result.success
     if job_name == "full_pipeline_job":
         summary.customers = _count_customers()
+    if not summary.success:
+        summary.alerted = _alert(summary)
     return summary
+
+
+def _alert(summary: RunSummary) -> bool:
+    """The same alert the run-failure sensor sends for daemon-launched runs: in-process runs (a `c360 run`
+    from cron, say) are not seen by sensors."""
+    from orchestration.sensors import post_alert
+
+    steps = list(summary.failed_steps)
+    message = "; ".join(m.splitlines()[0] for m in summary.failed_steps.values()) or "run failed"
+    text = f"c360: run {summary.run_id} of job {summary.job_name} failed"
+    if steps:
+        text += f" in step(s) {', '.join(steps)}"
+    payload = {
+        "event": "c360.run_failure",
+        "job": summary.job_name,
+        "run_id": summary.run_id,
+        "failed_steps": steps,
+        "message": message,
+        "tags": {"c360/launched_by": "c360 cli"},
+        "text": f"{text}: {message}",
+    }
+    logging.getLogger(__name__).error(payload["text"])
+    return post_alert(payload)
 
 
 def format_summary(summary: RunSummary) -> str:
@@ -302,6 +328,8 @@ def format_summary(summary: RunSummary) -> str:
         lines.append(f"  marts NOT published; the last good publication (if any) stays at {published_path()}")
     for step, message in summary.failed_steps.items():
         lines.append(f"  failed step {step}: {message}")
+    if summary.alerted:
+        lines.append("  alert sent to C360_ALERT_WEBHOOK_URL")
     if summary.log_path is not None:
         lines.append(f"  step output (dbt and dlt logs): {summary.log_path}")
     if summary.failed_steps and summary.persisted:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -42,3 +45,40 @@ def c360_env(tmp_path: Path, sample_dir: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("C360_ALERT_WEBHOOK_URL", raising=False)
     with sample_sources(sample_dir) as sources:
         yield {**paths, **sources, "PATH": os.environ.get("PATH", "")}
+
+
+class _Webhook:
+    """A loopback HTTP endpoint that records the JSON bodies POSTed to it."""
+
+    def __init__(self) -> None:
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append(json.loads(body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread = None
+
+
+@pytest.fixture()
+def webhook() -> Iterator[_Webhook]:
+    hook = _Webhook()
+    try:
+        yield hook
+    finally:
+        hook.close()

@@ -66,15 +66,21 @@ def test_full_pipeline_fills_and_publishes_the_marts(c360_env):
     assert "customers resolved" in text and str(published) in text and "steward report" in text
 
 
-def test_missing_source_setting_fails_fast_naming_it(c360_env, monkeypatch, capsys, tmp_path):
+def test_missing_source_setting_fails_fast_naming_it(c360_env, monkeypatch, capsys, tmp_path, webhook):
     missing = tmp_path / "nowhere" / "sales.sqlite"
     monkeypatch.setenv("SOURCES__SALES__CREDENTIALS", f"sqlite:///{missing}")
+    monkeypatch.setenv("C360_ALERT_WEBHOOK_URL", webhook.url)
     code = main(["ingest", "--source", "sales"])
+    hook = webhook
     out = capsys.readouterr().out
     assert code == 1
     assert "FAILED ingest_sales" in out
     assert "SOURCES__SALES__CREDENTIALS" in out
     assert "retrying" not in out  # a missing setting is not a transient error
+    # a failed in-process run alerts like a daemon-launched one
+    assert "alert sent" in out
+    assert len(hook.received) == 1 and hook.received[0]["failed_steps"] == ["ingest_sales"]
+    assert "SOURCES__SALES__CREDENTIALS" in hook.received[0]["message"]
 
 
 def test_transient_source_error_is_retried_by_dagster(sample_dir, tmp_path, monkeypatch):

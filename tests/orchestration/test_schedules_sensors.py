@@ -5,9 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import threading
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
@@ -122,32 +120,6 @@ def test_schedule_crons_come_from_settings(monkeypatch):
         build_schedules(build_jobs())
 
 
-class _Webhook:
-    """A loopback HTTP endpoint that records the JSON bodies POSTed to it."""
-
-    def __init__(self) -> None:
-        received = self.received = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append(json.loads(body))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @dg.op
 def _broken_step():
     raise RuntimeError("the source answered HTTP 503")
@@ -170,22 +142,18 @@ def _failure_context(defs):
     ).for_run_failure(), result.run_id
 
 
-def test_run_failure_alert_posts_to_webhook(defs, monkeypatch):
-    hook = _Webhook()
-    try:
-        monkeypatch.setenv("C360_ALERT_WEBHOOK_URL", hook.url)
-        sensor = defs.get_sensor_def("alert_on_run_failure")
-        context, run_id = _failure_context(defs)
-        sensor(context)
-        assert len(hook.received) == 1
-        alert = hook.received[0]
-        assert alert["event"] == "c360.run_failure"
-        assert alert["run_id"] == run_id
-        assert alert["job"] == "_failing_job"
-        assert alert["failed_steps"] == ["_broken_step"]
-        assert run_id in alert["text"] and "_broken_step" in alert["text"]
-    finally:
-        hook.close()
+def test_run_failure_alert_posts_to_webhook(defs, monkeypatch, webhook):
+    monkeypatch.setenv("C360_ALERT_WEBHOOK_URL", webhook.url)
+    sensor = defs.get_sensor_def("alert_on_run_failure")
+    context, run_id = _failure_context(defs)
+    sensor(context)
+    assert len(webhook.received) == 1
+    alert = webhook.received[0]
+    assert alert["event"] == "c360.run_failure"
+    assert alert["run_id"] == run_id
+    assert alert["job"] == "_failing_job"
+    assert alert["failed_steps"] == ["_broken_step"]
+    assert run_id in alert["text"] and "_broken_step" in alert["text"]
 
 
 def test_run_failure_alert_without_webhook_only_logs(defs, monkeypatch, caplog):
@@ -196,10 +164,9 @@ def test_run_failure_alert_without_webhook_only_logs(defs, monkeypatch, caplog):
     assert any(run_id in record.getMessage() for record in caplog.records)
 
 
-def test_unreachable_webhook_does_not_break_the_sensor(defs, monkeypatch, caplog):
-    hook = _Webhook()
-    url = hook.url
-    hook.close()  # nothing listens there any more
+def test_unreachable_webhook_does_not_break_the_sensor(defs, monkeypatch, caplog, webhook):
+    url = webhook.url
+    webhook.close()  # nothing listens there any more
     monkeypatch.setenv("C360_ALERT_WEBHOOK_URL", url)
     context, run_id = _failure_context(defs)
     with caplog.at_level("ERROR"):
