@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from filelock import FileLock
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.warehouse import export_environment
 from orchestration.constants import TRANSFORM_DIR, WAREHOUSE_POOL
 from orchestration.resources import WarehouseLock
+
+#: Seconds a process waits for another one that is parsing the dbt project.
+_PREPARE_LOCK_TIMEOUT = 900
 
 #: Files whose change makes the parsed manifest stale.
 _PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")
@@ -53,10 +57,19 @@ def prepare(project: DbtProject) -> Path:
     than the project files. dbt parse does not open the warehouse.
     """
     project.prepare_if_dev()
-    manifest = project.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_input(Path(project.project_dir)):
-        export_environment()
-        project.preparer.prepare(project)
+    manifest = Path(project.manifest_path)
+
+    def stale() -> bool:
+        return not manifest.exists() or manifest.stat().st_mtime < _newest_input(Path(project.project_dir))
+
+    if stale():
+        # dagster-dbt's own guard gives up after 60 s, less than one `dbt parse` on a busy 2-core machine;
+        # processes that load the definitions together (a sensor run and `c360 run`, say) queue here instead.
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(manifest.with_suffix(".c360-prepare-lock")), timeout=_PREPARE_LOCK_TIMEOUT):
+            if stale():
+                export_environment()
+                project.preparer.prepare(project)
     return manifest
 
 
