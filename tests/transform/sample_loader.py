@@ -11,27 +11,10 @@ import secrets
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[2]
 TRANSFORM_DIR = REPO / "transform"
-
-
-@contextmanager
-def environment(**values: str) -> Iterator[None]:
-    """Set environment variables for the duration of the block, restoring the previous values."""
-    before = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def generate(sample_dir: Path, customers: int, seed: int = 42, increment: bool = False, messiness: float = 1.0) -> dict:
@@ -42,18 +25,30 @@ def generate(sample_dir: Path, customers: int, seed: int = 42, increment: bool =
 
 def load(sample_dir: Path, warehouse: Path) -> None:
     """Load all four sources of ``sample_dir`` into ``warehouse`` (dlt state next to the warehouse)."""
-    from ingestion import pipelines
     from ingestion.samples.zendesk_server import ZendeskServer
 
     token = secrets.token_hex(16)
-    with ZendeskServer(Path(sample_dir) / "support", api_token=token, rate_limit=100_000) as server:
-        with environment(
-            C360_WAREHOUSE=str(warehouse),
-            C360_SAMPLE_DIR=str(sample_dir),
-            SOURCES__SUPPORT__BASE_URL=server.url,
-            SOURCES__SUPPORT__API_TOKEN=token,
-        ):
-            pipelines.run(echo=False)
+    sample_dir = Path(sample_dir).resolve()
+    with ZendeskServer(sample_dir / "support", api_token=token, rate_limit=100_000) as server:
+        env = {
+            **os.environ,
+            "C360_WAREHOUSE": str(Path(warehouse).resolve()),
+            "C360_SAMPLE_DIR": str(sample_dir),
+            "SOURCES__SALES__CREDENTIALS": f"sqlite:///{sample_dir / 'sales.sqlite'}",
+            "SOURCES__SUPPORT__BASE_URL": server.url,
+            "SOURCES__SUPPORT__API_TOKEN": token,
+            "SOURCES__EMAIL__BUCKET_URL": str(sample_dir / "email"),
+            "SOURCES__WEB__BUCKET_URL": str(sample_dir / "web"),
+        }
+        env.pop("SOURCES__SUPPORT__EMAIL", None)
+        # A process of its own, like every real run: after an in-process Dagster run earlier in the same pytest
+        # session, an in-process dlt load here missed records (seen only in the full suite; to be investigated).
+        result = subprocess.run(
+            [sys.executable, "-c", "from ingestion.pipelines import run; run(echo=False)"],
+            env=env, cwd=REPO, capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"loading {sample_dir} failed:\n{result.stdout[-4000:]}\n{result.stderr[-8000:]}")
 
 
 #: The models this part of the project owns and everything they read (the CRM marts are built by their own tests).
