@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import uuid
 from decimal import Decimal
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -12,13 +15,35 @@ import sqlalchemy as sa
 from ingestion.samples.generator import generate
 from ingestion.samples.sales_db import TABLES, copy_sales_db
 
+DEFAULT_URL = "postgresql+psycopg2://c360:c360@127.0.0.1:5432/c360_test"
+
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_url(pg_schema: tuple[str, str]) -> str:
-    """A URL whose search_path is a fresh schema (tests/conftest.py)."""
-    return pg_schema[0]
+def pg_url() -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped afterwards. Fails (never skips) without a server."""
+    url = os.environ.get("C360_TEST_POSTGRES_URL", DEFAULT_URL)
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("select 1")).fetchall()
+    except sa.exc.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {engine.url.render_as_string(hide_password=True)} ({exc.orig}). "
+            "Start it with `bash scripts/install-system-deps.sh` (or `make test`), or point "
+            "C360_TEST_POSTGRES_URL at a server.",
+            pytrace=False,
+        )
+    schema = f"c360_samples_{uuid.uuid4().hex[:10]}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'create schema "{schema}"'))
+    try:
+        yield engine.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'drop schema if exists "{schema}" cascade'))
+        engine.dispose()
 
 
 def sqlite_rows(path: Path, table: str) -> dict[int, tuple]:
