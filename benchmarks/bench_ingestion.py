@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     sources = [s.strip() for s in args.sources.split(",") if s.strip()]
 
     from ingestion import pipelines
-    from ingestion.samples.generator import generate
-    from ingestion.samples.zendesk_server import ZendeskServer
+    from samples.generator import generate
+    from samples.zendesk_server import ZendeskServer
 
     for name in sources:
         if name not in pipelines.SOURCES:

@@ -6,7 +6,7 @@ Generates the sample source systems and loads them with ingestion.pipelines when
 loaded batch-0 sample of that size yet, then prints:
   * the full `dbt build` time (staging, identity resolution, customer_360 and their tests; --all-models: the
     whole project including the CRM marts), and the slowest models;
-  * pairwise precision / recall / F1, over-merged and split people (quality.evaluation);
+  * pairwise precision / recall / F1, over-merged and split people (samples.evaluation);
   * the increment: `c360 generate --increment` (about 1% new and changed records), load, and the incremental
     `dbt build` time.
   * with --splink: the same identity graph with the fuzzy rules replaced by a Splink 5 model (trained on the
@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "transform"))
 
 import sample_loader  # noqa: E402
-from quality.evaluation import evaluate  # noqa: E402
+from samples.evaluation import evaluate  # noqa: E402
 
 
 def _slowest(target_path: Path, n: int = 8) -> list[tuple[float, str]]:

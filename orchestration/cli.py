@@ -41,7 +41,7 @@ def _port(text: str) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from ingestion.samples.generator import generate
+    from samples.generator import generate
 
     batch = generate(
         out=Path(args.out),
@@ -57,7 +57,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_zendesk_server(args: argparse.Namespace) -> int:
-    from ingestion.samples.zendesk_server import serve
+    from samples.zendesk_server import serve
 
     serve(
         data_dir=Path(args.data_dir),
@@ -72,7 +72,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from ingestion.warehouse import warehouse_path
-    from quality.evaluation import evaluate
+    from samples.evaluation import evaluate
 
     truth = Path(args.truth)
     if not truth.exists():

@@ -40,7 +40,7 @@ def ensure_sample(sample: Path, customers: int, seed: int, messiness: float, ech
     Returns True when it generated a new sample. An existing sample with other settings (or with increments
     added) is replaced only if it is a generated sample (has manifest.json); any other folder is left alone.
     """
-    from ingestion.samples.generator import generate
+    from samples.generator import generate
 
     manifest = _manifest(sample)
     if manifest is not None:
@@ -88,7 +88,7 @@ def sample_sources(sample: Path) -> Iterator[dict[str, str]]:
     The settings are set in os.environ for the duration (and restored afterwards), so in-process runs and
     child processes (the Dagster UI) both see them.
     """
-    from ingestion.samples.zendesk_server import ZendeskServer
+    from samples.zendesk_server import ZendeskServer
 
     for required in ("sales.sqlite", "support", "email", "web"):
         if not (sample / required).exists():

@@ -1,6 +1,6 @@
 """Settings of the sales (order database) source."""
 
-#: Tables of the order database, parents first (ingestion/samples/sales_db.py has the DDL).
+#: Tables of the order database, parents first (samples/sales_db.py has the DDL).
 TABLES: tuple[str, ...] = ("products", "customers", "orders", "order_items")
 
 #: Rows per Arrow batch read from the database.

@@ -1,7 +1,7 @@
 """Shared fixtures for ingestion tests: a generated sample, a running Zendesk server, an isolated warehouse.
 
 ``ingestion_env`` is the one to use: it generates (once per session) a small sample with
-``ingestion.samples.generator.generate``, copies it so a test may add increments, starts the shipped
+``samples.generator.generate``, copies it so a test may add increments, starts the shipped
 Zendesk-compatible server over its ``support/`` folder, and points C360_WAREHOUSE, C360_SAMPLE_DIR and
 the dlt settings (SOURCES__SUPPORT__BASE_URL, SOURCES__SUPPORT__API_TOKEN, ...) at them. Everything lives
 in pytest's tmp_path, so tests are isolated from each other and from data/.
@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from ingestion.samples.generator import generate
+from samples.generator import generate
 from ingestion_testkit import CUSTOMERS, SEED, IngestionEnv, apply_test_settings, copy_sample, make_env
 
 

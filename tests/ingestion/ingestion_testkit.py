@@ -17,8 +17,8 @@ import duckdb
 import pytest
 
 from ingestion import pipelines
-from ingestion.samples.generator import generate
-from ingestion.samples.zendesk_server import ZendeskServer
+from samples.generator import generate
+from samples.zendesk_server import ZendeskServer
 from ingestion.warehouse import RAW_DATASETS
 
 CUSTOMERS = 200

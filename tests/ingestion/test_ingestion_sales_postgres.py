@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from ingestion.pipelines import IngestionError, preflight, run_source
-from ingestion.samples.sales_db import copy_sales_db
+from samples.sales_db import copy_sales_db
 from ingestion_testkit import IngestionEnv, expected
 
 DEFAULT_URL = "postgresql+psycopg2://c360:c360@127.0.0.1:5432/c360_test"

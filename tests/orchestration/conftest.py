@@ -18,7 +18,7 @@ SEED = 7
 
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ingestion.samples.generator import generate
+    from samples.generator import generate
 
     out = tmp_path_factory.mktemp("sample")
     generate(out=out, customers=CUSTOMERS, seed=SEED, messiness=1.0, increment=False)

@@ -84,7 +84,7 @@ def test_missing_source_setting_fails_fast_naming_it(c360_env, monkeypatch, caps
 
 
 def test_transient_source_error_is_retried_by_dagster(sample_dir, tmp_path, monkeypatch):
-    from ingestion.samples.zendesk_server import ZendeskServer
+    from samples.zendesk_server import ZendeskServer
 
     monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("C360_DAGSTER_HOME", str(tmp_path / "dagster"))

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from rapidfuzz import fuzz
 
-from ingestion.samples._data import STREET_ABBREVIATIONS, nicknames
-from ingestion.samples.generator import generate
+from samples._data import STREET_ABBREVIATIONS, nicknames
+from samples.generator import generate
 
 CUSTOMERS = 200
 SEED = 7

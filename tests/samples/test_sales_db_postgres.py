@@ -12,8 +12,8 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
-from ingestion.samples.generator import generate
-from ingestion.samples.sales_db import TABLES, copy_sales_db
+from samples.generator import generate
+from samples.sales_db import TABLES, copy_sales_db
 
 DEFAULT_URL = "postgresql+psycopg2://c360:c360@127.0.0.1:5432/c360_test"
 

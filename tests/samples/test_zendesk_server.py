@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from ingestion.samples.zendesk_server import TOKEN_ENV, ConfigError, ZendeskServer
+from samples.zendesk_server import TOKEN_ENV, ConfigError, ZendeskServer
 
 TOKEN = "test-token-7f3a"
 AUTH = ("agent@example.com/token", TOKEN)
@@ -342,7 +342,7 @@ def test_token_is_never_printed(support_dir: Path) -> None:
     code = """
 import os, sys, threading, time, requests
 from pathlib import Path
-from ingestion.samples import zendesk_server as z
+from samples import zendesk_server as z
 
 def client():
     for _ in range(300):

@@ -18,14 +18,14 @@ TRANSFORM_DIR = REPO / "transform"
 
 
 def generate(sample_dir: Path, customers: int, seed: int = 42, increment: bool = False, messiness: float = 1.0) -> dict:
-    from ingestion.samples.generator import generate as _generate
+    from samples.generator import generate as _generate
 
     return _generate(out=Path(sample_dir), customers=customers, seed=seed, messiness=messiness, increment=increment)
 
 
 def load(sample_dir: Path, warehouse: Path) -> None:
     """Load all four sources of ``sample_dir`` into ``warehouse`` (dlt state next to the warehouse)."""
-    from ingestion.samples.zendesk_server import ZendeskServer
+    from samples.zendesk_server import ZendeskServer
 
     token = secrets.token_hex(16)
     sample_dir = Path(sample_dir).resolve()

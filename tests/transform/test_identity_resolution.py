@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quality.evaluation import evaluate
+from samples.evaluation import evaluate
 
 
 def test_pairwise_precision_and_recall_meet_targets(built):

@@ -30,7 +30,7 @@ def test_increment_keeps_or_records_every_existing_id(rerun, incremented):
 
 
 def test_increment_resolution_still_meets_targets(incremented):
-    from quality.evaluation import evaluate
+    from samples.evaluation import evaluate
 
     result = evaluate(incremented.warehouse, incremented.truth)
     assert result["missing_from_identity_map"] == 0, result

@@ -37,8 +37,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ingestion.samples import _data as D
-from ingestion.samples import sales_db
+from samples import _data as D
+from samples import sales_db
 
 #: "Now" of batch 0; increment n is written as of REFERENCE_TIME + n days.
 REFERENCE_TIME = datetime(2026, 11, 1, tzinfo=timezone.utc)
