@@ -68,6 +68,17 @@ def cmd_zendesk_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sendgrid_webhook(args: argparse.Namespace) -> int:
+    from ingestion.email.webhook import WebhookConfigError, serve
+
+    try:
+        serve(host=args.host, port=args.port, bucket_url=args.bucket_url, workers=args.workers)
+    except WebhookConfigError as exc:
+        print(f"c360 sendgrid-webhook: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
@@ -143,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--rate-limit", type=_positive_int, default=700, help="requests per minute before HTTP 429 (default 700)")
     p.set_defaults(func=cmd_zendesk_server)
+
+    p = sub.add_parser("sendgrid-webhook", help="receive SendGrid Event Webhook POSTs into the email source's folder or bucket",
+                       description="Accepts SendGrid Event Webhook batches (JSON arrays of events), verifies the Signed "
+                       "Event Webhook signature when SOURCES__EMAIL__WEBHOOK_PUBLIC_KEY is set, and stores each batch "
+                       "atomically as a file under SOURCES__EMAIL__BUCKET_URL, where `c360 ingest --source email` reads it.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    p.add_argument("--port", type=_port, default=8766, help="port to listen on (default 8766)")
+    p.add_argument("--bucket-url", help="folder or fsspec bucket URL (default: SOURCES__EMAIL__BUCKET_URL or <C360_SAMPLE_DIR>/email)")
+    p.add_argument("--workers", type=_positive_int, default=1, help="uvicorn worker processes (default 1)")
+    p.set_defaults(func=cmd_sendgrid_webhook)
 
     p = sub.add_parser("evaluate", help="score identity resolution against a ground-truth CSV; prints JSON")
     p.add_argument("--truth", required=True, help="CSV with columns source, source_record_id, person_id")

@@ -38,3 +38,18 @@ EVENT_TYPES = frozenset(
 
 #: Files handed to the reader in one page: effectively all files of a run.
 FILES_PER_RUN = 10_000_000
+
+#: Event Webhook receiver (`c360 sendgrid-webhook`, ingestion/email/webhook.py).
+#: Setting holding the Signed Event Webhook verification key (base64 DER, as SendGrid's Mail Settings show it).
+WEBHOOK_PUBLIC_KEY_SETTING = "SOURCES__EMAIL__WEBHOOK_PUBLIC_KEY"
+#: Oldest signed timestamp accepted. SendGrid retries a failed POST for up to 24 hours after the event and does
+#: not document re-signing retries, so a shorter window could refuse (and finally lose) a legitimate retry;
+#: a replayed batch is harmless anyway (events are merged insert-only on sg_event_id).
+WEBHOOK_MAX_AGE_SECONDS = 25 * 3600
+#: Clock skew tolerated for a timestamp in the future.
+WEBHOOK_MAX_SKEW_SECONDS = 300
+#: Largest request body accepted (413 above it): SendGrid batches are far smaller; this bounds memory per request.
+WEBHOOK_MAX_BODY_BYTES = 64 * 1024 * 1024
+#: Folder (under the bucket) where bodies that are not a JSON array are kept; the email source reads them
+#: too and quarantines them as ``unparseable``/``wrong_type``, so they are counted, never silently dropped.
+WEBHOOK_REJECTED_DIR = "rejected"
