@@ -1,0 +1,293 @@
+"""The orchestration of a batch: batch 0 (the history up to the reference time) or one increment (the next
+day: new people, updates, bridges), and :func:`generate`, which writes it with truth.csv and the manifest."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from samples.generator.common import (
+    DAY, EVENT_HISTORY_DAYS, SALES_START, STATE_FILE, T0, Batch, Ids, Messiness, Rand, email_key, iso_z, sql_ts,
+)
+from samples.generator.email import email_child, finalize_known, plan_campaigns
+from samples.generator.people import People, Pools, Renderer, assign_identities, realize_person
+from samples.generator.sales import corrupt_orders, customer_row, make_products, orders_for
+from samples.generator.support import advance_ticket, agent_users, batch_tickets, new_zendesk_user
+from samples.generator.web import web_events
+from samples.generator.writers import SalesWriter, SupportWriter, clear_folder, fork
+
+
+class Generator:
+    """The state of a sample folder (people, ids, products, ticket lives, what truth.csv already holds) and
+    the writing of one batch; the state is saved in the state file between increments."""
+
+    def __init__(self, out: Path, seed: int, customers: int, m: Messiness, state: dict | None) -> None:
+        self.out = out
+        self.seed = seed
+        self.customers = customers
+        self.m = m
+        self.render = Renderer(m)
+        self.pools = Pools(seed)
+        state = state or {}
+        self.ids = Ids(state.get("ids"))
+        self.people = People(self.pools, self.ids, state.get("taken"))
+        self.persons: list[dict[str, Any]] = state.get("persons", [])
+        self.by_pid = {p["pid"]: p for p in self.persons}
+        self.products: list[dict[str, Any]] = state.get("products", [])
+        self.product_index = {pr["id"]: pr for pr in self.products}
+        self.source_id = state.get("source_id") or Rand(f"{seed}/source").hex(10).upper()
+        self.malformed_orders: set[int] = set(state.get("malformed_orders", []))
+        self.agents: list[int] = state.get("agents", [])
+        self.campaigns: list[dict[str, Any]] = state.get("campaigns", [])
+        self.ticket_lives: dict[str, dict] = state.get("tickets", {})
+        self.emails_in_truth: set[str] = set(state.get("truth_emails", []))
+        self.web_users_in_truth: set[str] = set(state.get("truth_web_users", []))
+        self.anons_in_truth: set[str] = set(state.get("truth_anons", []))
+        self.bridge_plan: list[tuple[str, dict]] = []
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "ids": self.ids.v, "taken": self.people.dump(), "persons": self.persons, "products": self.products,
+            "source_id": self.source_id, "malformed_orders": sorted(self.malformed_orders), "agents": self.agents,
+            "campaigns": self.campaigns, "tickets": self.ticket_lives,
+            "truth_emails": sorted(self.emails_in_truth), "truth_web_users": sorted(self.web_users_in_truth),
+            "truth_anons": sorted(self.anons_in_truth),
+        }
+
+    def rng(self, batch: int, part: str) -> Rand:
+        return Rand(f"{self.seed}/{batch}/{part}")
+
+    def add_person(self, rng: Rand, b: Batch, kind: str, created: int) -> dict[str, Any]:
+        p = self.people.new_person(rng, kind, created, self.m)
+        self.persons.append(p)
+        self.by_pid[p["pid"]] = p
+        return p
+
+    def truth(self, b: Batch, source: str, record_id: Any, person_id: str) -> None:
+        b.truth.append((source, str(record_id), person_id))
+
+    # ------------------------------------------------------------------ batch 0
+
+    def run_initial(self) -> Batch:
+        b = Batch(0, T0 - EVENT_HISTORY_DAYS * DAY, T0)
+        rng = self.rng(0, "people")
+        self.products = make_products(self.rng(0, "products"))
+        self.product_index = {pr["id"]: pr for pr in self.products}
+        self.agents = [self.ids.next("user", rng.randint(3, 40)) for _ in self.pools.agents]
+        n_customers = self.customers
+        n_prospects = max(1, round(0.1 * self.customers))
+        # Sign-ups grow over time: the square root skews creation times towards the reference time.
+        created = sorted(int(SALES_START + (T0 - DAY - SALES_START) * math.sqrt(rng.random())) for _ in range(n_customers))
+        plans = []
+        for c in created:
+            plans.append(("customer", c))
+        for _ in range(n_prospects):
+            plans.append(("prospect", rng.randint(b.start, T0 - DAY)))
+        plans.sort(key=lambda x: x[1])
+        for kind, c in plans:
+            self.add_person(rng, b, kind, c)
+        persons = list(self.persons)
+        n_pending = max(2, round(0.002 * len(persons)))
+        assign_identities(self, rng, b, persons, n_pending)
+        self.write_all(b, persons, initial=True)
+        return b
+
+    # ------------------------------------------------------------------ writing a batch
+
+    def write_all(self, b: Batch, new_persons: list[dict], initial: bool) -> None:
+        rng = self.rng(b.number, "records")
+        sales = SalesWriter(self.out / "sales.sqlite", initial)
+        support = SupportWriter(self.out / "support", initial, self.ticket_lives)
+        if initial:
+            for prod in self.products:
+                sales.product(prod, b)
+            for user in agent_users(self, b):
+                support.user(user, b)
+        for p in new_persons:
+            realize_person(self, rng, b, p, sales, support)
+        if not initial:
+            self.apply_updates(rng, b, sales, support)
+        # orders
+        orng = self.rng(b.number, "orders")
+        window_orders: list[tuple[dict, dict]] = []  # (person, order) created in the event window
+        new_pids = {p["pid"] for p in new_persons}
+        if not initial:
+            # about one customer in 250 orders on a given day (at least two)
+            accounts = [p for p in self.persons if p["sales"] and p["pid"] not in new_pids]
+            buyers = orng.sample(accounts, min(len(accounts), max(2, round(0.004 * len(accounts)))))
+            self.buyers = {p["pid"] for p in buyers}
+        for p in (new_persons if initial else self.persons):
+            orders_for(self, orng, b, p, sales, window_orders, initial, p["pid"] in new_pids)
+        corrupt_orders(self, self.rng(b.number, "bad-orders"), b, sales)
+        # support tickets
+        trng = self.rng(b.number, "tickets")
+        batch_tickets(self, trng, b, support, new_persons, initial)
+        # SendGrid and Segment
+        finalize_known(self, self.rng(b.number, "known"), new_persons if initial else self.persons)
+        erng = self.rng(b.number, "email")
+        campaigns = plan_campaigns(self, erng, b)
+        # SendGrid and Segment files are independent: write them on two cores (a forked child for SendGrid).
+        n_truth = len(b.truth)
+        child = fork(lambda: email_child(self, erng, b, window_orders, initial, campaigns))
+        web_events(self, self.rng(b.number, "web"), b, window_orders, initial)
+        result = child()
+        b.tables["email.events"] = result["table"]
+        b.late["email.events"] = result["late"]
+        b.truth[n_truth:n_truth] = [tuple(t) for t in result["truth"]]
+        self.emails_in_truth.update(result["emails"])
+        sales.close()
+        support.close(b)
+        self.ticket_lives = support.lifecycle_state()
+
+    # ------------------------------------------------------------------ increments
+
+    def run_increment(self, number: int) -> Batch:
+        start = T0 + (number - 1) * DAY
+        b = Batch(number, start, start + DAY)
+        rng = self.rng(number, "people")
+        n_new = max(1, round(0.01 * self.customers))
+        new_persons = []
+        for _ in range(n_new):
+            kind = "customer" if rng.random() < 0.85 else "prospect"
+            new_persons.append(self.add_person(rng, b, kind, rng.randint(b.start, b.end - 3 * 3600)))
+        assign_identities(self, rng, b, new_persons, 0)
+        self.plan_bridges(self.rng(number, "bridges"), b, new_persons)
+        self.write_all(b, new_persons, initial=False)
+        return b
+
+    def plan_bridges(self, rng: Rand, b: Batch, new_persons: list[dict]) -> None:
+        """Choose this increment's bridges (applied while writing) and new pending ones for later."""
+        k = max(2, round(0.0005 * self.customers))
+        self.bridge_plan: list[tuple[str, dict]] = []
+        new_pids = {p["pid"] for p in new_persons}
+        dormant = [p for p in self.persons if p["pid"] not in new_pids and any(c[1] == "dormant" for c in p["cookies"])]
+        for p in rng.sample(dormant, min(k, len(dormant))):
+            self.bridge_plan.append(("web_login", p))
+        zd_pending = [p for p in self.persons if p.get("zd_work_pending")]
+        for p in rng.sample(zd_pending, min(k, len(zd_pending))):
+            self.bridge_plan.append(("support_external_id", p))
+        prospects = [p for p in self.persons if p["kind"] == "prospect" and p["pid"] not in new_pids
+                     and len(p["cookies"]) == 1 and p["cookies"][0][1] == "anon" and p["created"] < b.start]
+        for p in rng.sample(prospects, min(k, len(prospects))):
+            self.bridge_plan.append(("prospect_conversion", p))
+        # keep a supply of pending bridges for later increments
+        web_customers = [p for p in self.persons if p["kind"] == "customer" and p["web"] and p["pid"] not in new_pids
+                         and not p.get("converted")]
+        for p in rng.sample(web_customers, min(k, len(web_customers))):
+            p["cookies"].append([rng.uuid4(), "dormant_new"])
+            b.pending.append({"kind": "web_login", "person_id": p["pid"], "record": ["web_anonymous", p["cookies"][-1][0]]})
+        # a customer writes to support from a work address nothing else knows
+        candidates = [p for p in self.persons if p["kind"] == "customer" and len(p["emails"]) > 1 and not p["zd"]
+                      and p["pid"] not in new_pids and not p.get("converted")
+                      and all(email_key(a) != email_key(p["emails"][1]) for a in p["known"] + p["sg"])]
+        self.zd_pending_plan = rng.sample(candidates, min(k, len(candidates)))
+
+    def apply_updates(self, rng: Rand, b: Batch, sales: "SalesWriter", support: "SupportWriter") -> None:
+        """Updated customers, orders, users and tickets, and this increment's bridges."""
+        # bridges
+        for kind, p in getattr(self, "bridge_plan", []):
+            if kind == "web_login":
+                cookie = next(c for c in p["cookies"] if c[1] == "dormant")
+                cookie[1] = "bridge_login"
+                b.bridges.append({"kind": kind, "person_id": p["pid"], "records": [
+                    ["web_anonymous", cookie[0]], ["web_user", str(p["sales"][0])]]})
+            elif kind == "support_external_id":
+                uid = p.pop("zd_work_pending")
+                user = support.users[uid]
+                user["external_id"] = str(p["sales"][0])
+                support.touch_user(uid, rng.randint(b.start + 60, b.end - 60), b)
+                b.bridges.append({"kind": kind, "person_id": p["pid"], "records": [
+                    ["support", str(uid)], ["sales", str(p["sales"][0])]]})
+                p["known"].append(user["email"])
+            else:  # prospect_conversion: the prospect registers, then logs in on the cookie seen before
+                p["kind"] = "customer"
+                p["created"] = rng.randint(b.start, b.end - 4 * 3600)
+                cid = self.ids.next("customer")
+                p["sales"].append(cid)
+                sales.customer(customer_row(self, rng, p, cid, p["created"], guest=False, now=b.end), b)
+                self.truth(b, "sales", cid, p["pid"])
+                p["cookies"][0][1] = "bridge_login"
+                p["subscribed"] = p["subscribed"] or rng.random() < 0.8
+                p["converted"] = True
+                b.bridges.append({"kind": kind, "person_id": p["pid"], "records": [
+                    ["web_anonymous", p["cookies"][0][0]], ["sales", str(cid)], ["web_user", str(cid)]]})
+        for p in self.persons:
+            for c in p["cookies"]:
+                if c[1] == "dormant_new":
+                    c[1] = "dormant"
+        for p in getattr(self, "zd_pending_plan", []):
+            new_zendesk_user(self, rng, b, p, support, pending=True)
+        # updated customers: a move or a new phone (only where no other record relies on the old value)
+        accounts = [p for p in self.persons if p["sales"] and p["kind"] == "customer" and not p.get("converted")
+                    and sales.exists(p["sales"][0])]
+        for p in rng.sample(accounts, min(len(accounts), max(1, round(0.015 * len(accounts))))):
+            cid = p["sales"][0]
+            row = sales.load_customer(cid)
+            if p["guest_link"] != "address" and rng.random() < 0.6:
+                street, city, postal = self.people.new_address(rng, p["country"])
+                p["street"], p["city"], p["postal"] = street, city, postal
+                row.update(street=self.render.street(rng, street), city=city, postal_code=postal)
+            elif rng.random() < 0.8:
+                # never the only link of any record, so a new number breaks nothing
+                p["phone"] = self.people.new_phone(rng, p["country"])
+                row["phone"] = self.render.phone(rng, p["phone"], national_ok=True)
+            else:
+                row["last_name"] = p["last"] if row["last_name"] != p["last"] and row["first_name"] != p["last"] else row["last_name"]
+                row["gender"] = row["gender"] or p["gender"]
+            row["updated_at"] = sql_ts(rng.randint(b.start + 1, b.end - 1))
+            sales.update_customer(row, b)
+        # updated orders: status changes
+        for order in sales.open_orders(rng, self.malformed_orders):
+            nxt = {"pending": "paid", "paid": "shipped", "shipped": "completed", "completed": "refunded"}[order["status"]]
+            if order["status"] == "pending" and rng.random() < 0.15:
+                nxt = "cancelled"
+            order["status"] = nxt
+            order["updated_at"] = sql_ts(rng.randint(b.start + 1, b.end - 1))
+            sales.update_order(order, b)
+        # updated tickets: progress every unsolved ticket whose next step falls in this window
+        for tid in list(support.tickets):
+            advance_ticket(rng, self, support, tid, b, new=False)
+
+
+def generate(out: Path, customers: int, seed: int, messiness: float = 1.0, increment: bool = False) -> dict:
+    """Write the sample source systems (or the next increment) to ``out``; return the manifest batch entry."""
+    out = Path(out)
+    manifest_path = out / "manifest.json"
+    if increment:
+        if not manifest_path.exists():
+            raise FileNotFoundError(f"{manifest_path} does not exist: run `c360 generate --out {out}` before --increment")
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if not (out / STATE_FILE).exists():
+            raise FileNotFoundError(f"{out / STATE_FILE} is missing: regenerate {out} with `c360 generate --out {out}` "
+                                    "(an increment needs the state the first run saved)")
+        state = json.loads(gzip.decompress((out / STATE_FILE).read_bytes()))
+        # an increment continues the folder's own settings, whatever the caller passes
+        seed, customers, messiness = manifest["seed"], manifest["customers"], manifest["messiness"]
+    else:
+        if customers < 1:
+            raise ValueError(f"customers must be at least 1, got {customers}")
+        out.mkdir(parents=True, exist_ok=True)
+        for sub in ("email", "web", "support"):
+            clear_folder(out / sub)
+        manifest = {"seed": seed, "customers": customers, "messiness": messiness,
+                    "generated_at": iso_z(T0), "reference_time": iso_z(T0), "state_file": STATE_FILE,
+                    "batches": []}
+        state = None
+    m = Messiness().scaled(messiness)
+    gen = Generator(out, seed, customers, m, state)
+    b = gen.run_increment(len(manifest["batches"])) if increment else gen.run_initial()
+    entry = b.manifest_entry()
+    manifest["batches"].append(entry)
+    manifest["generated_at"] = iso_z(b.end)
+    with open(out / "truth.csv", "a" if increment else "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        if not increment:
+            w.writerow(["source", "source_record_id", "person_id"])
+        w.writerows(b.truth)
+    (out / STATE_FILE).write_bytes(gzip.compress(json.dumps(gen.state(), separators=(",", ":")).encode(), mtime=0))
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return entry

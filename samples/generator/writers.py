@@ -1,0 +1,310 @@
+"""How a batch reaches disk: the SQLite order database, Zendesk's jsonl files, and the spooled event sinks
+that SendGrid and Segment files are written from; plus the fork that writes two event sources at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+import sqlite3
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from samples import sales_db
+from samples.generator.common import DAY, Batch, Rand, dumps, iso_z, n_malformed
+
+if TYPE_CHECKING:
+    from samples.generator.run import Generator
+
+
+class SalesWriter:
+    """Collects sales rows of one batch and writes them to the SQLite file (insert or replace)."""
+
+    COLS = {t.name: [c.name for c in t.columns] for t in sales_db.TABLES}
+
+    def __init__(self, path: Path, initial: bool) -> None:
+        self.path = path
+        if initial:
+            if path.exists():
+                path.unlink()
+            engine = sales_db.create_schema(sales_db.sqlite_url(path))
+            engine.dispose()
+        self.con = sqlite3.connect(path)
+        self.rows: dict[str, dict[int, dict]] = {t: {} for t in self.COLS}
+        self.new_orders: list[dict] = []
+        self.new_items: list[dict] = []
+
+    def exists(self, cid: int) -> bool:
+        return cid in self.rows["customers"] or bool(
+            self.con.execute("select 1 from customers where id = ?", (cid,)).fetchall())
+
+    def product(self, row: dict, b: Batch) -> None:
+        self.rows["products"][row["id"]] = row
+        b.count("sales.products")
+
+    def customer(self, row: dict, b: Batch) -> None:
+        self.rows["customers"][row["id"]] = row
+        b.count("sales.customers")
+
+    def order(self, row: dict, b: Batch) -> None:
+        self.rows["orders"][row["id"]] = row
+        self.new_orders.append(row)
+        b.count("sales.orders")
+
+    def item(self, row: dict, b: Batch) -> None:
+        self.rows["order_items"][row["id"]] = row
+        self.new_items.append(row)
+        b.count("sales.order_items")
+
+    def load_customer(self, cid: int) -> dict:
+        if cid in self.rows["customers"]:
+            return self.rows["customers"][cid]
+        cur = self.con.execute(f"select {', '.join(self.COLS['customers'])} from customers where id = ?", (cid,))
+        return dict(zip(self.COLS["customers"], cur.fetchall()[0]))
+
+    def update_customer(self, row: dict, b: Batch) -> None:
+        if row["id"] not in self.rows["customers"]:
+            b.count("sales.customers", updated=True)
+        self.rows["customers"][row["id"]] = row
+
+    def open_orders(self, rng: Rand, malformed: set[int]) -> list[dict]:
+        cols = self.COLS["orders"]
+        cur = self.con.execute(
+            f"select {', '.join(cols)} from orders where status in ('pending', 'paid', 'shipped', 'completed') order by id")
+        out = []
+        for rec in cur.fetchall():
+            row = dict(zip(cols, rec))
+            if row["id"] in malformed:
+                continue
+            p = {"pending": 0.5, "paid": 0.45, "shipped": 0.3, "completed": 0.0015}[row["status"]]
+            if rng.random() < p:
+                out.append(row)
+        return out
+
+    def update_order(self, row: dict, b: Batch) -> None:
+        b.count("sales.orders", updated=True)
+        self.rows["orders"][row["id"]] = row
+
+    def close(self) -> None:
+        with self.con:
+            for table, rows in self.rows.items():
+                cols = self.COLS[table]
+                sql = f"insert or replace into {table} ({', '.join(cols)}) values ({', '.join('?' * len(cols))})"
+                self.con.executemany(sql, ([r.get(c) for c in cols] for r in sorted(rows.values(), key=lambda r: r["id"])))
+        self.con.close()
+
+
+class SupportWriter:
+    """Holds the Zendesk objects (current state) and rewrites the jsonl files."""
+
+    FILES = ("users", "tickets", "satisfaction_ratings")
+
+    def __init__(self, folder: Path, initial: bool, lives: dict[str, dict] | None = None) -> None:
+        self.folder = folder
+        lives = lives or {}
+        folder.mkdir(parents=True, exist_ok=True)
+        self.users: dict[int, dict] = {}
+        self.tickets: dict[int, dict] = {}
+        self.ratings: dict[int, dict] = {}
+        self.new_ticket_ids: list[int] = []
+        self.new_rating_ids: list[int] = []
+        self.updated_users: set[int] = set()
+        self.updated_tickets: set[int] = set()
+        if not initial:
+            for line in (folder / "users.jsonl").read_text(encoding="utf-8").splitlines():
+                u = json.loads(line)
+                self.users[u["id"]] = u
+            for line in (folder / "tickets.jsonl").read_text(encoding="utf-8").splitlines():
+                t = json.loads(line)
+                self.tickets[t["id"]] = {"ticket": t, **lives[str(t["id"])]}
+            for line in (folder / "satisfaction_ratings.jsonl").read_text(encoding="utf-8").splitlines():
+                r = json.loads(line)
+                self.ratings[r["id"]] = r
+
+    def user(self, u: dict, b: Batch) -> None:
+        self.users[u["id"]] = u
+        b.count("support.users")
+
+    def touch_user(self, uid: int, ts: int, b: Batch) -> None:
+        self.users[uid]["updated_at"] = iso_z(ts)
+        if uid not in self.updated_users:
+            self.updated_users.add(uid)
+            b.count("support.users", updated=True)
+
+    def add_ticket(self, tid: int, b: Batch) -> None:
+        self.new_ticket_ids.append(tid)
+        b.count("support.tickets")
+
+    def touch_ticket(self, tid: int, b: Batch) -> None:
+        if tid not in self.updated_tickets and tid not in self.new_ticket_ids:
+            self.updated_tickets.add(tid)
+            b.count("support.tickets", updated=True)
+
+    def add_rating(self, r: dict, b: Batch) -> None:
+        self.ratings[r["id"]] = r
+        self.new_rating_ids.append(r["id"])
+        b.count("support.satisfaction_ratings")
+
+    def lifecycle_state(self) -> dict[str, Any]:
+        return {str(tid): {k: v for k, v in e.items() if k != "ticket"} for tid, e in self.tickets.items()}
+
+    def close(self, b: Batch) -> None:
+        def write(name: str, objs: Iterable[dict]) -> None:
+            with open(self.folder / f"{name}.jsonl", "w", encoding="utf-8") as fh:
+                for obj in objs:
+                    fh.write(dumps(obj))
+                    fh.write("\n")
+
+        write("users", (self.users[k] for k in sorted(self.users)))
+        write("tickets", (self.tickets[k]["ticket"] for k in sorted(self.tickets)))
+        write("satisfaction_ratings", (self.ratings[k] for k in sorted(self.ratings)))
+
+
+class EventSink:
+    """One batch of events of one source: messiness applied per event, spooled to disk by arrival day
+    (millions of events never sit in memory), then written as the vendor's files, day by day.
+
+    Producers ``append([arrival_ms, timestamp_ms, event_dict, *identifiers])``. Each event may arrive
+    late (batch 0: lands days after its timestamp; increments: its timestamp lies days before the window)
+    and may be delivered twice (at-least-once: the very same JSON again, same or later file). At the end,
+    malformed clones of real events are added (they never hold the only copy of an identifier).
+    """
+
+    table = ""
+
+    def __init__(self, gen: Generator, b: Batch, initial: bool) -> None:
+        self.gen, self.b, self.initial, self.m = gen, b, initial, gen.m
+        self.rng = Rand(f"{gen.seed}/{b.number}/{self.table}/sink")
+        self.spool = gen.out / f".spool-{self.table}"
+        clear_folder(self.spool)
+        self.spool.mkdir(parents=True)
+        self.buffers: dict[int, list[str]] = {}
+        self.buffered = 0
+        self.n = 0
+        self.reservoir: list[str] = []
+        self.lo, self.hi = b.start * 1000, b.end * 1000
+
+    # -- producing
+    def append(self, item: list) -> None:
+        arrival, ts, obj = item[0], item[1], item[2]
+        if not (self.lo <= arrival < self.hi and ts < self.hi):
+            return
+        rng, m = self.rng, self.m
+        if rng.chance(m.late_event):
+            delay = rng.randint(1, 5) * DAY * 1000 + rng.randint(0, DAY * 1000)
+            if self.initial:
+                if min(arrival + delay, self.hi - 1000) - ts >= DAY * 1000:
+                    arrival = min(arrival + delay, self.hi - 1000)
+                    self.late_arrival(obj, arrival)
+                    self.b.late[self.table] += 1
+            else:
+                ts -= delay
+                self.late_timestamp(obj, ts)
+                self.b.late[self.table] += 1
+        text = dumps(obj)
+        self.put(arrival, ts, text)
+        self.n += 1
+        self.identify(item)
+        if rng.chance(m.duplicate_event):
+            again = arrival if rng.random() < 0.5 else min(arrival + rng.randint(1000, DAY * 1000), self.hi - 1)
+            self.put(again, ts, text)
+            self.b.count(self.table, 1, duplicate=True)
+        # reservoir sample: the originals of the malformed clones
+        if len(self.reservoir) < 4096:
+            self.reservoir.append(f"{arrival}\t{ts}\t{text}")
+        else:
+            j = rng.randrange(self.n)
+            if j < 4096:
+                self.reservoir[j] = f"{arrival}\t{ts}\t{text}"
+
+    def put(self, arrival: int, ts: int, text: str) -> None:
+        day = arrival // (DAY * 1000)
+        self.buffers.setdefault(day, []).append(f"{arrival}\t{ts}\t{text}\n")
+        self.buffered += 1
+        if self.buffered >= 200_000:
+            self.flush()
+
+    def flush(self) -> None:
+        for day, lines in self.buffers.items():
+            with open(self.spool / f"{day}.tsv", "a", encoding="utf-8") as fh:
+                fh.writelines(lines)
+        self.buffers = {}
+        self.buffered = 0
+
+    # -- finishing
+    def finish(self) -> None:
+        self.b.count(self.table, self.n)
+        k = n_malformed(self.m, self.n)
+        if k and self.reservoir:
+            for kind in ("wrong_type", "missing_key", "future_timestamp"):
+                for _ in range(k):
+                    arrival, ts, text = self.rng.choice(self.reservoir).split("\t", 2)
+                    self.put(int(arrival), int(ts), dumps(self.break_record(kind, json.loads(text))))
+                    self.b.count(self.table, 1, malformed=kind)
+            self.unparseable(k)
+        self.flush()
+        for path in sorted(self.spool.glob("*.tsv"), key=lambda p: int(p.stem)):
+            rows = []
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    arrival, ts, text = line.rstrip("\n").split("\t", 2)
+                    rows.append((int(arrival), int(ts), text))
+            rows.sort(key=lambda r: (r[0], r[1]))
+            self.write_day(int(path.stem), rows)
+        clear_folder(self.spool)
+
+    # -- per source
+    def late_arrival(self, obj: dict, arrival: int) -> None:
+        pass
+
+    def late_timestamp(self, obj: dict, ts: int) -> None:
+        raise NotImplementedError
+
+    def identify(self, item: list) -> None:
+        raise NotImplementedError
+
+    def break_record(self, kind: str, obj: dict) -> dict:
+        raise NotImplementedError
+
+    def unparseable(self, k: int) -> None:
+        raise NotImplementedError
+
+    def write_day(self, day: int, rows: list[tuple[int, int, str]]) -> None:
+        raise NotImplementedError
+
+
+def fork(work: Any) -> Any:
+    """Run ``work()`` in a forked child (POSIX) and return a function that waits for its result."""
+    if not hasattr(os, "fork"):
+        result = work()
+        return lambda: result
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read_fd)
+        try:
+            payload = pickle.dumps(("ok", work()))
+        except BaseException:  # noqa: BLE001 - report everything to the parent
+            payload = pickle.dumps(("error", traceback.format_exc()))
+        with os.fdopen(write_fd, "wb") as fh:
+            fh.write(payload)
+        os._exit(0)
+    os.close(write_fd)
+
+    def wait() -> Any:
+        with os.fdopen(read_fd, "rb") as fh:
+            data = fh.read()
+        os.waitpid(pid, 0)
+        status, value = pickle.loads(data) if data else ("error", "the SendGrid writer process died")
+        if status != "ok":
+            raise RuntimeError(f"writing the SendGrid files failed:\n{value}")
+        return value
+
+    return wait
+
+
+def clear_folder(folder: Path) -> None:
+    if folder.exists():
+        shutil.rmtree(folder)
