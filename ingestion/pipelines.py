@@ -2,7 +2,7 @@
 
 * :func:`source_for` returns the plain ``@dlt.source`` of a source system, configured the dlt way
   (``.dlt/config.toml`` / ``.dlt/secrets.toml`` / ``SOURCES__<SOURCE>__<KEY>`` env vars).
-* :func:`make_pipeline` returns its ``dlt.Pipeline``: DuckDB at ``ingestion.warehouse.warehouse_path()``,
+* :func:`make_pipeline` returns its ``dlt.Pipeline``: DuckDB at ``c360.settings.warehouse_path()``,
   dataset ``RAW_DATASETS[source]``, pipeline name ``c360_<source>``.
 * :func:`run` loads the chosen sources and returns (and prints) a :class:`IngestionReport` with the rows
   loaded and quarantined per source and table.
@@ -25,12 +25,18 @@ from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from c360.settings import RAW_DATASETS, SOURCE_NAMES, SOURCES, ConfigError, source, warehouse_path
+from ingestion.errors import (
+    IngestionError,
+    MissingSettingError,
+    SourceConfigError,
+    classify,
+    redact,
+    root_cause,
+)
 from ingestion.quarantine import QUARANTINE_TABLE
-from ingestion.warehouse import RAW_DATASETS, warehouse_path
 
 log = logging.getLogger(__name__)
-
-SOURCES: tuple[str, ...] = tuple(RAW_DATASETS)
 
 #: Settings c360 relies on whatever the working directory (so they cannot live only in .dlt/config.toml,
 #: which dlt reads from the current directory). ``.dlt/config.toml`` or env vars still override them.
@@ -39,14 +45,6 @@ _DLT_DEFAULTS: dict[str, Any] = {
     # _dlt_id is set by the sources themselves where they yield Arrow (deterministic ids).
     "normalize.parquet_normalizer.add_dlt_load_id": True,
 }
-
-
-class IngestionError(RuntimeError):
-    """A source could not be loaded; the message says which setting to check. Never carries secrets."""
-
-
-class MissingSettingError(IngestionError):
-    """A required setting is not set; the message names the exact key."""
 
 
 def _source_factories() -> dict[str, Callable[[], DltSource]]:
@@ -59,18 +57,13 @@ def _source_factories() -> dict[str, Callable[[], DltSource]]:
     return {"sales": sales, "support": support, "email": email, "web": web}
 
 
-def _check_source_name(source_name: str) -> None:
-    if source_name not in RAW_DATASETS:
-        raise ValueError(f"unknown source {source_name!r}: choose one of {', '.join(SOURCES)}")
-
-
 def source_for(source_name: str) -> DltSource:
     """The configured dlt source of ``source_name`` (sales, support, email, web).
 
     Missing settings do not fail here (Dagster builds its asset graph from the source without running
     it); they fail the run with a :class:`MissingSettingError` naming the key.
     """
-    _check_source_name(source_name)
+    source(source_name)
     return _source_factories()[source_name]()
 
 
@@ -100,7 +93,7 @@ def make_pipeline(
     warehouse file is gone, the local state is dropped too (dlt would otherwise skip data it thinks it
     already loaded).
     """
-    _check_source_name(source_name)
+    source(source_name)
     _apply_dlt_defaults()
     warehouse = warehouse_path()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -197,110 +190,95 @@ def report_for(source_name: str, pipeline: dlt.Pipeline, load_info: LoadInfo | N
     return rep
 
 
-def _root_cause(exc: BaseException) -> BaseException:
-    seen = set()
-    while id(exc) not in seen:
-        seen.add(id(exc))
-        nxt = exc.__cause__ or exc.__context__
-        if isinstance(exc, IngestionError) or nxt is None:
-            return exc
-        exc = nxt
-    return exc
+def _check_sales_url(url: str) -> None:
+    """The order database: a URL that parses, a driver that is installed, a database that answers."""
+    import sqlalchemy as sa
+
+    where = SOURCES["sales"].setting("credentials").where
+    try:
+        parsed = sa.engine.make_url(url)
+    except Exception:
+        raise SourceConfigError(f"the sales database URL does not parse as a SQLAlchemy URL: fix {where}") from None
+    if parsed.drivername.startswith("sqlite") and parsed.database and parsed.database != ":memory:":
+        if not Path(parsed.database).exists():
+            raise MissingSettingError(f"sales database {parsed.database} does not exist: fix {where}")
+    try:
+        engine = sa.create_engine(url)
+    except Exception as exc:  # no such dialect / driver not installed
+        raise SourceConfigError(
+            f"the sales database URL names a driver that is not installed ({type(exc).__name__}: "
+            f"{redact(str(exc)).splitlines()[0] if str(exc) else ''}): fix {where} or install the driver"
+        ) from None
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1")).fetchall()
+    except Exception as exc:  # may be transient (a database restarting): not a SourceConfigError
+        raise IngestionError(
+            f"cannot connect to the sales database {redact(url)} ({type(exc).__name__}: "
+            f"{redact(str(exc)).splitlines()[0] if str(exc) else ''}): check {where}"
+        ) from None
+    finally:
+        engine.dispose()
 
 
-#: The setting to check when a source fails to connect, per source.
-SETTING_HINTS: dict[str, str] = {
-    "sales": "SOURCES__SALES__CREDENTIALS (sources.sales.credentials in .dlt/secrets.toml)",
-    "support": "SOURCES__SUPPORT__BASE_URL (sources.support.base_url in .dlt/config.toml)",
-    "email": "SOURCES__EMAIL__BUCKET_URL (sources.email.bucket_url in .dlt/config.toml)",
-    "web": "SOURCES__WEB__BUCKET_URL (sources.web.bucket_url in .dlt/config.toml)",
+#: Environment variables that give fsspec credentials for a bucket scheme without a dlt credentials setting.
+_BUCKET_CREDENTIAL_ENVS = {
+    "s3": ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+    "gs": ("GOOGLE_APPLICATION_CREDENTIALS",),
+    "gcs": ("GOOGLE_APPLICATION_CREDENTIALS",),
+    "az": ("AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_CLIENT_SECRET"),
+    "abfs": ("AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_CLIENT_SECRET"),
+    "abfss": ("AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_CLIENT_SECRET"),
 }
 
 
-def _setting(key: str, secret: bool = False) -> Any:
-    accessor = dlt.secrets if secret else dlt.config
+def _check_bucket(source_name: str, url: str) -> None:
+    """A local folder exists; a cloud bucket has credentials (checked without any network call)."""
+    src = SOURCES[source_name]
+    scheme = url.split("://", 1)[0].lower() if "://" in url else "file"
+    if scheme == "file":
+        path = Path(url[len("file://"):] if url.startswith("file://") else url)
+        if not path.is_dir():
+            raise MissingSettingError(f"{source_name} folder {path} does not exist: fix {src.setting('bucket_url').where}")
+    elif scheme in _BUCKET_CREDENTIAL_ENVS:
+        has_env = any(os.environ.get(name) for name in _BUCKET_CREDENTIAL_ENVS[scheme])
+        if src.setting("credentials").get() is None and not has_env:
+            raise MissingSettingError(
+                f"{source_name} bucket {url} has no credentials: set {src.setting('credentials').where}"
+            )
+
+
+def check_warehouse_writable() -> Path:
+    """The warehouse folder exists (or can be made) and is writable; else a ConfigError naming C360_WAREHOUSE."""
+    warehouse = warehouse_path()
     try:
-        return accessor.get(key)
-    except Exception:  # an unreadable toml file must not hide the real problem behind a parse error
-        return None
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the warehouse folder {warehouse.parent} ({exc.strerror}): fix C360_WAREHOUSE") from None
+    if not os.access(warehouse.parent, os.W_OK) or (warehouse.exists() and not os.access(warehouse, os.W_OK)):
+        raise ConfigError(f"the warehouse {warehouse} is not writable: fix C360_WAREHOUSE or the folder's permissions")
+    return warehouse
 
 
 def preflight(source_name: str) -> None:
     """Checks the settings of ``source_name`` before a run; raises an error naming the key to fix.
 
-    Cheap checks only: settings present, local folders and SQLite files exist, the database answers.
+    Cheap checks only: switched on, settings present and parseable, local folders and SQLite files exist,
+    the database answers. A :class:`SourceConfigError` (never retried) for anything retrying cannot fix.
     """
-    _check_source_name(source_name)
+    src = source(source_name)
+    if not src.enabled():
+        raise SourceConfigError(f"the {source_name} source is switched off ({src.env('enabled')}=false)")
+    check_warehouse_writable()
+    missing = [s.where for s in src.settings if s.required and s.get() is None]
+    if source_name == "support" and not (src.setting("api_token").get() or src.setting("oauth_token").get()):
+        missing.append(f"{src.setting('api_token').where} or {src.setting('oauth_token').where}")
+    if missing:
+        raise MissingSettingError(f"{source_name} source: set " + "; set ".join(missing))
     if source_name == "sales":
-        from ingestion.sales import default_credentials
-
-        url = _setting("sources.sales.credentials", secret=True)
-        url = str(url) if url else default_credentials()
-        if url.startswith("sqlite:///"):
-            path = Path(url[len("sqlite:///"):])
-            if not path.exists():
-                raise MissingSettingError(
-                    f"sales database {path} does not exist: run `c360 generate` or set {SETTING_HINTS['sales']}"
-                )
-        import sqlalchemy as sa
-
-        try:
-            engine = sa.create_engine(url)
-            with engine.connect() as conn:
-                conn.execute(sa.text("select 1")).fetchall()
-            engine.dispose()
-        except Exception as exc:
-            raise IngestionError(
-                f"cannot connect to the sales database {_redact(url)} ({type(exc).__name__}: "
-                f"{_redact(str(exc)).splitlines()[0] if str(exc) else ''}): check {SETTING_HINTS['sales']}"
-            ) from None
-    elif source_name == "support":
-        from ingestion.support import MISSING
-
-        missing = [
-            MISSING[key]
-            for key, secret in (("base_url", False), ("api_token", True))
-            if not _setting(f"sources.support.{key}", secret=secret)
-        ]
-        if missing:
-            raise MissingSettingError("support source: " + "; ".join(missing))
-    else:
-        module = __import__(f"ingestion.{source_name}", fromlist=["default_bucket_url"])
-        url = _setting(f"sources.{source_name}.bucket_url") or module.default_bucket_url()
-        url = str(url)
-        if "://" not in url or url.startswith("file://"):
-            path = Path(url[len("file://"):] if url.startswith("file://") else url)
-            if not path.is_dir():
-                raise MissingSettingError(
-                    f"{source_name} folder {path} does not exist: run `c360 generate` or set "
-                    f"{SETTING_HINTS[source_name]}"
-                )
-
-
-def _explain(source_name: str, cause: BaseException) -> str:
-    """A one-line reason for a failed load that names the setting to check, without secrets."""
-    text = _redact(str(cause)).strip().splitlines()
-    first = text[0] if text else ""
-    try:
-        import requests
-
-        if isinstance(cause, requests.exceptions.ConnectionError):
-            return f"cannot reach the {source_name} source ({first}): check {SETTING_HINTS[source_name]}"
-        if isinstance(cause, requests.exceptions.HTTPError) and cause.response is not None:
-            status = cause.response.status_code
-            if status in (401, 403):
-                return (
-                    f"the {source_name} source refused the credentials (HTTP {status}): check "
-                    "SOURCES__SUPPORT__API_TOKEN (and SOURCES__SUPPORT__EMAIL when using email/token auth)"
-                )
-            return f"the {source_name} source answered HTTP {status}: check {SETTING_HINTS[source_name]}"
-    except ImportError:  # pragma: no cover - requests is a dependency
-        pass
-    return f"{type(cause).__name__}: {first} (check {SETTING_HINTS[source_name]})"
-
-
-#: Public name of :func:`_explain` (Dagster's ingestion assets use it for their failure messages).
-explain = _explain
+        _check_sales_url(str(src.setting("credentials").get()))
+    elif src.event_files:
+        _check_bucket(source_name, str(src.setting("bucket_url").get()))
 
 
 def run_source(
@@ -316,25 +294,8 @@ def run_source(
     try:
         load_info = pipeline.run(src)
     except PipelineStepFailed as exc:
-        cause = _root_cause(exc)
-        if isinstance(cause, IngestionError):
-            raise type(cause)(str(cause)) from None
-        raise IngestionError(
-            f"loading {source_name} failed in dlt step {exc.step!r}: {_explain(source_name, cause)}"
-        ) from None
+        raise classify(source_name, root_cause(exc), exc.step) from None
     return report_for(source_name, pipeline, load_info)
-
-
-def _redact(text: str) -> str:
-    """Removes URL passwords (``scheme://user:secret@host``) and tokens from a message."""
-    import re
-
-    text = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
-    for key in ("SOURCES__SUPPORT__API_TOKEN", "SOURCES__SALES__CREDENTIALS"):
-        secret = os.environ.get(key)
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
 
 
 def run(
@@ -342,11 +303,11 @@ def run(
     pipelines_dir: str | os.PathLike[str] | None = None,
     echo: bool = True,
 ) -> IngestionReport:
-    """Loads ``sources`` (default: all four) and returns the loaded/quarantined counts, printing them
+    """Loads ``sources`` (default: every source switched on) and returns the loaded/quarantined counts, printing them
     unless ``echo`` is false."""
-    names = list(sources) if sources else list(SOURCES)
+    names = list(sources) if sources else [n for n in SOURCE_NAMES if SOURCES[n].enabled()]
     for name in names:
-        _check_source_name(name)
+        source(name)
     report = IngestionReport()
     for name in names:
         report.sources[name] = run_source(name, pipelines_dir=pipelines_dir)

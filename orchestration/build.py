@@ -12,7 +12,8 @@ from dagster_dlt import DagsterDltResource
 from orchestration.assets.ingestion import build_all_ingestion_assets
 from orchestration.assets.quality import PUBLISHED_KEY, build_publication, build_quality_checks
 from orchestration.assets.transform import build_dbt_assets, dbt_resource
-from orchestration.constants import EVENT_SOURCES, ingest_job_name
+from c360.settings import EVENT_SOURCES
+from orchestration.constants import ingest_job_name
 from orchestration.jobs import build_jobs, build_schedules
 from orchestration.resources import WarehouseLock
 from orchestration.sensors import all_sensors

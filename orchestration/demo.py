@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ingestion.warehouse import sample_dir, warehouse_path
+from c360.settings import sample_dir, warehouse_path
 
 #: The settings the demo points at the sample (and puts back afterwards).
 SOURCE_SETTINGS = (

@@ -4,29 +4,37 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ingestion.warehouse import RAW_DATASETS
-from orchestration import settings
-from orchestration.constants import EVENT_SOURCES, EVENTS_JOB, FULL_JOB, WAREHOUSE_RUN_TAG, ingest_job_name
+from c360 import settings
+from c360.settings import EVENT_SOURCES, RAW_DATASETS, SOURCES
+from orchestration.constants import EVENTS_JOB, FULL_JOB, WAREHOUSE_RUN_TAG, ingest_job_name
 
 _TAGS = {WAREHOUSE_RUN_TAG: "write"}
 
 
 def build_jobs() -> dict[str, dg.UnresolvedAssetJobDefinition]:
+    """The jobs. A switched-off source (SOURCES__<NAME>__ENABLED=false) is left out of the full and events
+    jobs, and the job descriptions say so: downstream models treat it like a source with no rows."""
+    off = [name for name, src in SOURCES.items() if not src.enabled()]
+    full = dg.AssetSelection.all()
+    if off:
+        full = full - dg.AssetSelection.groups(*off)
+    note = f" Switched off (skipped): {', '.join(off)}." if off else ""
+    events_on = [s for s in EVENT_SOURCES if s not in off]
     jobs = {
         FULL_JOB: dg.define_asset_job(
             FULL_JOB,
-            selection=dg.AssetSelection.all(),
+            selection=full,
             tags=_TAGS,
             description=(
-                "The whole c360 job: load the four sources with dlt, check the raw data, dbt build (models + "
-                "tests), check identities and marts, and publish the marts if no critical check failed."
+                "The whole c360 job: load the sources with dlt, check the raw data, dbt build (models + "
+                "tests), check identities and marts, and publish the marts if no critical check failed." + note
             ),
         ),
         EVENTS_JOB: dg.define_asset_job(
             EVENTS_JOB,
-            selection=dg.AssetSelection.groups(*EVENT_SOURCES).without_checks(),
+            selection=dg.AssetSelection.groups(*events_on).without_checks() if events_on else dg.AssetSelection.keys(),
             tags=_TAGS,
-            description="Loads new email (SendGrid) and web (Segment) event files into raw_email and raw_web.",
+            description="Loads new email (SendGrid) and web (Segment) event files into raw_email and raw_web." + note,
         ),
     }
     for source in RAW_DATASETS:

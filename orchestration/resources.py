@@ -10,8 +10,8 @@ from pathlib import Path
 import dagster as dg
 from filelock import FileLock, Timeout
 
-from ingestion.warehouse import warehouse_path
-from orchestration import settings
+from c360.settings import warehouse_path
+from c360 import settings
 
 
 def warehouse_lock_path(warehouse: Path | None = None) -> Path:

@@ -22,8 +22,8 @@ from typing import Any
 
 import dagster as dg
 
-from ingestion.warehouse import RAW_DATASETS, published_parquet_dir, published_path, quality_dir, warehouse_path
-from orchestration import settings
+from c360.settings import RAW_DATASETS, SOURCES, published_parquet_dir, published_path, quality_dir, warehouse_path
+from c360 import settings
 
 INSTANCE_TEMPLATE = Path(__file__).with_name("dagster.yaml")
 
@@ -273,22 +273,11 @@ def run_job(
 def _alert(summary: RunSummary) -> bool:
     """The same alert the run-failure sensor sends for daemon-launched runs: in-process runs (a `c360 run`
     from cron, say) are not seen by sensors."""
-    from orchestration.sensors import post_alert
+    from orchestration.sensors import alert_payload, post_alert
 
-    steps = list(summary.failed_steps)
     message = "; ".join(m.splitlines()[0] for m in summary.failed_steps.values()) or "run failed"
-    text = f"c360: run {summary.run_id} of job {summary.job_name} failed"
-    if steps:
-        text += f" in step(s) {', '.join(steps)}"
-    payload = {
-        "event": "c360.run_failure",
-        "job": summary.job_name,
-        "run_id": summary.run_id,
-        "failed_steps": steps,
-        "message": message,
-        "tags": {"c360/launched_by": "c360 cli"},
-        "text": f"{text}: {message}",
-    }
+    payload = alert_payload(summary.job_name, summary.run_id, list(summary.failed_steps), message,
+                            {"c360/launched_by": "c360 cli"})
     logging.getLogger(__name__).error(payload["text"])
     return post_alert(payload)
 
@@ -297,6 +286,9 @@ def format_summary(summary: RunSummary) -> str:
     lines = ["", f"c360 {summary.job_name}: {'succeeded' if summary.success else 'FAILED'} "
                  f"in {_fmt_seconds(summary.seconds)} (run {summary.run_id})"]
     loaded = summary.loaded_by_source()
+    off = [name for name, src in SOURCES.items() if not src.enabled()]
+    if off:
+        lines.append("  switched off (skipped): " + ", ".join(f"{n} ({SOURCES[n].env('enabled')}=false)" for n in off))
     sources = [s for s in RAW_DATASETS if s in loaded or s in summary.rows_quarantined]
     if sources:
         lines.append("  source    rows loaded  quarantined   (this run)")

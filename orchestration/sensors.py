@@ -11,19 +11,10 @@ from datetime import datetime
 import dagster as dg
 import requests
 
-from orchestration import settings
+from c360 import settings
+from c360.settings import EVENT_SOURCES, SOURCES
 
 log = logging.getLogger(__name__)
-
-#: The dlt setting that holds each file source's folder or bucket URL, and the env var that sets it.
-BUCKET_SETTINGS: dict[str, tuple[str, str]] = {
-    "email": ("sources.email.bucket_url", "SOURCES__EMAIL__BUCKET_URL"),
-    "web": ("sources.web.bucket_url", "SOURCES__WEB__BUCKET_URL"),
-}
-
-def _source_module(source: str):
-    return __import__(f"ingestion.{source}", fromlist=["default_bucket_url"])
-
 
 def file_glob(source: str) -> str:
     """The glob the source itself loads (ingestion/<source>/settings.py)."""
@@ -31,13 +22,12 @@ def file_glob(source: str) -> str:
 
 
 def bucket_url(source: str) -> str:
-    """The folder or bucket URL the source loads from: the dlt setting (env var, .dlt/config.toml), else the
-    source's own default (the generated sample's folder)."""
-    import dlt
-
-    key, _ = BUCKET_SETTINGS[source]
-    value = dlt.config.get(key)
-    return str(value) if value else _source_module(source).default_bucket_url()
+    """The folder or bucket URL the source loads from (SOURCES__<SOURCE>__BUCKET_URL)."""
+    setting = SOURCES[source].setting("bucket_url")
+    value = setting.get()
+    if value is None:
+        raise FileNotFoundError(f"{setting.env} is not set")
+    return str(value)
 
 
 def list_files(source: str) -> dict[str, float]:
@@ -51,7 +41,7 @@ def list_files(source: str) -> dict[str, float]:
     from dlt.common.storages.fsspec_filesystem import fsspec_from_config, glob_files
 
     url = bucket_url(source)
-    credentials = dlt.secrets.get(f"sources.{source}.credentials")
+    credentials = SOURCES[source].setting("credentials").get()
     config = FilesystemConfiguration(bucket_url=url, credentials=credentials)
     fs_client, _ = fsspec_from_config(config)
     files: dict[str, float] = {}
@@ -111,11 +101,13 @@ def build_file_arrival_sensor(source: str, job: dg.UnresolvedAssetJobDefinition)
         minimum_interval_seconds=settings.sensor_interval(),
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=(
-            f"Starts {job.name} when new files land in the {source} folder ({BUCKET_SETTINGS[source][1]}). "
+            f"Starts {job.name} when new files land in the {source} folder ({SOURCES[source].env('bucket_url')}). "
             "The cursor keeps the newest modification time seen, so files already requested are not requested again."
         ),
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+        if not SOURCES[source].enabled():
+            return dg.SkipReason(f"the {source} source is switched off ({SOURCES[source].env('enabled')}=false)")
         try:
             files = list_files(source)
         except FileNotFoundError as exc:
@@ -139,27 +131,29 @@ def build_file_arrival_sensor(source: str, job: dg.UnresolvedAssetJobDefinition)
     return _sensor
 
 
-def _failure_text(context: dg.RunFailureSensorContext) -> tuple[str, dict]:
-    run = context.dagster_run
-    failed_steps = [
-        event.step_key for event in context.get_step_failure_events() if event.step_key is not None
-    ]
-    message = context.failure_event.message or "run failed"
-    payload = {
-        "event": "c360.run_failure",
-        "job": run.job_name,
-        "run_id": run.run_id,
-        "failed_steps": failed_steps,
-        "message": message,
-        "tags": {k: v for k, v in run.tags.items() if k.startswith("c360/") or k == "dagster/schedule_name"
-                 or k == "dagster/sensor_name"},
-    }
-    text = f"c360: run {run.run_id} of job {run.job_name} failed"
+def alert_payload(job: str, run_id: str, failed_steps: list[str], message: str, tags: Mapping[str, str]) -> dict:
+    """The JSON a failed run is reported with, by the sensor (daemon runs) and by `c360 run` (in-process)."""
+    text = f"c360: run {run_id} of job {job} failed"
     if failed_steps:
         text += f" in step(s) {', '.join(failed_steps)}"
-    text += f": {message}"
-    payload["text"] = text  # Slack/Teams/Mattermost incoming webhooks display `text`
-    return text, payload
+    return {
+        "event": "c360.run_failure",
+        "job": job,
+        "run_id": run_id,
+        "failed_steps": list(failed_steps),
+        "message": message,
+        "tags": dict(tags),
+        # Slack/Teams/Mattermost incoming webhooks display `text`
+        "text": f"{text}: {message}",
+    }
+
+
+def _failure_payload(context: dg.RunFailureSensorContext) -> dict:
+    run = context.dagster_run
+    failed_steps = [event.step_key for event in context.get_step_failure_events() if event.step_key is not None]
+    tags = {k: v for k, v in run.tags.items()
+            if k.startswith("c360/") or k in ("dagster/schedule_name", "dagster/sensor_name")}
+    return alert_payload(run.job_name, run.run_id, failed_steps, context.failure_event.message or "run failed", tags)
 
 
 def post_alert(payload: Mapping, url: str | None = None, timeout: float = 10.0) -> bool:
@@ -183,12 +177,12 @@ def post_alert(payload: Mapping, url: str | None = None, timeout: float = 10.0) 
     description="Logs every failed run and POSTs it as JSON to C360_ALERT_WEBHOOK_URL when that is set.",
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
-    text, payload = _failure_text(context)
-    context.log.error(text)
-    log.error(text)
+    payload = _failure_payload(context)
+    context.log.error(payload["text"])
+    log.error(payload["text"])
     if post_alert(payload):
         context.log.info("alert delivered to C360_ALERT_WEBHOOK_URL")
 
 
 def all_sensors(jobs_by_source: Mapping[str, dg.UnresolvedAssetJobDefinition]) -> Iterable[dg.SensorDefinition]:
-    return [*(build_file_arrival_sensor(s, jobs_by_source[s]) for s in BUCKET_SETTINGS), alert_on_run_failure]
+    return [*(build_file_arrival_sensor(s, jobs_by_source[s]) for s in EVENT_SOURCES), alert_on_run_failure]

@@ -30,7 +30,7 @@ def serve_ui(host: str = "127.0.0.1", port: int = 3000, daemon: bool = True, sam
     home = prepare_dagster_home()
     with ExitStack() as stack:
         if sample:
-            from ingestion.warehouse import sample_dir
+            from c360.settings import sample_dir
             from orchestration.demo import sample_sources
 
             stack.enter_context(sample_sources(sample_dir()))

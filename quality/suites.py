@@ -210,7 +210,7 @@ def run_suites(
         raise ValueError(f"layer must be one of {', '.join(LAYERS)}, got {layer!r}")
     config = config or load_config()
     if quality_dir is None:
-        from ingestion.warehouse import quality_dir as default_quality_dir
+        from c360.settings import quality_dir as default_quality_dir
 
         quality_dir = default_quality_dir()
     quality_dir = Path(quality_dir)

@@ -26,7 +26,7 @@ from ingestion.common import LoadedFiles
 from ingestion.email.helpers import dedup, parse_file, to_tables
 from ingestion.email.settings import BATCH_SIZE, FILE_GLOB, FILES_PER_RUN
 from ingestion.quarantine import add_table_variant, quarantine_items, with_quarantine
-from ingestion.warehouse import sample_dir
+from c360.settings import sample_dir
 
 EVENTS_HINTS: dict[str, Any] = {
     "primary_key": "sg_event_id",

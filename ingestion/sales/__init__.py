@@ -27,7 +27,7 @@ from dlt.sources.sql_database import sql_table
 from ingestion.quarantine import with_quarantine
 from ingestion.sales.helpers import batch_validator
 from ingestion.sales.settings import CHUNK_SIZE, CURSOR, PRIMARY_KEY, TABLES
-from ingestion.warehouse import sample_dir
+from c360.settings import sample_dir
 
 
 def default_credentials() -> str:

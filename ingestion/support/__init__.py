@@ -23,6 +23,7 @@ import dlt
 from dlt.sources import DltResource
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
 
+from c360.settings import SOURCES
 from ingestion.quarantine import with_quarantine
 from ingestion.support.helpers import (
     PageTracker,
@@ -39,11 +40,7 @@ from ingestion.support.settings import (
     LIST_PAGE_SIZE,
 )
 
-MISSING = {
-    "base_url": "set SOURCES__SUPPORT__BASE_URL or sources.support.base_url in .dlt/config.toml "
-    "(e.g. https://acme.zendesk.com, or http://127.0.0.1:8765 for `c360 zendesk-server`)",
-    "api_token": "set SOURCES__SUPPORT__API_TOKEN or sources.support.api_token in .dlt/secrets.toml",
-}
+MISSING = {name: f"set {SOURCES['support'].setting(name).where}" for name in ("base_url", "api_token")}
 
 
 def _missing_setting(name: str, message: str) -> DltResource:
@@ -51,7 +48,7 @@ def _missing_setting(name: str, message: str) -> DltResource:
     setting: Dagster builds its asset graph from the source before any setting is needed."""
 
     def fail() -> Iterator[Any]:
-        from ingestion.pipelines import MissingSettingError
+        from ingestion.errors import MissingSettingError
 
         raise MissingSettingError(f"support source: {message}")
         yield  # pragma: no cover - makes this a generator

@@ -24,7 +24,7 @@ from dlt.sources.filesystem import FileItemDict, filesystem
 
 from ingestion.common import LoadedFiles
 from ingestion.quarantine import add_table_variant, quarantine_items, with_quarantine
-from ingestion.warehouse import sample_dir
+from c360.settings import sample_dir
 from ingestion.web.helpers import dedup, parse_file, to_table
 from ingestion.web.settings import BATCH_SIZE, FILE_GLOB, FILES_PER_RUN, TABLES
 

@@ -15,18 +15,12 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.resource import DltResource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from ingestion.pipelines import (
-    IngestionError,
-    MissingSettingError,
-    make_pipeline,
-    preflight,
-    report_for,
-    source_for,
-)
-from ingestion.pipelines import _explain as explain
+from c360.settings import ConfigError
+from ingestion.errors import classify, root_cause
+from ingestion.pipelines import make_pipeline, preflight, report_for, source_for
 from ingestion.quarantine import QUARANTINE_TABLE
-from ingestion.warehouse import RAW_DATASETS, export_environment
-from orchestration import settings
+from c360.settings import RAW_DATASETS, export_environment
+from c360 import settings
 from orchestration.constants import WAREHOUSE_POOL
 from orchestration.resources import WarehouseLock
 
@@ -93,18 +87,8 @@ TRANSLATOR = C360DltTranslator()
 
 
 def _fail_without_retry(source: str, exc: BaseException) -> dg.Failure:
+    """A configuration error: retrying cannot fix it, so the step fails at once with one line."""
     return dg.Failure(description=f"{source}: {exc}", allow_retries=False)
-
-
-def _root_cause(exc: BaseException) -> BaseException:
-    seen: set[int] = set()
-    while id(exc) not in seen:
-        seen.add(id(exc))
-        nxt = exc.__cause__ or exc.__context__
-        if isinstance(exc, IngestionError) or nxt is None:
-            return exc
-        exc = nxt
-    return exc
 
 
 @dataclass(frozen=True)
@@ -170,7 +154,7 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
         try:
             # settings present, folders there, database answering: a missing setting fails at once, naming it
             preflight(source)
-        except MissingSettingError as exc:
+        except ConfigError as exc:
             raise _fail_without_retry(source, exc) from None
         with warehouse_lock.hold(context):
             # created under the lock: dlt may reset its working folder, which a concurrent run may be using
@@ -179,11 +163,11 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
                 for result in dlt.run(context=context, dlt_source=dlt_source, dlt_pipeline=dlt_pipeline):
                     results.append(result)
             except PipelineStepFailed as exc:
-                cause = _root_cause(exc)
-                if isinstance(cause, MissingSettingError):
-                    raise _fail_without_retry(source, cause) from None
+                error = classify(source, root_cause(exc), exc.step)
+                if isinstance(error, ConfigError):
+                    raise _fail_without_retry(source, error) from None
                 # anything else may be transient (API 5xx, a database restarting): the retry policy retries it
-                raise IngestionError(f"loading {source} failed in dlt step {exc.step!r}: {explain(source, cause)}") from exc
+                raise error from exc
             trace = dlt_pipeline.last_trace
             report = report_for(source, dlt_pipeline, trace.last_load_info if trace else None)
         for result in results:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 
 import dagster as dg
 
-from ingestion.warehouse import export_environment, quality_dir, warehouse_path
+from c360.settings import export_environment, quality_dir, warehouse_path
 from orchestration.constants import WAREHOUSE_POOL
 from orchestration.resources import WarehouseLock
 

@@ -11,8 +11,9 @@ import dagster as dg
 from filelock import FileLock
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from ingestion.warehouse import export_environment
-from orchestration.constants import TRANSFORM_DIR, WAREHOUSE_POOL
+from c360.settings import export_environment
+from c360.settings import TRANSFORM_DIR
+from orchestration.constants import WAREHOUSE_POOL
 from orchestration.resources import WarehouseLock
 
 #: Seconds a process waits for another one that is parsing the dbt project.

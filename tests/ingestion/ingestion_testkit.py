@@ -19,7 +19,7 @@ import pytest
 from ingestion import pipelines
 from samples.generator import generate
 from samples.zendesk_server import ZendeskServer
-from ingestion.warehouse import RAW_DATASETS
+from c360.settings import RAW_DATASETS
 
 CUSTOMERS = 200
 SEED = 11
@@ -113,6 +113,9 @@ def make_env(
     monkeypatch.setenv("C360_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("C360_SAMPLE_DIR", str(sample))
     monkeypatch.setenv("SOURCES__SUPPORT__API_TOKEN", API_TOKEN)
+    monkeypatch.setenv("SOURCES__SALES__CREDENTIALS", f"sqlite:///{sample / 'sales.sqlite'}")
+    monkeypatch.setenv("SOURCES__EMAIL__BUCKET_URL", str(sample / "email"))
+    monkeypatch.setenv("SOURCES__WEB__BUCKET_URL", str(sample / "web"))
     with ZendeskServer(sample / "support", api_token=API_TOKEN, **server_kwargs) as server:
         monkeypatch.setenv("SOURCES__SUPPORT__BASE_URL", server.url)
         yield IngestionEnv(sample=sample, warehouse=warehouse, pipelines_dir=tmp / "dlt", server=server)

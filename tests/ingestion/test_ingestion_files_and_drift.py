@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 
 from ingestion.pipelines import MissingSettingError, make_pipeline, preflight, run_source, source_for
-from ingestion.warehouse import RAW_DATASETS
+from c360.settings import RAW_DATASETS
 from ingestion_testkit import IngestionEnv
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from ingestion_testkit import KEYS, RAW_TABLES, IngestionEnv, apply_test_settings, copy_sample, expected, make_env
 from ingestion.pipelines import SOURCES
-from ingestion.warehouse import RAW_DATASETS
+from c360.settings import RAW_DATASETS
 
 
 def _snapshot(env: IngestionEnv) -> dict[tuple[str, str], int]:

@@ -16,7 +16,7 @@ from orchestration.resources import WarehouseLock
 
 def _start(source: str, env: dict[str, str]) -> tuple[subprocess.Popen, "queue.Queue[str]"]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "ingest", "--source", source],
+        [sys.executable, "-m", "c360.cli", "ingest", "--source", source],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -7,9 +7,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ingestion.warehouse import RAW_DATASETS
+from c360.settings import RAW_DATASETS
 from orchestration.build import build_definitions
-from orchestration.cli import main
+from c360.cli import main
 from orchestration.runner import format_summary, run_job
 
 MARTS = (

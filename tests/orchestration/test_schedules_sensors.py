@@ -176,7 +176,7 @@ def test_unreachable_webhook_does_not_break_the_sensor(defs, monkeypatch, caplog
 
 
 def test_cli_names_a_bad_schedule_setting(monkeypatch, capsys):
-    from orchestration.cli import main
+    from c360.cli import main
 
     monkeypatch.setenv("C360_EVENTS_SCHEDULE", "every hour")
     assert main(["ingest", "--source", "email"]) == 2

@@ -30,7 +30,7 @@ def test_ui_serves_the_asset_graph(tmp_path):
     env.pop("DAGSTER_HOME", None)
     log = open(tmp_path / "ui.log", "w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "ui", "--no-daemon", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "c360.cli", "ui", "--no-daemon", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -219,7 +219,7 @@ def test_missing_table_is_a_failure_not_a_crash(site):
 
 
 def test_cli_exits_non_zero_on_critical_failure(site, capsys):
-    from orchestration.cli import main
+    from c360.cli import main
 
     args = ["--warehouse", str(site.warehouse), "--layer", "marts", "--quality-dir", str(site.quality_dir)]
     assert main(["quality", *args]) == 0

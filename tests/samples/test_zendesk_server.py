@@ -391,7 +391,7 @@ def test_cli_without_token_exits_with_message_naming_the_setting(support_dir: Pa
     env = {k: v for k, v in os.environ.items() if k != TOKEN_ENV}
     env["PYTHONPATH"] = str(REPO)
     proc = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "zendesk-server", "--data-dir", str(support_dir), "--port", "0"],
+        [sys.executable, "-m", "c360.cli", "zendesk-server", "--data-dir", str(support_dir), "--port", "0"],
         env=env, capture_output=True, text=True, timeout=60, cwd=support_dir,
     )
     assert proc.returncode == 2

@@ -1,6 +1,6 @@
-"""The `c360` command: one entry point for generating sample data, running the pipeline and checking it.
-
-Every subcommand imports its machinery lazily so that `c360 --help` is instant.
+"""The `c360` command: the one entry point. It only wires subcommands to the package that owns them
+(orchestration: run, ingest, demo, ui; quality: quality, publish; samples: generate, zendesk-server,
+evaluate; settings: config). Every subcommand imports its machinery lazily so `c360 --help` is instant.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def cmd_sendgrid_webhook(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from ingestion.warehouse import warehouse_path
+    from c360.settings import warehouse_path
     from samples.evaluation import evaluate
 
     truth = Path(args.truth)
@@ -133,6 +133,17 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from orchestration.ui import serve_ui
 
     return serve_ui(host=args.host, port=args.port, daemon=not args.no_daemon, sample=args.sample)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from c360.settings import describe
+
+    rows = describe()
+    width = max(len(r["setting"]) for r in rows)
+    for r in rows:
+        value = r["value"] or (f"(unset; default {r['default']})" if r["default"] else "(unset)")
+        print(f"{r['setting']:<{width}}  {value}\n{'':<{width}}  {r['what']}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -187,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-id", help="the quality run that must have passed (default: the latest recorded run)")
     p.set_defaults(func=cmd_publish)
 
-    from orchestration.constants import SOURCES, job_names
+    from c360.settings import SOURCE_NAMES as SOURCES
+    from orchestration.constants import job_names
 
     p = sub.add_parser("run", help="run the whole pipeline (or one job) in this process, printing progress and a summary",
                        description="Runs a c360 Dagster job in this process: by default the full pipeline (load the four "
@@ -213,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--messiness", type=_non_negative_float, default=1.0, help="messiness of the sample (default 1.0)")
     p.add_argument("--sample-dir", help="where the sample goes (default: C360_SAMPLE_DIR or data/sample)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("config", help="list every setting with its meaning, default and whether it is set (secrets masked)")
+    p.set_defaults(func=cmd_config)
 
     p = sub.add_parser("ui", help="start the Dagster UI (asset graph, runs, schedules, sensors) on the same definitions",
                        description="Starts `dagster dev` (web server + daemon, so schedules and sensors run) on "
