@@ -36,7 +36,7 @@ def main() -> int:
     if bool(args.warehouse) == bool(args.synthetic):
         parser.error("give exactly one of --warehouse or --synthetic")
 
-    from quality.checks import load_config
+    from quality.config import load_config
     from quality.suites import connect_read_only, measure, run_suites
 
     work = Path(tempfile.mkdtemp(prefix="c360-bench-quality-"))

@@ -32,21 +32,13 @@ from pathlib import Path
 
 import duckdb
 
-from quality.checks import q
 from quality.model import ExpectationOutcome, PublicationResult
+from quality.sql import q
 
 log = logging.getLogger(__name__)
 
 PUBLICATION_TABLE = "_publication"
 MARTS_SCHEMA = "marts"
-
-
-class PublicationRefused(RuntimeError):
-    """Raised by :func:`publish` with ``strict=True`` when it did not publish."""
-
-    def __init__(self, result: PublicationResult) -> None:
-        super().__init__(result.reason)
-        self.result = result
 
 
 def _defaults(published_path: Path | None, parquet_dir: Path | None) -> tuple[Path, Path]:
@@ -80,12 +72,11 @@ def publish(
     parquet_dir: Path | None = None,
     require_layers: tuple[str, ...] = ("marts",),
     keep_versions: int = 3,
-    strict: bool = False,
 ) -> PublicationResult:
     """Publish the warehouse's marts if run ``run_id`` passed every critical expectation.
 
-    ``outcomes`` defaults to the run's rows in quality.validation_results. Never raises for a refusal
-    unless ``strict``: the result says whether it published and why not; the previous publication stays.
+    ``outcomes`` defaults to the run's rows in quality.validation_results. Never raises for a refusal: the
+    result says whether it published and why not; the previous publication stays.
     """
     from quality.results import load_results
 
@@ -99,7 +90,7 @@ def publish(
     if reason:
         result.reason = f"{reason}; the last good publication stays in place"
         result.blocking = blocking
-        return _finish(result, strict)
+        return _refused(result)
 
     published_path.parent.mkdir(parents=True, exist_ok=True)
     (parquet_dir / "versions").mkdir(parents=True, exist_ok=True)
@@ -120,7 +111,7 @@ def publish(
         _remove(tmp_db, tmp_version, version if not _is_current(parquet_dir, version) else None)
         result.reason = (f"copying the marts failed ({type(exc).__name__}: "
                          f"{str(exc).splitlines()[0]}); the last good publication stays in place")
-        return _finish(result, strict)
+        return _refused(result)
 
     _prune(parquet_dir, keep_versions)
     result.published = True
@@ -203,10 +194,8 @@ def _prune(parquet_dir: Path, keep: int) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _finish(result: PublicationResult, strict: bool) -> PublicationResult:
+def _refused(result: PublicationResult) -> PublicationResult:
     log.info(result.reason)
-    if strict and not result.published:
-        raise PublicationRefused(result)
     return result
 
 

@@ -90,7 +90,7 @@ def _warehouse(args: argparse.Namespace) -> Path | None:
 
 def cli_quality(args: argparse.Namespace) -> int:
     """`c360 quality`: 0 when no critical expectation failed, 1 when one did (or publishing was refused)."""
-    from quality.checks import ConfigError
+    from quality.config import ConfigError
 
     warehouse = _warehouse(args)
     if warehouse is None:

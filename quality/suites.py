@@ -3,7 +3,7 @@
 Flow of :func:`run_suites`:
 
 1. open the warehouse **read-only** and measure every check of the layer with one set-based DuckDB query
-   each (see :mod:`quality.checks`); close it;
+   each (see :mod:`quality.kinds`); close it;
 2. put the figures in a one-row pandas frame (one column per check) and run the layer's GX Checkpoint
    over it: one ExpectationSuite per suite of ``expectations.yml``, one ``ExpectColumnMaxToBeBetween`` per
    check, with the check's limits and ``meta.severity``; ``UpdateDataDocsAction`` renders Data Docs into
@@ -14,7 +14,6 @@ Flow of :func:`run_suites`:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import uuid
@@ -25,8 +24,10 @@ from typing import Any, Iterable
 
 import duckdb
 
-from quality.checks import Check, Measurement, QualityConfig, load_config
+from quality.config import Check, QualityConfig, load_config
+from quality.kinds import Measurement
 from quality.model import LAYERS, ExpectationOutcome, Layer
+from quality.sql import columns_of, one, table_ref
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,25 @@ def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
 
 
 def measure(con: duckdb.DuckDBPyConnection, checks: Iterable[Check]) -> dict[Check, Measurement]:
-    """Measure checks; a check whose query fails (missing table or column) gets an error, never a crash."""
+    """Measure checks; a check whose query fails (missing table or column) gets an error, never a crash.
+
+    A table that may be absent (``Check.may_be_absent``: the raw tables) and does not exist has no rows
+    yet: its checks get the kind's vacuous figure and pass, saying so, except freshness, which reports
+    "no rows yet" at its own severity (a warning in the shipped config). A table that exists but is empty
+    is measured as usual (every row-level figure is 0 there) and its outcomes say "no rows yet" too.
+    """
     results: dict[Check, Measurement] = {}
+    rows: dict[str, str | None] = {}  # table -> None (has rows), "is empty" or "does not exist"
     missing_tables: dict[str, str] = {}
     for check in checks:
+        if check.may_be_absent:
+            if check.table not in rows:
+                rows[check.table] = _no_rows(con, check.table)
+            if rows[check.table] == "does not exist":
+                context = {"no_rows": rows[check.table]}
+                results[check] = (Measurement(None, None, 0, context) if check.kind == "freshness" else
+                                  Measurement(check.implementation.vacuous, 0, 0, context))
+                continue
         if check.table in missing_tables and check.kind != "required_columns":
             results[check] = Measurement(None, error=missing_tables[check.table])
             continue
@@ -68,15 +84,21 @@ def measure(con: duckdb.DuckDBPyConnection, checks: Iterable[Check]) -> dict[Che
             m = Measurement(None, error=f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
         if check.kind == "required_columns" and not m.context.get("table_exists", True):
             missing_tables[check.table] = f"table {check.table} does not exist"
+        if rows.get(check.table):
+            m.context["no_rows"] = rows[check.table]
         results[check] = m
     return results
 
 
+def _no_rows(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """None when the table has rows, else why not: "is empty" or "does not exist"."""
+    if not columns_of(con, table):
+        return "does not exist"
+    return None if one(con, f"select exists(select 1 from {table_ref(table)})")[0] else "is empty"
+
+
 def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    schema, _, name = table.partition(".")
-    return bool(con.execute(
-        "select count(*) from information_schema.columns where table_schema = ? and table_name = ? and column_name = ?",
-        [schema, name, column]).fetchall()[0][0])
+    return column in columns_of(con, table)
 
 
 def _jsonable(value: Any) -> Any:
@@ -248,15 +270,17 @@ def run_suites(
 
     failed = [c for c in checks if not verdicts.get(c.metric_column, (False, None))[0]]
     examples: dict[Check, list[dict[str, Any]]] = {}
-    if any(measurements[c].error is None for c in failed):
+    # No examples where there was nothing to read (an error, or a table that does not exist yet).
+    readable = [c for c in failed if measurements[c].error is None
+                and measurements[c].context.get("no_rows") != "does not exist"]
+    if readable:
         con = connect_read_only(Path(warehouse))
         try:
-            for c in failed:
-                if measurements[c].error is None:
-                    try:
-                        examples[c] = [_jsonable(row) for row in c.implementation.examples(con, c, measurements[c])]
-                    except duckdb.Error as exc:
-                        log.warning("could not fetch examples for %s: %s", c.expectation, exc)
+            for c in readable:
+                try:
+                    examples[c] = [_jsonable(row) for row in c.implementation.examples(con, c, measurements[c])]
+                except duckdb.Error as exc:
+                    log.warning("could not fetch examples for %s: %s", c.expectation, exc)
         finally:
             con.close()
 
@@ -268,6 +292,9 @@ def run_suites(
             description = f"Could not be checked: {m.error}."
         elif m.context.get("absent"):
             description = f"Nothing to check: no {c.label} was ever loaded into {c.table} (the column does not exist)."
+        elif success and m.context.get("no_rows"):
+            description = (f"No rows yet: {c.table} ({c.noun}) {m.context['no_rows']}, so there is nothing wrong "
+                           f"to find (a source switched off or new, or nothing to quarantine).")
         elif success:
             description = c.implementation.success(c, m)
         else:
@@ -310,16 +337,3 @@ def _docs_path(context, identifier, quality_dir: Path) -> str | None:
         if url.startswith("file://"):
             return os.path.relpath(url[len("file://"):], Path(quality_dir).resolve())
     return None
-
-
-def summarize(outcomes: list[ExpectationOutcome]) -> dict[str, int]:
-    return {
-        "expectations": len(outcomes),
-        "passed": sum(o.success for o in outcomes),
-        "critical_failures": sum(o.is_blocking for o in outcomes),
-        "warnings": sum((not o.success) and o.severity == "warning" for o in outcomes),
-    }
-
-
-def to_json(outcomes: list[ExpectationOutcome]) -> str:
-    return json.dumps([_jsonable(o.to_dict()) for o in outcomes], indent=2)

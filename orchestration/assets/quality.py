@@ -42,7 +42,7 @@ def build_quality_checks(
     table_keys: Mapping[str, dg.AssetKey], known_keys: set[dg.AssetKey]
 ) -> list[dg.AssetChecksDefinition]:
     """One multi-asset check per quality layer, with one check spec per configured expectation."""
-    from quality.checks import load_config
+    from quality.config import load_config
     from quality.model import LAYERS
 
     config = load_config()

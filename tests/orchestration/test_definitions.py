@@ -83,7 +83,7 @@ def test_every_dbt_source_is_a_dlt_asset(defs):
 
 
 def test_quality_suites_are_asset_checks_and_critical_ones_block(defs):
-    from quality.checks import load_config
+    from quality.config import load_config
 
     config = load_config()
     quality_checks = [c for c in defs.asset_checks if c.node_def.name.startswith("quality_")]

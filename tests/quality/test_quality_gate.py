@@ -31,10 +31,18 @@ DEFECTS = [
         id="invalid-emails",
     ),
     pytest.param(
+        ("raw", ["raw_sales"]),
+        # A broken clock: three orders dated before the order system existed.
+        ["update raw_sales.orders set created_at = timestamptz '1990-01-01 00:00:00+00' where id in (3, 4, 9)"],
+        ("raw_sales", "orders.created_at.timestamp_range"),
+        id="order-time-out-of-range",
+    ),
+    pytest.param(
         ("marts", None),
-        ["update marts.customer_satisfaction set csat = csat * 7 + 1.5 where customer_id in ('c3', 'c4', 'c9')"],
-        ("marts", "customer_satisfaction.csat.between"),
-        id="csat-out-of-range",
+        # A mart published without a column downstream tools read.
+        ["alter table marts.customer_segments drop column monetary_score"],
+        ("marts", "customer_segments.required_columns"),
+        id="mart-column-missing",
     ),
     pytest.param(
         ("marts", None),
@@ -206,16 +214,55 @@ while time.time() < deadline:
 """
 
 
-def test_missing_table_is_a_failure_not_a_crash(site):
-    execute(site.warehouse, "drop table raw_web.pages")
-    outcomes = run_suites("raw", site.warehouse, "missing-run", quality_dir=site.quality_dir, suites=["raw_web"])
+def test_missing_mart_is_a_failure_not_a_crash(site):
+    """dbt always builds every mart (empty when there is no data): a missing one is a defect."""
+    execute(site.warehouse, "drop table marts.customer_segments")
+    outcomes = run_suites("marts", site.warehouse, "missing-run", quality_dir=site.quality_dir)
     by_name = {o.expectation: o for o in outcomes}
-    schema = by_name["pages.required_columns"]
+    schema = by_name["customer_segments.required_columns"]
     assert not schema.success and schema.severity == "critical"
     assert "does not exist" in schema.description
-    assert not by_name["pages.message_id.unique"].success
-    assert "Could not be checked" in by_name["pages.message_id.unique"].description
-    assert by_name["tracks.message_id.unique"].success
+    assert by_name["customer_satisfaction.required_columns"].success
+    assert by_name["customer_360.revenue_reconciles_with_raw_orders"].success
+
+
+def test_row_level_kinds_still_catch_defects_in_a_custom_config(site, tmp_path):
+    """`between`, `accepted_values` and `not_null` are no longer in the shipped suites (their checks live in dbt
+    tests and in the sources' contracts) but stay available to a deployment's own expectations.yml."""
+    from quality import load_config
+
+    config = tmp_path / "expectations.yml"
+    config.write_text("""
+version: 7
+suites:
+  marts:
+    layer: marts
+    tables:
+      marts.customer_satisfaction:
+        noun: customers
+        show: [customer_id, csat]
+        checks:
+          - {kind: between, column: csat, min: 0, max: 1, label: satisfaction score, severity: critical}
+          - {kind: not_null, column: customer_id, label: customer id, severity: critical}
+      marts.customer_segments:
+        noun: customers
+        checks:
+          - {kind: accepted_values, column: segment, values: [loyal], label: segment, severity: warning}
+""")
+    execute(site.warehouse,
+            "update marts.customer_satisfaction set csat = csat * 7 + 1.5 where customer_id in ('c3', 'c4', 'c9')",
+            "update marts.customer_segments set segment = 'lost' where customer_id = 'c5'")
+    outcomes = run_suites("marts", site.warehouse, "custom-run", quality_dir=site.quality_dir,
+                          config=load_config(config))
+    by_name = {o.expectation: o for o in outcomes}
+    csat = by_name["customer_satisfaction.csat.between"]
+    assert not csat.success and csat.is_blocking and csat.unexpected_count == 3
+    assert csat.description == "3 customers have a satisfaction score outside 0–1."
+    assert {e["customer_id"] for e in csat.examples} == {"c3", "c4", "c9"}
+    assert by_name["customer_satisfaction.customer_id.not_null"].success
+    segment = by_name["customer_segments.segment.accepted_values"]
+    assert not segment.success and not segment.is_blocking and segment.unexpected_count == 1
+    assert segment.config_version == 7
 
 
 def test_cli_exits_non_zero_on_critical_failure(site, capsys):
@@ -227,10 +274,12 @@ def test_cli_exits_non_zero_on_critical_failure(site, capsys):
     assert main(["publish", "--warehouse", str(site.warehouse)]) == 0, "the latest run passed: it publishes"
     assert "customer_360" in capsys.readouterr().out
 
-    execute(site.warehouse, "update marts.customer_satisfaction set csat = -0.5 where customer_id = 'c5'")
+    execute(site.warehouse, "update marts.customer_360 set revenue = revenue + 250 where customer_id = 'c5'")
     assert main(["quality", *args, "--publish"]) == 1
     out = capsys.readouterr().out
-    assert "CRITICAL  marts / customer_satisfaction.csat.between: 1 of the customers has a satisfaction score outside 0–1." in out
+    assert ("CRITICAL  marts / customer_360.revenue_reconciles_with_raw_orders: Revenue of all customers in the "
+            "customer 360 view: ") in out
+    assert "A difference of 250 (" in out and "some revenue was lost or counted twice." in out
     assert "NOT published" in out
     assert main(["publish", "--warehouse", str(site.warehouse)]) == 1
     assert "critical expectation(s) failed" in capsys.readouterr().out
@@ -245,9 +294,10 @@ def test_cli_exits_non_zero_on_critical_failure(site, capsys):
                                           "where table_schema = 'quality' and table_name = 'validation_results'").fetchall()}
         assert {"run_id", "suite", "expectation", "severity", "success", "observed_value", "checked_at"} <= cols
         trend = con.execute("""select success, observed_value from quality.validation_results
-                               where suite = 'marts' and expectation = 'customer_satisfaction.csat.between'
+                               where suite = 'marts' and expectation = 'customer_360.revenue_reconciles_with_raw_orders'
                                order by checked_at""").fetchall()
-        assert trend == [(True, 0.0), (False, 1.0)]
+        assert [success for success, _ in trend] == [True, False]
+        assert trend[0][1] == 0.0 and trend[1][1] > 0.001
     finally:
         con.close()
 

@@ -83,7 +83,7 @@ class Cards(HTMLParser):
 def test_front_page_lists_the_failures_in_plain_words(site, tmp_path):
     chromium()  # fail first, with the fix, when the browser is missing
     execute(site.warehouse,
-            "update marts.customer_satisfaction set csat = 1.7 where customer_id in ('c3', 'c4', 'c9', 'c10')",
+            "update raw_sales.orders set created_at = timestamptz '1990-01-01 00:00:00+00' where id in (3, 4, 9, 10)",
             "insert into raw_sales.customers select * from raw_sales.customers where id = 42")
     run = run_quality(site.warehouse, "report-run", quality_dir=site.quality_dir, publish_marts=True,
                       published_path=site.published, parquet_dir=site.parquet_dir)
@@ -99,13 +99,13 @@ def test_front_page_lists_the_failures_in_plain_words(site, tmp_path):
         assert "2 critical problem(s) found" in text
         assert "not published" in text and "last good publication" in text
         cards = {c["key"]: c for c in parsed.cards}
-        assert set(cards) == {"marts/customer_satisfaction.csat.between", "raw_sales/customers.id.unique"}
+        assert set(cards) == {"raw_sales/orders.created_at.timestamp_range", "raw_sales/customers.id.unique"}
 
-        csat = cards["marts/customer_satisfaction.csat.between"]
-        assert "critical" in csat["class"]
-        assert "4 customers have a satisfaction score outside 0–1" in csat["title"]
-        assert {"c3", "c4", "c9", "c10"} <= set(csat["cells"]), "the failing customers are shown as examples"
-        assert "1.7" in csat["cells"]
+        clock = cards["raw_sales/orders.created_at.timestamp_range"]
+        assert "critical" in clock["class"]
+        assert "4 sales orders have an order time before 2000-01-01" in clock["title"]
+        assert {"3", "4", "9", "10"} <= set(clock["cells"]), "the failing orders are shown as examples"
+        assert any(cell.startswith("1990-01-01") for cell in clock["cells"])
         dup = cards["raw_sales/customers.id.unique"]
         assert "2 sales customers share their customer id with another record" in dup["title"]
         assert "42" in dup["cells"]

@@ -1,4 +1,4 @@
-"""The checks behind the expectation suites: what each kind measures in DuckDB and how it is said in plain words.
+"""The kinds of check: what each measures in DuckDB and how it is said in plain words.
 
 Why the measuring happens in DuckDB: the raw event tables hold millions of rows, and Great Expectations 1.x
 has no working DuckDB SQL datasource (every metric fails through duckdb_engine). So each check is one
@@ -6,91 +6,22 @@ set-based SQL query over *all* rows that returns the figure the limit applies to
 a share, a maximum, an age), plus, only when it fails, a handful of offending rows. Great Expectations then
 judges those figures against the limits of ``expectations.yml`` (see :mod:`quality.suites`), keeps the
 results and renders Data Docs. Memory stays flat however large the tables grow.
+
+A kind is configured per check in ``expectations.yml`` (``kind: unique``); :data:`KINDS` maps the names to
+the implementations. Quoting and query fragments are in :mod:`quality.sql`, the wording in
+:mod:`quality.wording`, the check model and its loading in :mod:`quality.config`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+from quality.sql import columns_of, one, q, show, sql_literal, table_ref, where
+from quality.wording import a, age, customers, have, n, num, pct
 
-from quality.model import LAYERS
-
-CONFIG_PATH = Path(__file__).with_name("expectations.yml")
-SEVERITIES = ("critical", "warning")
-
-
-class ConfigError(ValueError):
-    """expectations.yml is malformed; the message names the suite/table/check to fix."""
-
-
-def q(name: str) -> str:
-    """Quote an identifier for DuckDB."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def table_ref(table: str) -> str:
-    schema, _, name = table.partition(".")
-    return f"{q(schema)}.{q(name)}" if name else q(schema)
-
-
-def sql_literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-@dataclass(frozen=True)
-class Check:
-    """One configured expectation: a kind applied to a table (and column) with limits and a severity."""
-
-    suite: str
-    layer: str
-    table: str
-    kind: str
-    name: str
-    severity: str
-    noun: str
-    show: tuple[str, ...]
-    params: dict[str, Any] = field(hash=False, compare=False)
-    examples: int = 5
-    patterns: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
-
-    @property
-    def column(self) -> str | None:
-        if "column" in self.params:
-            return self.params["column"]
-        if "columns" in self.params and self.kind == "unique":
-            return ", ".join(self.params["columns"])
-        return None
-
-    @property
-    def label(self) -> str:
-        return self.params.get("label") or (self.column or self.table).replace("_", " ")
-
-    @property
-    def expectation(self) -> str:
-        """Stable name of the expectation within its suite, e.g. ``customers.email.pattern_share``."""
-        short = self.table.split(".", 1)[-1]
-        return f"{short}.{self.name}"
-
-    @property
-    def metric_column(self) -> str:
-        """Column of the metrics frame Great Expectations validates (must be unique per layer)."""
-        return f"{self.suite}__{self.expectation}".replace(".", "__").replace(" ", "_").replace(",", "")
-
-    @property
-    def implementation(self) -> "Kind":
-        return KINDS[self.kind]
-
-    def col_expr(self, key: str = "column", expr_key: str = "expr") -> str:
-        return self.params.get(expr_key) or q(self.params[key])
+if TYPE_CHECKING:  # only for annotations: quality.config imports this module to validate kinds
+    from quality.config import Check
 
 
 @dataclass
@@ -102,74 +33,15 @@ class Measurement:
     error: str | None = None
 
 
-# ---------------------------------------------------------------------------------------------- formatting
-
-
-def n(value: Any) -> str:
-    if value is None:
-        return "an unknown number of"
-    return f"{int(value):,}"
-
-
-def a(word: str) -> str:
-    """`a phone number`, `an email address`."""
-    return ("an " if word[:1].lower() in "aeio" else "a ") + word
-
-
-def have(count: Any, noun: str) -> str:
-    """`12 customers have` / `1 of the customers has`: plain English without a singular for every noun."""
-    return f"1 of the {noun} has" if count == 1 else f"{n(count)} {noun} have"
-
-
-def customers(count: Any) -> str:
-    return "1 customer" if count == 1 else f"{n(count)} customers"
-
-
-def pct(value: float | None, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "unknown"
-    return f"{value * 100:.{digits}f}%"
-
-
-def num(value: Any) -> str:
-    if value is None:
-        return "unknown"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:,.2f}"
-    return f"{int(value):,}"
-
-
-def _one(con, sql: str) -> tuple:
-    rows = con.execute(sql).fetchall()
-    return rows[0] if rows else (None,)
-
-
-def _where(check: Check, extra: str | None = None) -> str:
-    parts = [p for p in (check.params.get("where"), extra) if p]
-    return (" where " + " and ".join(f"({p})" for p in parts)) if parts else ""
-
-
-def _show(check: Check, con, extra: tuple[str, ...] = ()) -> str:
-    """The columns shown in example rows: the table's `show` list that exists, else its first columns."""
-    schema, _, name = check.table.partition(".")
-    present = [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-        "order by ordinal_position", [schema, name]).fetchall()]
-    wanted = [c for c in (*check.show, *extra) if c in present]
-    cols = list(dict.fromkeys(wanted)) or present[:6]
-    return ", ".join(q(c) for c in cols) if cols else "*"
-
-
-# ---------------------------------------------------------------------------------------------- kinds
-
 
 class Kind:
     """How one kind of check is measured, bounded and explained."""
 
     #: Keys a check of this kind must have in expectations.yml.
     required: tuple[str, ...] = ()
-    #: The figure of a check on an `optional: true` column that is absent (dlt creates no column for a
-    #: field that never had a value): nothing to judge, so nothing wrong.
+    #: The figure of a check with nothing to judge: an `optional: true` column that is absent (dlt creates
+    #: no column for a field that never had a value), or a table with no rows yet that may be absent
+    #: (a source switched off or new). Nothing there, so nothing wrong.
     vacuous: float = 0.0
 
     def bounds(self, c: Check) -> tuple[float | None, float | None]:
@@ -209,10 +81,7 @@ class RequiredColumns(Kind):
     required = ("columns",)
 
     def measure(self, con, c):
-        schema, _, name = c.table.partition(".")
-        present = {r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
-            [schema, name]).fetchall()}
+        present = set(columns_of(con, c.table))
         wanted = list(c.params["columns"])
         missing = [col for col in wanted if col not in present]
         return Measurement(len(missing), len(missing), len(wanted), {"missing": missing, "table_exists": bool(present)})
@@ -235,7 +104,7 @@ class RowCount(Kind):
         return c.params.get("min", 1), c.params.get("max")
 
     def measure(self, con, c):
-        (count,) = _one(con, f"select count(*) from {table_ref(c.table)}{_where(c)}")
+        (count,) = one(con, f"select count(*) from {table_ref(c.table)}{where(c)}")
         return Measurement(count, None, count)
 
     def rule(self, c):
@@ -255,12 +124,12 @@ class NotNull(Kind):
 
     def measure(self, con, c):
         col = c.col_expr()
-        total, nulls = _one(con, f"select count(*), count(*) filter (where {col} is null) from {table_ref(c.table)}{_where(c)}")
+        total, nulls = one(con, f"select count(*), count(*) filter (where {col} is null) from {table_ref(c.table)}{where(c)}")
         observed = (nulls / total if total else 0.0) if "max_share" in c.params else nulls
         return Measurement(observed, nulls, total)
 
     def examples_sql(self, con, c, m):
-        return f"select {_show(c, con)} from {table_ref(c.table)}{_where(c, f'{c.col_expr()} is null')}"
+        return f"select {show(c, con)} from {table_ref(c.table)}{where(c, f'{c.col_expr()} is null')}"
 
     def threshold(self, c):
         if "max_share" in c.params:
@@ -289,17 +158,17 @@ class Unique(Kind):
     def measure(self, con, c):
         key = ", ".join(self._key(c))
         not_null = " and ".join(f"{k} is not null" for k in self._key(c))
-        rows, values = _one(con, f"""
+        rows, values = one(con, f"""
             select coalesce(sum(copies), 0), count(*) from (
-                select count(*) as copies from {table_ref(c.table)}{_where(c, not_null)}
+                select count(*) as copies from {table_ref(c.table)}{where(c, not_null)}
                 group by {key} having count(*) > 1)""")
-        (total,) = _one(con, f"select count(*) from {table_ref(c.table)}")
+        (total,) = one(con, f"select count(*) from {table_ref(c.table)}")
         return Measurement(rows, rows, total, {"duplicated_values": values})
 
     def examples_sql(self, con, c, m):
         key = ", ".join(self._key(c))
         not_null = " and ".join(f"{k} is not null" for k in self._key(c))
-        return (f"select {key}, count(*) as copies from {table_ref(c.table)}{_where(c, not_null)} "
+        return (f"select {key}, count(*) as copies from {table_ref(c.table)}{where(c, not_null)} "
                 f"group by {key} having count(*) > 1 order by copies desc, {key}")
 
     def rule(self, c):
@@ -335,10 +204,10 @@ class PatternShare(Kind):
         # Event tables repeat the same few addresses millions of times: match each distinct value once and
         # weight it by its count (5.0 s -> 2.4 s on 2.7 million SendGrid events, loaded 2-core machine).
         col = c.col_expr()
-        present, invalid = _one(con, f"""
+        present, invalid = one(con, f"""
             with v as (
                 select trim(cast({col} as varchar)) as value, count(*) as n
-                from {table_ref(c.table)}{_where(c, f"{col} is not null")} group by 1)
+                from {table_ref(c.table)}{where(c, f"{col} is not null")} group by 1)
             select coalesce(sum(n) filter (where value <> ''), 0),
                    coalesce(sum(n) filter (where value <> '' and not regexp_full_match(value, {sql_literal(self._regex(c))}, 'i')), 0)
             from v""")
@@ -348,7 +217,7 @@ class PatternShare(Kind):
         return Measurement(share, invalid, present)
 
     def examples_sql(self, con, c, m):
-        return f"select {_show(c, con)} from {table_ref(c.table)}{_where(c, self._invalid(c))}"
+        return f"select {show(c, con)} from {table_ref(c.table)}{where(c, self._invalid(c))}"
 
     def rule(self, c):
         return f"at least {pct(c.params['mostly'], 0)} of {c.noun} with {a(c.label)} have a valid one"
@@ -369,13 +238,13 @@ class AcceptedValues(Kind):
         return f"{c.col_expr()} is not null and cast({c.col_expr()} as varchar) not in ({values})"
 
     def measure(self, con, c):
-        total, outside = _one(con, f"select count(*), count(*) filter (where {self._outside(c)}) from {table_ref(c.table)}{_where(c)}")
+        total, outside = one(con, f"select count(*), count(*) filter (where {self._outside(c)}) from {table_ref(c.table)}{where(c)}")
         return Measurement(outside, outside, total)
 
     def examples_sql(self, con, c, m):
         col = c.col_expr()
         return (f"select {col} as {q(c.label)}, count(*) as {q(c.noun)} from {table_ref(c.table)}"
-                f"{_where(c, self._outside(c))} group by 1 order by 2 desc")
+                f"{where(c, self._outside(c))} group by 1 order by 2 desc")
 
     def rule(self, c):
         return f"the {c.label} of {c.noun} is one of: {', '.join(map(str, c.params['values']))}"
@@ -401,11 +270,11 @@ class TimestampRange(Kind):
         return f"({ts} < cast({lo} as timestamptz) or {ts} > now() + to_microseconds(cast({hours} * 3600e6 as bigint)))"
 
     def measure(self, con, c):
-        total, outside = _one(con, f"select count(*), count(*) filter (where {self._outside(c)}) from {table_ref(c.table)}{_where(c)}")
+        total, outside = one(con, f"select count(*), count(*) filter (where {self._outside(c)}) from {table_ref(c.table)}{where(c)}")
         return Measurement(outside, outside, total)
 
     def examples_sql(self, con, c, m):
-        return f"select {_show(c, con)} from {table_ref(c.table)}{_where(c, self._outside(c))}"
+        return f"select {show(c, con)} from {table_ref(c.table)}{where(c, self._outside(c))}"
 
     def rule(self, c):
         return (f"the {c.label} of {c.noun} lies between {c.params.get('min', '2000-01-01')} and "
@@ -426,8 +295,8 @@ class Freshness(Kind):
 
     def measure(self, con, c):
         ts = f"cast({c.col_expr()} as timestamptz)"
-        newest, age = _one(con, f"""
-            select max({ts}), epoch(now() - max({ts})) / 3600.0 from {table_ref(c.table)}{_where(c)}""")
+        newest, age = one(con, f"""
+            select max({ts}), epoch(now() - max({ts})) / 3600.0 from {table_ref(c.table)}{where(c)}""")
         return Measurement(None if age is None else round(float(age), 2), None, None, {"newest": newest})
 
     def examples(self, con, c, m):
@@ -440,14 +309,13 @@ class Freshness(Kind):
         return f"the newest of the {c.noun} is at most {num(c.params['max_age_hours'])} hours old"
 
     def failure(self, c, m):
+        if m.context.get("no_rows"):
+            return (f"No rows yet: there are no {c.noun} ({c.table} {m.context['no_rows']}). Expected while the "
+                    f"source is switched off or new; otherwise, has it stopped sending?")
         if m.observed is None:
             return f"There are no {c.noun} with {a(c.label)} at all."
-        return (f"The newest of the {c.noun} is {_age(m.observed)} old (last {c.label}: {m.context.get('newest')}); "
+        return (f"The newest of the {c.noun} is {age(m.observed)} old (last {c.label}: {m.context.get('newest')}); "
                 f"at most {num(c.params['max_age_hours'])} hours expected. Has the source stopped sending?")
-
-
-def _age(hours: float) -> str:
-    return f"{hours / 24:,.1f} days" if hours >= 48 else f"{hours:,.1f} hours"
 
 
 class Between(Kind):
@@ -465,12 +333,12 @@ class Between(Kind):
         return "(" + " or ".join(parts or ["false"]) + ")"
 
     def measure(self, con, c):
-        total, outside = _one(con, f"select count(*), count(*) filter (where {self._outside(c)}) from {table_ref(c.table)}{_where(c)}")
+        total, outside = one(con, f"select count(*), count(*) filter (where {self._outside(c)}) from {table_ref(c.table)}{where(c)}")
         return Measurement(outside, outside, total)
 
     def examples_sql(self, con, c, m):
         extra = (c.params["column"],) if "column" in c.params else ()
-        return f"select {_show(c, con, extra)} from {table_ref(c.table)}{_where(c, self._outside(c))}"
+        return f"select {show(c, con, extra)} from {table_ref(c.table)}{where(c, self._outside(c))}"
 
     def _range(self, c: Check) -> str:
         lo, hi = c.params.get("min"), c.params.get("max")
@@ -496,10 +364,10 @@ class MaxGroupSize(Kind):
     def _groups(self, c: Check) -> str:
         g = q(c.params["group_by"])
         return (f"select {g} as {q(c.params['group_by'])}, count(*) as size from {table_ref(c.table)}"
-                f"{_where(c, f'{g} is not null')} group by {g}")
+                f"{where(c, f'{g} is not null')} group by {g}")
 
     def measure(self, con, c):
-        largest, over, groups = _one(con, f"""
+        largest, over, groups = one(con, f"""
             select max(size), count(*) filter (where size > {sql_literal(c.params['max'])}), count(*)
             from ({self._groups(c)})""")
         return Measurement(largest or 0, over, groups)
@@ -533,9 +401,9 @@ class SingletonShare(Kind):
 
     def measure(self, con, c):
         g = q(c.params["group_by"])
-        singles, groups = _one(con, f"""
+        singles, groups = one(con, f"""
             select count(*) filter (where size = 1), count(*) from (
-                select count(*) as size from {table_ref(c.table)}{_where(c, f'{g} is not null')} group by {g})""")
+                select count(*) as size from {table_ref(c.table)}{where(c, f'{g} is not null')} group by {g})""")
         return Measurement(singles / groups if groups else 0.0, singles, groups)
 
     def rule(self, c):
@@ -569,7 +437,7 @@ class IdChanges(Kind):
             "where table_schema = 'quality' and table_name = 'validation_results'").fetchall()[0][0]
         if not has_history:
             return None
-        (since,) = _one(con, f"select max(checked_at) from quality.validation_results where suite = {sql_literal(c.suite)}")
+        (since,) = one(con, f"select max(checked_at) from quality.validation_results where suite = {sql_literal(c.suite)}")
         return None if since is None else since.isoformat()
 
     def _changes(self, c: Check, since: str | None) -> str:
@@ -580,9 +448,9 @@ class IdChanges(Kind):
 
     def measure(self, con, c):
         since = self._since(con, c)
-        (changes,) = _one(con, f"select count(*) from {table_ref(c.table)} where {self._changes(c, since)}")
+        (changes,) = one(con, f"select count(*) from {table_ref(c.table)} where {self._changes(c, since)}")
         customers_table = c.params.get("customers_table", "marts.identity_map")
-        (total,) = _one(con, f"select count(distinct customer_id) from {table_ref(customers_table)}")
+        (total,) = one(con, f"select count(distinct customer_id) from {table_ref(customers_table)}")
         return Measurement(changes / total if total else 0.0, changes, total, {"since": since})
 
     def examples_sql(self, con, c, m):
@@ -610,14 +478,17 @@ class Reconcile(Kind):
     def bounds(self, c):
         return None, c.params["max_relative_diff"]
 
-    def _total(self, c: Check, side: dict[str, Any]) -> str:
+    def _total(self, con, c: Check, side: dict[str, Any]) -> Any:
         table = side.get("table", c.table)
+        if side.get("absent_is_zero") and not columns_of(con, table):
+            # e.g. the raw orders of a sales source that is switched off or has no rows yet: no money there.
+            return 0
         where = f" where {side['where']}" if side.get("where") else ""
-        return f"select {side['expr']} from {table_ref(table)}{where}"
+        return one(con, f"select {side['expr']} from {table_ref(table)}{where}")[0]
 
     def measure(self, con, c):
-        (left,) = _one(con, self._total(c, c.params["left"]))
-        (right,) = _one(con, self._total(c, c.params["right"]))
+        left = self._total(con, c, c.params["left"])
+        right = self._total(con, c, c.params["right"])
         left, right = float(left or 0), float(right or 0)
         diff = abs(left - right) / abs(right) if right else (0.0 if left == 0 else 1.0)
         return Measurement(diff, None, None, {"left": left, "right": right})
@@ -656,76 +527,3 @@ KINDS: dict[str, Kind] = {
     "id_changes": IdChanges(),
     "reconcile": Reconcile(),
 }
-
-
-# ---------------------------------------------------------------------------------------------- config
-
-
-@dataclass(frozen=True)
-class QualityConfig:
-    version: int
-    examples: int
-    patterns: dict[str, str]
-    checks: tuple[Check, ...]
-    #: Validation results (and their Data Docs pages) kept per suite; the Data Docs index is rebuilt from
-    #: all of them on every run, so an unbounded history would make every run slower.
-    keep_runs: int = 30
-
-    def suites(self, layer: str | None = None) -> list[str]:
-        return list(dict.fromkeys(c.suite for c in self.checks if layer is None or c.layer == layer))
-
-    def for_layer(self, layer: str) -> list[Check]:
-        return [c for c in self.checks if c.layer == layer]
-
-
-def load_config(path: Path | str | None = None) -> QualityConfig:
-    """Read and validate expectations.yml (default: the one shipped next to this module)."""
-    return _load(str(Path(path or CONFIG_PATH).resolve()))
-
-
-@lru_cache(maxsize=8)
-def _load(path: str) -> QualityConfig:
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read quality config {path}: {exc}") from exc
-    if not isinstance(raw, dict) or "suites" not in raw or "version" not in raw:
-        raise ConfigError(f"{path}: expected top-level keys `version` and `suites`")
-    patterns = dict(raw.get("patterns") or {})
-    examples = int(raw.get("examples_per_check", 5))
-    checks: list[Check] = []
-    for suite, spec in raw["suites"].items():
-        layer = spec.get("layer")
-        if layer not in LAYERS:
-            raise ConfigError(f"{path}: suite {suite}: layer must be one of {LAYERS}, got {layer!r}")
-        for table, tspec in (spec.get("tables") or {}).items():
-            for i, params in enumerate(tspec.get("checks") or []):
-                where = f"{path}: suite {suite}, table {table}, check #{i + 1}"
-                kind = params.get("kind")
-                if kind not in KINDS:
-                    raise ConfigError(f"{where}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
-                missing = [k for k in KINDS[kind].required if k not in params]
-                if missing:
-                    raise ConfigError(f"{where} ({kind}): missing {', '.join(missing)}")
-                if params.get("severity") not in SEVERITIES:
-                    raise ConfigError(f"{where} ({kind}): severity must be one of {SEVERITIES}")
-                if kind == "unique" and not (params.get("column") or params.get("columns")):
-                    raise ConfigError(f"{where} (unique): needs `column` or `columns`")
-                if kind == "pattern_share" and params["pattern"] not in patterns and not str(params["pattern"]).startswith("^"):
-                    raise ConfigError(f"{where}: pattern {params['pattern']!r} is neither a named pattern nor a regex")
-                subject = params.get("column") or (
-                    "_".join(params.get("columns") or []) if kind == "unique" else None)
-                name = params.get("name") or ".".join(p for p in (subject, kind) if p)
-                checks.append(Check(
-                    suite=suite, layer=layer, table=table, kind=kind, name=name, severity=params["severity"],
-                    noun=tspec.get("noun", table), show=tuple(tspec.get("show") or ()),
-                    params={k: v for k, v in params.items() if k not in ("kind", "severity", "name")},
-                    examples=examples, patterns=patterns,
-                ))
-    names = [c.metric_column for c in checks]
-    dupes = sorted({x for x in names if names.count(x) > 1})
-    if dupes:
-        raise ConfigError(f"{path}: two checks share a name ({', '.join(dupes)}); give one of them a `name`")
-    return QualityConfig(version=int(raw["version"]), examples=examples, patterns=patterns, checks=tuple(checks),
-                         keep_runs=int(raw.get("data_docs_keep_runs", 30)))
-
