@@ -17,13 +17,14 @@ from typing import Any
 
 import yaml
 
+from c360.settings import TRANSFORM_DIR
 from quality.kinds import KINDS, Kind
 from quality.model import LAYERS
 from quality.sql import q, sql_literal
 
 CONFIG_PATH = Path(__file__).with_name("expectations.yml")
-# The dbt project next to this package (the repository layout); its vars are the shared parameters.
-DBT_PROJECT_PATH = Path(__file__).resolve().parents[1] / "transform" / "dbt_project.yml"
+#: The dbt project; its vars are the parameters the checks share with the models.
+DBT_PROJECT_PATH = TRANSFORM_DIR / "dbt_project.yml"
 SEVERITIES = ("critical", "warning")
 _VAR = re.compile(r"""\{\{\s*var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\)\s*\}\}""")
 

@@ -42,7 +42,7 @@ MARTS_SCHEMA = "marts"
 
 
 def _defaults(published_path: Path | None, parquet_dir: Path | None) -> tuple[Path, Path]:
-    from ingestion import warehouse as settings
+    from c360 import settings
 
     return (Path(published_path or settings.published_path()).resolve(),
             Path(parquet_dir or settings.published_parquet_dir()).resolve())

@@ -193,7 +193,7 @@ def write_report(
     every layer validated under the run id, whoever ran them); ``runs`` (for the history list) default to
     the warehouse's recent runs.
     """
-    from ingestion import warehouse as settings
+    from c360 import settings
     from quality.results import list_runs, load_results
 
     warehouse = Path(warehouse or settings.warehouse_path())

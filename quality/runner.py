@@ -37,7 +37,7 @@ def run_quality(
     parquet_dir: Path | None = None,
 ) -> QualityRun:
     """Validate the given layers, store the outcomes, optionally publish, and write the steward report."""
-    from ingestion import warehouse as settings
+    from c360 import settings
     from quality.publish import publish
     from quality.report import write_report
     from quality.results import store_results
@@ -78,7 +78,7 @@ def print_summary(run: QualityRun, warehouse: Path, out=None) -> None:
 
 
 def _warehouse(args: argparse.Namespace) -> Path | None:
-    from ingestion import warehouse as settings
+    from c360 import settings
 
     path = Path(args.warehouse).expanduser().resolve() if getattr(args, "warehouse", None) else settings.warehouse_path()
     if not path.exists():
