@@ -26,6 +26,8 @@ TYPED_KEYS: dict[str, type | tuple[type, ...]] = {
     "response": str,
     "attempt": (str, int),
     "type": str,
+    "bounce_classification": str,
+    "asm_group_id": int,
 }
 
 #: Event types of the SendGrid Event Webhook (delivery and engagement events).

@@ -2,14 +2,19 @@
 -- the next best action for the communication plan.
 --
 -- Engagement (raw, per channel):
---   email   = max(0, human opens + 2 x clicks - 2 x bounces) / max(1, delivered), and 0 when the customer
---             unsubscribed or reported spam (opted out); machine opens (Apple MPP prefetches) are never opens
+--   email   = max(0, human opens + 2 x clicks - 2 x hard bounces) / max(1, delivered), and 0 when the customer
+--             unsubscribed globally or reported spam (opted out); machine opens (Apple MPP prefetches) are never
+--             opens; temporary blocks (bounce type 'blocked') are the sender's problem and do not count
 --   web     = sessions (30-minute inactivity rule)
 --   support = tickets x CSAT (the population-neutral 0.5 when unrated): contacting support and rating it well
 -- Each channel's score is the customer's cume_dist among the customers with engagement > 0 on that channel
 -- (in (0, 1]), 0 without engagement, so channels measured in different units compare as percentiles.
 -- best_channel = the highest score (ties: email, then web, then support), 'none' when every score is 0.
 -- outreach_channel = the better of email (only when contactable) and web for outbound communication.
+-- is_email_contactable = an address to write to (golden email or deliveries), no global opt-out (unsubscribe or
+-- spam report), and not every address SendGrid reported on undeliverable (hard-bounced with no later delivery).
+-- Blocks, deferrals and group unsubscribes leave it true: a group unsubscribe closes only that group's mail
+-- (email_groups_unsubscribed counts the groups still closed; a group_resubscribe re-opens one).
 -- next_best_action, first rule that applies:
 --   1. detractor or an open ticket                   -> support_follow_up
 --   2. no outreach channel                            -> no_action
@@ -30,8 +35,12 @@ customers as (
         emails_opened,
         emails_clicked,
         emails_bounced,
+        emails_blocked,
         emails_unsubscribed,
+        email_groups_unsubscribed,
         emails_complained,
+        email_address_count,
+        email_addresses_undeliverable,
         web_session_count,
         page_view_count,
         last_visit_at,
@@ -66,7 +75,10 @@ engagement as (
         customers.emails_unsubscribed + customers.emails_complained > 0 as has_opted_out,
         (customers.email is not null or customers.emails_delivered > 0)
             and customers.emails_unsubscribed + customers.emails_complained = 0
-            and not (customers.emails_bounced > 0 and customers.emails_delivered = 0) as is_email_contactable,
+            and not (
+                customers.email_addresses_undeliverable > 0
+                and customers.email_addresses_undeliverable >= customers.email_address_count
+            ) as is_email_contactable,
         case
             when customers.emails_unsubscribed + customers.emails_complained > 0 then 0.0
             else greatest(0, customers.emails_opened + 2 * customers.emails_clicked - 2 * customers.emails_bounced)
@@ -126,7 +138,9 @@ select
     emails_opened,
     emails_clicked,
     emails_bounced,
+    emails_blocked,
     emails_unsubscribed,
+    email_groups_unsubscribed,
     emails_complained,
     is_email_contactable,
     round(email_engagement, 4) as email_engagement,

@@ -101,8 +101,12 @@ select
     coalesce(email.emails_opened, 0) as emails_opened,
     coalesce(email.emails_clicked, 0) as emails_clicked,
     coalesce(email.emails_bounced, 0) as emails_bounced,
+    coalesce(email.emails_blocked, 0) as emails_blocked,
     coalesce(email.emails_unsubscribed, 0) as emails_unsubscribed,
+    coalesce(email.emails_group_unsubscribed, 0) as emails_group_unsubscribed,
+    coalesce(email.email_groups_unsubscribed, 0) as email_groups_unsubscribed,
     coalesce(email.emails_complained, 0) as emails_complained,
+    coalesce(email.email_addresses_undeliverable, 0) as email_addresses_undeliverable,
 
     coalesce(tickets.ticket_count, 0) as ticket_count,
     coalesce(tickets.tickets_open, 0) as tickets_open,

@@ -1,5 +1,5 @@
 -- One row per customer of customer_360: support experience (tickets, CSAT, reply and resolution times, reopens),
--- complaint signals from email (spam reports, unsubscribes), and one satisfaction score with its band.
+-- complaint signals from email (spam reports, global unsubscribes), and one satisfaction score with its band.
 --
 -- csat               = good / (good + bad) answered ratings; null when the customer rated nothing
 -- smoothed_csat      = (good + w x population CSAT) / (good + bad + w), w = var('crm_csat_prior_weight'): a single

@@ -11,6 +11,9 @@
 -- in loads newer than the ones already counted; late events arrive in a later load, so nothing is missed
 -- (staging keeps one row per sg_event_id, and an event id is loaded once: counts never double).
 -- Opens flagged sg_machine_open (Apple Mail Privacy Protection prefetches) are not counted as opens.
+-- Bounces follow SendGrid's meaning: only a bounce of type 'bounce' (hard bounce) says the address does not take
+-- mail; a 'blocked' bounce is a temporary block (counted apart), 'deferred' a delivery still being retried.
+-- unsubscribed_count is the global unsubscribe only; group unsubscribes are per group (int_email_group_subscriptions_resolved).
 
 with
 
@@ -38,12 +41,17 @@ new_counts as (
         count(*) filter (where event_type = 'open' and not is_machine_open) as opened_count,
         count(*) filter (where event_type = 'open' and is_machine_open) as machine_opened_count,
         count(*) filter (where event_type = 'click') as clicked_count,
-        count(*) filter (where event_type in ('bounce', 'blocked')) as bounced_count,
+        count(*) filter (where bounce_type = 'bounce') as bounced_count,
+        count(*) filter (where bounce_type = 'blocked') as blocked_count,
+        count(*) filter (where event_type = 'deferred') as deferred_count,
         count(*) filter (where event_type = 'dropped') as dropped_count,
-        count(*) filter (where event_type in ('unsubscribe', 'group_unsubscribe')) as unsubscribed_count,
+        count(*) filter (where event_type = 'unsubscribe') as unsubscribed_count,
+        count(*) filter (where event_type = 'group_unsubscribe') as group_unsubscribed_count,
         count(*) filter (where event_type = 'spamreport') as complained_count,
         max(occurred_at) filter (where event_type = 'open' and not is_machine_open) as last_opened_at,
         max(occurred_at) filter (where event_type = 'click') as last_clicked_at,
+        max(occurred_at) filter (where event_type = 'delivered') as last_delivered_at,
+        max(occurred_at) filter (where bounce_type = 'bounce') as last_bounced_at,
         max(_dlt_load_id) as last_load_id,
     from new_events
     group by email_address
@@ -73,11 +81,19 @@ select
     sum(machine_opened_count)::bigint as machine_opened_count,
     sum(clicked_count)::bigint as clicked_count,
     sum(bounced_count)::bigint as bounced_count,
+    sum(blocked_count)::bigint as blocked_count,
+    sum(deferred_count)::bigint as deferred_count,
     sum(dropped_count)::bigint as dropped_count,
     sum(unsubscribed_count)::bigint as unsubscribed_count,
+    sum(group_unsubscribed_count)::bigint as group_unsubscribed_count,
     sum(complained_count)::bigint as complained_count,
     max(last_opened_at) as last_opened_at,
     max(last_clicked_at) as last_clicked_at,
+    max(last_delivered_at) as last_delivered_at,
+    max(last_bounced_at) as last_bounced_at,
+    -- undeliverable: hard-bounced, and nothing was delivered to it since (a later delivery shows it takes mail again)
+    coalesce(max(last_bounced_at) > coalesce(max(last_delivered_at), '-infinity'::timestamptz), false)
+        as is_undeliverable,
     max(last_load_id) as last_load_id,
 from combined
 group by email_address

@@ -30,7 +30,17 @@ renamed as (
         coalesce({{ c360.optional_value(cols, 'sg_machine_open', 'boolean') }}, false) as is_machine_open,
         {{ c360.optional_column(cols, 'url', 'varchar') }},
         {{ c360.optional_column(cols, 'reason', 'varchar') }},
-        {{ c360.optional_column(cols, 'type', 'varchar', 'bounce_type') }},
+        -- SendGrid sends every bounce as event 'bounce' with type 'bounce' (the receiving server rejected the
+        -- address: a hard bounce) or 'blocked' (a temporary block, typically sender reputation or content);
+        -- the older stand-alone event 'blocked' means the same block. null for every other event.
+        case
+            when lower(event) = 'blocked' then 'blocked'
+            when lower(event) = 'bounce' then coalesce(lower({{ c360.optional_value(cols, 'type', 'varchar') }}), 'bounce')
+        end as bounce_type,
+        {{ c360.optional_column(cols, 'bounce_classification', 'varchar') }},
+        {{ c360.optional_column(cols, 'status', 'varchar', 'smtp_status') }},
+        -- the unsubscribe group of group_unsubscribe / group_resubscribe (and of any message sent with one)
+        {{ c360.optional_column(cols, 'asm_group_id', 'bigint') }},
         {{ c360.optional_column(cols, 'useragent', 'varchar', 'user_agent') }},
         {{ c360.optional_column(cols, 'ip', 'varchar') }},
         _dlt_id as email_event_dlt_id,
