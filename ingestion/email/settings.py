@@ -42,8 +42,6 @@ EVENT_TYPES = frozenset(
 FILES_PER_RUN = 10_000_000
 
 #: Event Webhook receiver (`c360 sendgrid-webhook`, ingestion/email/webhook.py).
-#: Setting holding the Signed Event Webhook verification key (base64 DER, as SendGrid's Mail Settings show it).
-WEBHOOK_PUBLIC_KEY_SETTING = "SOURCES__EMAIL__WEBHOOK_PUBLIC_KEY"
 #: Oldest signed timestamp accepted. SendGrid retries a failed POST for up to 24 hours after the event and does
 #: not document re-signing retries, so a shorter window could refuse (and finally lose) a legitimate retry;
 #: a replayed batch is harmless anyway (events are merged insert-only on sg_event_id).

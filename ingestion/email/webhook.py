@@ -45,22 +45,26 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from c360.settings import ConfigError, source
 from ingestion.email.settings import (
     WEBHOOK_MAX_AGE_SECONDS,
     WEBHOOK_MAX_BODY_BYTES,
     WEBHOOK_MAX_SKEW_SECONDS,
-    WEBHOOK_PUBLIC_KEY_SETTING,
     WEBHOOK_REJECTED_DIR,
 )
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+#: The settings (c360/settings.py registry) the receiver reads.
+PUBLIC_KEY = source("email").setting("webhook_public_key")
+BUCKET_URL = source("email").setting("bucket_url")
+WEBHOOK_PUBLIC_KEY_SETTING = PUBLIC_KEY.env
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 
 #: fsspec protocols whose single PUT is atomic (an object appears whole or not at all).
 OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "r2"})
 
 
-class WebhookConfigError(ValueError):
+class WebhookConfigError(ConfigError):
     """A receiver setting is wrong; the message names the setting (and never contains a secret)."""
 
 
@@ -92,28 +96,16 @@ def signature_is_valid(key: ec.EllipticCurvePublicKey, signature: str, timestamp
 
 
 def configured_public_key() -> Optional[str]:
-    """``SOURCES__EMAIL__WEBHOOK_PUBLIC_KEY`` / ``sources.email.webhook_public_key`` (config or secrets toml)."""
-    import dlt
-
-    value = os.environ.get(WEBHOOK_PUBLIC_KEY_SETTING)
-    if value is None:
-        try:
-            value = dlt.config.get("sources.email.webhook_public_key")
-        except Exception:  # an unreadable toml file must not hide the real problem
-            value = None
+    """``SOURCES__EMAIL__WEBHOOK_PUBLIC_KEY`` / ``sources.email.webhook_public_key``, or None when unset."""
+    value = PUBLIC_KEY.get()
     return str(value) if value else None
 
 
 def configured_bucket_url() -> str:
     """The folder or bucket the email source reads (``SOURCES__EMAIL__BUCKET_URL``), so both sides agree."""
-    import dlt
-
     from ingestion.email import default_bucket_url
 
-    try:
-        value = dlt.config.get("sources.email.bucket_url")
-    except Exception:
-        value = None
+    value = BUCKET_URL.get()
     return str(value) if value else default_bucket_url()
 
 
@@ -290,7 +282,7 @@ def serve(host: str = "127.0.0.1", port: int = 8766, bucket_url: Optional[str] =
     if key:
         load_public_key(key)  # a wrong key fails here, before the port opens
     if bucket_url:
-        os.environ["SOURCES__EMAIL__BUCKET_URL"] = bucket_url
+        os.environ[BUCKET_URL.env] = bucket_url  # the uvicorn workers read the settings from the environment
     url = configured_bucket_url()
     print(
         f"SendGrid Event Webhook receiver on http://{host}:{port}/ -> {url} "
