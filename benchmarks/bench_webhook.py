@@ -65,7 +65,7 @@ def main() -> None:
         port = free_port()
         env = {**os.environ, "SOURCES__EMAIL__WEBHOOK_PUBLIC_KEY": public, "PYTHONPATH": str(ROOT)}
         server = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", "sendgrid-webhook", "--port", str(port),
+            [sys.executable, "-m", "c360.cli", "sendgrid-webhook", "--port", str(port),
              "--bucket-url", tmp, "--workers", str(args.workers)],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

@@ -161,7 +161,7 @@ def _sales_email(gen: Generator, p: dict, cid: int) -> str | None:
     return p.get("sales_email", {}).get(str(cid))
 
 
-def _message_events(rng: Rand, events: list, address: str, sent: int, categories: Any, campaign: dict | None,
+def _message_events(rng: Rand, events: EmailSink, address: str, sent: int, categories: Any, campaign: dict | None,
                     horizon: int) -> None:
     msg = f"{rng.hex(10)}.{rng.hex(4)}.{rng.hex(6)}"
     sg_message_id = f"{msg}.filterdrecv-{rng.randint(100, 999)}-{rng.hex(5)}-1-{rng.hex(8).upper()}-{rng.randint(1, 40)}.0"
@@ -172,12 +172,13 @@ def _message_events(rng: Rand, events: list, address: str, sent: int, categories
         base["marketing_campaign_id"] = campaign["id"]
         base["marketing_campaign_name"] = campaign["name"]
 
-    def add(event: str, ts: int, **extra: Any) -> None:
+    def add(event: str, ts: int, **extra: Any) -> dict | None:
         if ts >= horizon:
-            return
+            return None
         obj = dict(base, event=event, timestamp=ts, sg_event_id=rng.b64id(), **extra)
         arrival = ts * 1000 + 2_000 + int(rng.random() * 600_000)
         events.append([arrival, ts * 1000, obj, address])
+        return obj
 
     add("processed", sent)
     r = rng.random()
@@ -213,10 +214,28 @@ def _message_events(rng: Rand, events: list, address: str, sent: int, categories
         if campaign and rng.random() < 0.01:
             add("unsubscribe", t + rng.randint(60, DAY))
         elif campaign and rng.random() < 0.01:
-            add("group_unsubscribe", t + rng.randint(60, DAY), useragent=ua, ip=ip,
-                url=f"{SHOP_URL}/unsubscribe", asm_group_id=campaign["asm_group_id"])
+            unsubscribe = add("group_unsubscribe", t + rng.randint(60, DAY), useragent=ua, ip=ip,
+                              url=f"{SHOP_URL}/unsubscribe", asm_group_id=campaign["asm_group_id"])
+            if unsubscribe is not None:
+                _group_resubscribe(events, unsubscribe)
         elif rng.random() < 0.002:
             add("spamreport", t + rng.randint(60, DAY))
+
+
+def _group_resubscribe(sink: EmailSink, unsubscribe: dict[str, Any]) -> None:
+    """Three in ten group unsubscribers re-join the group from the preference page within a month (SendGrid's
+    group_resubscribe). Drawn from a generator seeded by the unsubscribe event and written past the sink's
+    messiness (no late copy, no duplicate): every other record of a seeded sample stays byte-identical."""
+    own = Rand(unsubscribe["sg_event_id"])
+    if own.random() >= 0.3:
+        return
+    ts = unsubscribe["timestamp"] + own.randint(DAY, 30 * DAY)
+    arrival = ts * 1000 + 2_000 + int(own.random() * 600_000)
+    if not sink.lo <= arrival < sink.hi:
+        return
+    obj = dict(unsubscribe, event="group_resubscribe", timestamp=ts, sg_event_id=own.b64id())
+    sink.put(arrival, ts * 1000, dumps(obj))
+    sink.b.count(sink.table, 1)
 
 
 def _email_path(out: Path, start: int, seq: int) -> Path:
