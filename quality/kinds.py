@@ -314,7 +314,7 @@ class Freshness(Kind):
                     f"source is switched off or new; otherwise, has it stopped sending?")
         if m.observed is None:
             return f"There are no {c.noun} with {a(c.label)} at all."
-        return (f"The newest of the {c.noun} is {age(m.observed)} old (last {c.label}: {m.context.get('newest')}); "
+        return (f"The newest of the {c.noun} is {age(m.observed)} old ({c.label} {m.context.get('newest')}); "
                 f"at most {num(c.params['max_age_hours'])} hours expected. Has the source stopped sending?")
 
 

@@ -7,7 +7,8 @@
 * **Publish** — :func:`publish` refuses while any critical expectation of the run failed (or the marts were
   not validated at all); otherwise it copies the marts into
 
-  - a new DuckDB file built under a temporary name next to ``published_path()`` and moved into place with
+  - a new DuckDB file (storage format :data:`STORAGE_VERSION`, readable by DuckDB 1.x and 2.x, without the
+    loader's internal columns) built under a temporary name next to ``published_path()`` and moved into place with
     ``os.replace`` (atomic rename on POSIX). A reader that has the old file open keeps reading the old
     inode, undisturbed; a reader that opens the path gets either the old or the new publication, never a
     mixture, and nobody waits on a lock;
@@ -39,6 +40,15 @@ log = logging.getLogger(__name__)
 
 PUBLICATION_TABLE = "_publication"
 MARTS_SCHEMA = "marts"
+#: Storage format of the published DuckDB file, chosen for its readers rather than left to the writer's
+#: default: DuckDB 2.x writes its own v2 format, which DuckDB 1.x (embedded in most BI drivers and
+#: notebooks today) refuses to open. Every DuckDB since 0.10 / 1.0 reads v1.0.0, and 2.x reads it too.
+#: Raise it only when the oldest client downstream reads the newer format
+#: (https://duckdb.org/docs/stable/internals/storage).
+STORAGE_VERSION = "v1.0.0"
+#: Columns of the loader (dlt's load and row ids) stay in the warehouse, where incremental models use them as
+#: cursors; downstream tools have no use for them, so the published marts leave them out.
+INTERNAL_COLUMN_PREFIXES = ("_dlt_",)
 
 
 def _defaults(published_path: Path | None, parquet_dir: Path | None) -> tuple[Path, Path]:
@@ -127,9 +137,11 @@ def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, 
            tmp_version: Path, version: Path) -> dict[str, int]:
     _remove(tmp_db, tmp_version)
     tmp_version.mkdir(parents=True)
-    con = duckdb.connect(str(tmp_db))
+    con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
+        con.execute(f"attach {_lit(tmp_db)} as pub (storage_version '{STORAGE_VERSION}')")
+        con.execute("use pub")
         con.execute(f"attach {_lit(warehouse)} as wh (read_only)")
         tables = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_catalog = 'wh' and table_schema = ? "
@@ -139,7 +151,13 @@ def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, 
         con.execute(f"create schema {MARTS_SCHEMA}")
         counts: dict[str, int] = {}
         for table in tables:
-            con.execute(f"create table {MARTS_SCHEMA}.{q(table)} as select * from wh.{MARTS_SCHEMA}.{q(table)}")
+            internal = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_catalog = 'wh' "
+                "and table_schema = ? and table_name = ?", [MARTS_SCHEMA, table]).fetchall()
+                if r[0].startswith(INTERNAL_COLUMN_PREFIXES)]
+            exclude = f" exclude ({', '.join(q(c) for c in internal)})" if internal else ""
+            con.execute(f"create table {MARTS_SCHEMA}.{q(table)} as "
+                        f"select *{exclude} from wh.{MARTS_SCHEMA}.{q(table)}")
             # Downstream tools may query `customer_360` as well as `marts.customer_360`.
             con.execute(f"create view main.{q(table)} as select * from {MARTS_SCHEMA}.{q(table)}")
             counts[table] = con.execute(f"select count(*) from {MARTS_SCHEMA}.{q(table)}").fetchall()[0][0]
@@ -160,7 +178,9 @@ def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, 
         con.executemany(
             f"insert into main.{PUBLICATION_TABLE} values (?, ?, ?, ?, ?)",
             [[run_id, stamp, table, count, str(version / (table + ".parquet"))] for table, count in counts.items()])
-        con.execute("checkpoint")
+        con.execute("checkpoint pub")  # the file is complete, without a WAL, before it is moved into place
+        con.execute("use memory")
+        con.execute("detach pub")
     finally:
         con.close()
     return counts
