@@ -22,6 +22,13 @@ LAYER_TITLES = {
     "marts": ("Marts", "the tables downstream tools read"),
 }
 SHARE_KINDS = {"pattern_share", "singleton_share", "id_changes", "reconcile"}
+#: What the page counts, and why `c360 run` reports more checks: its summary counts every Dagster asset check,
+#: the dbt tests of the models included (quality/README.md: one home per kind of check).
+SCOPE = ('<p class="muted" id="scope">Counted here: the data quality checks of the raw, identity and marts '
+         'layers (<code>quality/expectations.yml</code>). The row-level tests of the dbt models run in '
+         '<code>dbt build</code> before them and are not listed here: a failing one stops the build, so nothing '
+         'is published. The summary of <code>c360 run</code> counts both, so it reports more checks than this '
+         'page.</p>')
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2330;line-height:1.45}
@@ -117,7 +124,7 @@ def _status(outcomes: list[ExpectationOutcome], publication: PublicationResult |
         css, head = "good", f"All {len(outcomes)} checks passed"
     return (f'<div class="status {css}" id="status"><b>{head}</b> out of {len(outcomes)} checks. {pub}'
             + (f" {len(warnings)} warning(s) do not block publication." if critical and warnings else "")
-            + "</div>")
+            + "</div>" + SCOPE)
 
 
 def _run_body(run_id: str, outcomes: list[ExpectationOutcome], publication: PublicationResult | None,

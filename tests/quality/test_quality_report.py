@@ -97,6 +97,9 @@ def test_front_page_lists_the_failures_in_plain_words(site, tmp_path):
         text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom))
 
         assert "2 critical problem(s) found" in text
+        # The page says what it counts, and why `c360 run` (which adds the dbt tests) counts more.
+        assert f"out of {len(run.outcomes)} checks" in text
+        assert "row-level tests of the dbt models" in text and "c360 run" in text
         assert "not published" in text and "last good publication" in text
         cards = {c["key"]: c for c in parsed.cards}
         assert set(cards) == {"raw_sales/orders.created_at.timestamp_range", "raw_sales/customers.id.unique"}
