@@ -3,8 +3,12 @@
         materialized='incremental',
         unique_key='email_address',
         incremental_strategy='delete+insert',
+        on_schema_change='fail',
     )
 }}
+
+-- on_schema_change='fail': the counts are sums over every load, so a column added by a code change cannot be
+-- appended (old rows would lack their share); dbt stops and asks for `--full-refresh -s int_email_addresses_observed+`.
 
 -- Every distinct address SendGrid reported an event for, verbatim (the identity node of source `email`), with
 -- its engagement counts. Incremental on the dlt load id: a run only re-aggregates the addresses that got events
