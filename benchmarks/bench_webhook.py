@@ -14,9 +14,7 @@ import base64
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,14 +27,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "ingestion"))
 
 from ingestion.email.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ingestion_testkit import webhook_process  # noqa: E402
 
 
 def main() -> None:
@@ -62,25 +56,8 @@ def main() -> None:
         bodies.append((body, {SIGNATURE_HEADER: signature, TIMESTAMP_HEADER: ts, "Content-Type": "application/json"}))
 
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
         env = {**os.environ, "SOURCES__EMAIL__WEBHOOK_PUBLIC_KEY": public, "PYTHONPATH": str(ROOT)}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "c360.cli", "sendgrid-webhook", "--port", str(port),
-             "--bucket-url", tmp, "--workers", str(args.workers)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}/"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    requests.get(url + "healthz", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("receiver did not start")
-                    time.sleep(0.1)
-
+        with webhook_process(env, "--bucket-url", tmp, "--workers", str(args.workers)) as (url, _):
             latencies: list[float] = []
 
             def post(chunk: list[tuple[bytes, dict[str, str]]]) -> list[int]:
@@ -97,9 +74,6 @@ def main() -> None:
             with ThreadPoolExecutor(args.threads) as pool:
                 statuses = [s for part in pool.map(post, chunks) for s in part]
             elapsed = time.perf_counter() - started
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
         files = [p for p in Path(tmp).rglob("*.json")]
         size = sum(len(b) for b, _ in bodies)
     assert statuses.count(204) == args.batches, f"non-204 answers: {sorted(set(statuses))}"

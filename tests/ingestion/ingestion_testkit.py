@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -119,3 +123,41 @@ def make_env(
     with ZendeskServer(sample / "support", api_token=API_TOKEN, **server_kwargs) as server:
         monkeypatch.setenv("SOURCES__SUPPORT__BASE_URL", server.url)
         yield IngestionEnv(sample=sample, warehouse=warehouse, pipelines_dir=tmp / "dlt", server=server)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def webhook_process(env: dict[str, str], *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`c360 sendgrid-webhook` in a process of its own on a free loopback port, as a deployment runs it.
+
+    Yields (base URL, process) once it answers; the process output is read after it stops (``communicate``).
+    """
+    import requests
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "c360.cli", "sendgrid-webhook", "--port", str(port), *args],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(url + "healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("c360 sendgrid-webhook did not start") from None
+                time.sleep(0.1)
+        yield url, server
+    finally:
+        if server.poll() is None:
+            server.terminate()

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +33,7 @@ from ingestion.email.webhook import (
     create_app,
     load_public_key,
 )
-from ingestion_testkit import apply_test_settings
+from ingestion_testkit import apply_test_settings, webhook_process
 
 NOW = int(time.time())
 
@@ -256,11 +259,6 @@ def test_a_key_of_another_curve_is_refused() -> None:
 
 def test_the_c360_command_serves_and_a_wrong_key_fails_fast(email_env: dict[str, Path], signer: Signer) -> None:
     """`c360 sendgrid-webhook` as a deployment runs it: its own process, settings from the environment."""
-    import os
-    import socket
-    import subprocess
-    import sys
-
     env = {**os.environ, "SOURCES__EMAIL__WEBHOOK_PUBLIC_KEY": "bm90IGEga2V5"}
     started = time.monotonic()
     bad = subprocess.run([sys.executable, "-m", "c360.cli", "sendgrid-webhook", "--port", "1"],
@@ -269,26 +267,11 @@ def test_the_c360_command_serves_and_a_wrong_key_fails_fast(email_env: dict[str,
     assert "SOURCES__EMAIL__WEBHOOK_PUBLIC_KEY" in bad.stderr and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env["SOURCES__EMAIL__WEBHOOK_PUBLIC_KEY"] = signer.public_b64
-    server = subprocess.Popen([sys.executable, "-m", "c360.cli", "sendgrid-webhook", "--port", str(port)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(url + "healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert server.poll() is None and time.monotonic() < deadline, "receiver did not start"
-                time.sleep(0.1)
-        body = json.dumps(events("cli", 2)).encode()
+    body = json.dumps(events("cli", 2)).encode()
+    with webhook_process(env) as (url, server):
         assert requests.post(url, data=body, timeout=10).status_code == 403
         assert requests.post(url, data=body, headers=signer.headers(body), timeout=10).status_code == 204
-    finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert [f.read_bytes() for f in batch_files(email_env["bucket"])] == [body]  # SOURCES__EMAIL__BUCKET_URL
