@@ -98,6 +98,10 @@ def classify(source_name: str, cause: BaseException, step: str | None = None) ->
         pass
     if isinstance(cause, ConfigError):
         return SourceConfigError(str(cause))
+    from dlt.common.configuration.exceptions import ConfigurationException
+
+    if isinstance(cause, ConfigurationException):  # dlt could not resolve or parse a setting
+        return SourceConfigError(f"the {source_name} settings are not usable ({first}): fix {hint(source_name)}")
     if isinstance(cause, PermissionError):
         return SourceConfigError(f"{source_name}: permission denied ({first}): check C360_WAREHOUSE and {hint(source_name)}")
     return IngestionError(f"loading {source_name} failed{where}: {type(cause).__name__}: {first} (check {hint(source_name)})")

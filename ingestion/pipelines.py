@@ -67,6 +67,22 @@ def source_for(source_name: str) -> DltSource:
     return _source_factories()[source_name]()
 
 
+#: Stand-in settings for listing a source's resources (Dagster builds its asset graph from them) without
+#: reading the user's settings: a malformed setting of one source must not break commands about another.
+_LISTING_ARGS: dict[str, dict[str, str]] = {
+    "sales": {"credentials": "sqlite://"},
+    "support": {"base_url": "http://listing.invalid", "api_token": "listing"},
+    "email": {"bucket_url": "memory://listing"},
+    "web": {"bucket_url": "memory://listing"},
+}
+
+
+def listing_source(source_name: str) -> DltSource:
+    """The source of ``source_name`` built with stand-in settings: its resources, never to be run."""
+    source(source_name)
+    return _source_factories()[source_name](**_LISTING_ARGS[source_name])
+
+
 def _apply_dlt_defaults() -> None:
     for key, value in _DLT_DEFAULTS.items():
         env_key = key.upper().replace(".", "__")
@@ -95,8 +111,7 @@ def make_pipeline(
     """
     source(source_name)
     _apply_dlt_defaults()
-    warehouse = warehouse_path()
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    warehouse = check_warehouse_writable()
     if pipelines_dir is None:
         pipelines_dir = warehouse.parent / f"{warehouse.name}.dlt"
     pipeline_name = f"c360_{source_name}"
@@ -249,14 +264,23 @@ def _check_bucket(source_name: str, url: str) -> None:
 
 
 def check_warehouse_writable() -> Path:
-    """The warehouse folder exists (or can be made) and is writable; else a ConfigError naming C360_WAREHOUSE."""
+    """The warehouse folder exists (or can be made) and takes a new file; else a ConfigError naming C360_WAREHOUSE.
+
+    Probed by writing a file: permission bits alone say nothing for root or on a read-only mount.
+    """
+    import tempfile
+
     warehouse = warehouse_path()
     try:
         warehouse.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=warehouse.parent, prefix=".c360-write-probe-"):
+            pass
     except OSError as exc:
-        raise ConfigError(f"cannot create the warehouse folder {warehouse.parent} ({exc.strerror}): fix C360_WAREHOUSE") from None
-    if not os.access(warehouse.parent, os.W_OK) or (warehouse.exists() and not os.access(warehouse, os.W_OK)):
-        raise ConfigError(f"the warehouse {warehouse} is not writable: fix C360_WAREHOUSE or the folder's permissions")
+        raise ConfigError(
+            f"the warehouse folder {warehouse.parent} is not writable ({exc.strerror}): fix C360_WAREHOUSE"
+        ) from None
+    if warehouse.exists() and not os.access(warehouse, os.W_OK):
+        raise ConfigError(f"the warehouse {warehouse} is not writable: fix C360_WAREHOUSE or the file's permissions")
     return warehouse
 
 

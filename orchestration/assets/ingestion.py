@@ -17,7 +17,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from c360.settings import ConfigError
 from ingestion.errors import classify, root_cause
-from ingestion.pipelines import make_pipeline, preflight, report_for, source_for
+from ingestion.pipelines import listing_source, make_pipeline, preflight, report_for, source_for
 from ingestion.quarantine import QUARANTINE_TABLE
 from c360.settings import RAW_DATASETS, export_environment
 from c360 import settings
@@ -108,8 +108,8 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
     themselves (so it also applies when they are materialized from the UI, outside our jobs).
     """
     dataset = RAW_DATASETS[source]
-    # Built from the source only to list its resources: the source resolves its settings when it runs.
-    load_time_source = source_for(source)
+    # Built only to list its resources, with stand-in settings: the real ones are read when the step runs.
+    load_time_source = listing_source(source)
     resource_specs = build_dlt_asset_specs(
         dlt_source=load_time_source,
         # A stand-in pipeline in a private folder: creating the real one can wipe its working folder, and
@@ -148,14 +148,17 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
         context: dg.AssetExecutionContext, dlt: DagsterDltResource, warehouse_lock: WarehouseLock
     ) -> Iterator[dg.MaterializeResult]:
         export_environment()
-        # A fresh source and pipeline per run: settings (SOURCES__*, C360_WAREHOUSE) are read now, not at import.
-        dlt_source = source_for(source)
         results: list[dg.MaterializeResult] = []
         try:
             # settings present, folders there, database answering: a missing setting fails at once, naming it
             preflight(source)
-        except ConfigError as exc:
-            raise _fail_without_retry(source, exc) from None
+            # A fresh source per run: settings (SOURCES__*, C360_WAREHOUSE) are read now, not at import.
+            dlt_source = source_for(source)
+        except Exception as exc:
+            error = classify(source, exc)
+            if isinstance(error, ConfigError):
+                raise _fail_without_retry(source, error) from None
+            raise error from exc
         with warehouse_lock.hold(context):
             # created under the lock: dlt may reset its working folder, which a concurrent run may be using
             dlt_pipeline = make_pipeline(source)
