@@ -13,7 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from c360.settings import export_environment
 from c360.settings import TRANSFORM_DIR
-from orchestration.constants import WAREHOUSE_POOL
+from orchestration.constants import DBT_BUILD_ARGS, WAREHOUSE_POOL
 from orchestration.resources import WarehouseLock
 
 #: Seconds a process waits for another one that is parsing the dbt project.
@@ -126,10 +126,11 @@ def build_dbt_assets(raw_tables: Mapping[str, dg.AssetKey]) -> dg.AssetsDefiniti
         pool=WAREHOUSE_POOL,
     )
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_lock: WarehouseLock) -> Iterator[Any]:
-        """`dbt build`: seeds, models and their tests (surfaced as asset checks), in dependency order."""
+        """`dbt build`: seeds, models and their data tests (surfaced as asset checks), in dependency order; the
+        unit tests run in the test suite, not in production (DBT_BUILD_ARGS)."""
         export_environment()
         with warehouse_lock.hold(context):
-            yield from dbt.cli(["build"], context=context).stream()
+            yield from dbt.cli(list(DBT_BUILD_ARGS), context=context).stream()
 
     return _dbt
 

@@ -82,8 +82,14 @@ def dbt(warehouse: Path, *args: str, target_path: Path | None = None) -> float:
 def build_foundation(
     warehouse: Path, target_path: Path | None = None, full_refresh: bool = False, command: str = "build"
 ) -> float:
-    """``dbt build`` (or ``run``: models only) of the staging, identity and customer_360 models; returns seconds."""
-    args = [command, "--select", *FOUNDATION]
+    """``dbt build`` (or ``run``: models only) of the staging, identity and customer_360 models; returns seconds.
+
+    A build is the production build (orchestration.constants.DBT_BUILD_ARGS: no unit tests); the unit tests run on
+    their own in test_dbt_unit_tests.py.
+    """
+    from orchestration.constants import DBT_BUILD_ARGS
+
+    args = [*(DBT_BUILD_ARGS if command == "build" else (command,)), "--select", *FOUNDATION]
     if command == "build":
         args += ["--indirect-selection", "cautious"]
     if full_refresh:

@@ -24,7 +24,9 @@ PER_CUSTOMER_MARTS = ("customer_segments", "customer_value", "customer_satisfact
 
 
 def build_crm(warehouse: Path, target_path: Path, *extra_select: str, full_refresh: bool = False) -> float:
-    args = ["build", "--select", "tag:crm", *extra_select]
+    from orchestration.constants import DBT_BUILD_ARGS
+
+    args = [*DBT_BUILD_ARGS, "--select", "tag:crm", *extra_select]
     if full_refresh:
         args.append("--full-refresh")
     return sample_loader.dbt(warehouse, *args, target_path=target_path)
@@ -40,7 +42,7 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def crm(built, workspace: Path):
-    """A copy of the session warehouse with the CRM marts built (their data tests and unit tests included)."""
+    """A copy of the session warehouse with the CRM marts built (the production build: data tests, no unit tests)."""
     root = workspace / "crm"
     root.mkdir()
     warehouse = sample_loader.copy_warehouse(built.warehouse, root / "warehouse.duckdb")
