@@ -24,10 +24,9 @@ def every_model(built, workspace: Path) -> Path:
     root = workspace / "unit-tests"
     root.mkdir()
     warehouse = sample_loader.copy_warehouse(built.warehouse, root / "warehouse.duckdb")
-    # --empty: the relations and their columns are all the unit tests need, rows are not (seeds load as usual)
-    sample_loader.dbt(
-        warehouse, *DBT_BUILD_ARGS, "--empty", "--exclude", *sample_loader.FOUNDATION, target_path=root / "target"
-    )
+    sample_loader.dbt(warehouse, "seed", target_path=root / "target")
+    # --empty: the relations and their columns are all the unit tests need, not their rows
+    sample_loader.dbt(warehouse, "run", "--empty", "--exclude", *sample_loader.FOUNDATION, target_path=root / "target")
     return warehouse
 
 
