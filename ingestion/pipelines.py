@@ -35,6 +35,7 @@ from ingestion.errors import (
     root_cause,
 )
 from ingestion.quarantine import QUARANTINE_TABLE
+from ingestion.vendor_schema import materialize_missing_tables
 
 log = logging.getLogger(__name__)
 
@@ -319,7 +320,10 @@ def run_source(
         load_info = pipeline.run(src)
     except PipelineStepFailed as exc:
         raise classify(source_name, root_cause(exc), exc.step) from None
-    return report_for(source_name, pipeline, load_info)
+    report = report_for(source_name, pipeline, load_info)
+    # tables that got no record yet (and `quarantine` when nothing was bad) exist anyway, empty and typed
+    materialize_missing_tables(pipeline, source_name)
+    return report
 
 
 def run(

@@ -26,6 +26,7 @@ from ingestion.common import LoadedFiles
 from ingestion.email.helpers import dedup, parse_file, to_tables
 from ingestion.email.settings import BATCH_SIZE, FILE_GLOB, FILES_PER_RUN
 from ingestion.quarantine import add_table_variant, quarantine_items, with_quarantine
+from ingestion.vendor_schema import column_hints
 from c360.settings import sample_dir
 
 EVENTS_HINTS: dict[str, Any] = {
@@ -95,6 +96,7 @@ def email(
     files = filesystem(bucket_url=url, file_glob=file_glob, files_per_page=FILES_PER_RUN).with_name("email_files")
     events = files | read_events(batch_size=batch_size)
     merge = {"disposition": "merge", "strategy": merge_strategy}
-    events.apply_hints(write_disposition=merge)
+    # the declared SendGrid fields (transform/.../_email__sources.yml) exist with their types even when always null
+    events.apply_hints(write_disposition=merge, columns=column_hints("email", "events"))
     add_table_variant(events, category_hints(merge_strategy))
     return with_quarantine(events)

@@ -39,6 +39,7 @@ from ingestion.support.settings import (
     INITIAL_UPDATED_AT,
     LIST_PAGE_SIZE,
 )
+from ingestion.vendor_schema import column_hints
 
 MISSING = {name: f"set {SOURCES['support'].setting(name).where}" for name in ("base_url", "api_token")}
 
@@ -118,7 +119,8 @@ def support(
     for resource in resources:
         # validate before the incremental step (pipe step 1) so bad records never move the cursor
         resource.add_yield_map(record_validator(resource.name, trackers[resource.name]), insert_at=1)
-        # Parquet load files: DuckDB ingests them far faster than dlt's default INSERT statements
-        resource.apply_hints(file_format="parquet")
+        # Parquet load files: DuckDB ingests them far faster than dlt's default INSERT statements. The declared
+        # Zendesk fields (transform/.../_support__sources.yml) exist with their types even when always null.
+        resource.apply_hints(file_format="parquet", columns=column_hints("support", resource.name))
         with_quarantine(resource)
     return resources

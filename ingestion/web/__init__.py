@@ -24,6 +24,7 @@ from dlt.sources.filesystem import FileItemDict, filesystem
 
 from ingestion.common import LoadedFiles
 from ingestion.quarantine import add_table_variant, quarantine_items, with_quarantine
+from ingestion.vendor_schema import declared_tables
 from c360.settings import sample_dir
 from ingestion.web.helpers import dedup, parse_file, to_table
 from ingestion.web.settings import BATCH_SIZE, FILE_GLOB, FILES_PER_RUN, TABLES
@@ -77,8 +78,11 @@ def web(
     # All files in one page: the reader then sees the whole run and drops duplicates across files.
     files = filesystem(bucket_url=url, file_glob=file_glob, files_per_page=FILES_PER_RUN).with_name("web_files")
     events = files | read_events(batch_size=batch_size)
+    declared = declared_tables("web")  # the Segment spec fields (transform/.../_web__sources.yml), typed
     for table in TABLES.values():
+        columns = {name: dict(column) for name, column in declared.get(table, {}).items()}
         add_table_variant(
-            events, dlt.mark.make_hints(table_name=table, write_disposition=MERGE, primary_key="messageId")
+            events,
+            dlt.mark.make_hints(table_name=table, write_disposition=MERGE, primary_key="messageId", columns=columns),
         )
     return with_quarantine(events)

@@ -19,6 +19,7 @@ from c360.settings import ConfigError
 from ingestion.errors import classify, root_cause
 from ingestion.pipelines import listing_source, make_pipeline, preflight, report_for, source_for
 from ingestion.quarantine import QUARANTINE_TABLE
+from ingestion.vendor_schema import materialize_missing_tables
 from c360.settings import RAW_DATASETS, export_environment
 from c360 import settings
 from orchestration.constants import WAREHOUSE_POOL
@@ -173,6 +174,8 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
                 raise error from exc
             trace = dlt_pipeline.last_trace
             report = report_for(source, dlt_pipeline, trace.last_load_info if trace else None)
+            # tables that got no record yet (and `quarantine` when nothing was bad) exist anyway, empty and typed
+            materialize_missing_tables(dlt_pipeline, source)
         for result in results:
             key = result.asset_key
             # quarantine rows name the table they were meant for; count them against the asset writing it

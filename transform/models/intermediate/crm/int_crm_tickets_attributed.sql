@@ -22,7 +22,7 @@ metrics as (
         {{ c360.optional_value(cols, 'metric_set__full_resolution_time_in_minutes__calendar', 'double') }} as full_resolution_minutes,
         {{ c360.optional_value(cols, 'metric_set__reopens', 'integer') }} as reopen_count,
         {{ c360.optional_value(cols, 'metric_set__replies', 'integer') }} as agent_reply_count,
-    from {{ source('support', 'tickets') }}
+    from {{ c360.source_relation('support', 'tickets') }}
 
 ),
 

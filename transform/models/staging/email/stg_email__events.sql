@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('email', 'events') }}
+    select * from {{ c360.source_relation('email', 'events') }}
 
 ),
 

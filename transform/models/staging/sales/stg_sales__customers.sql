@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('sales', 'customers') }}
+    select * from {{ c360.source_relation('sales', 'customers') }}
 
 ),
 

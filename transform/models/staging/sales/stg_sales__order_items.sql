@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('sales', 'order_items') }}
+    select * from {{ c360.source_relation('sales', 'order_items') }}
 
 ),
 

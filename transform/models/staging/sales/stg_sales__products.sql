@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('sales', 'products') }}
+    select * from {{ c360.source_relation('sales', 'products') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('support', 'satisfaction_ratings') }}
+    select * from {{ c360.source_relation('support', 'satisfaction_ratings') }}
 
 ),
 

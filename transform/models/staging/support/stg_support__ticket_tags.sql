@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('support', 'tickets__tags') }}
+    select * from {{ c360.source_relation('support', 'tickets__tags') }}
 
 ),
 

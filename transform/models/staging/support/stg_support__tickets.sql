@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('support', 'tickets') }}
+    select * from {{ c360.source_relation('support', 'tickets') }}
 
 ),
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('web', 'pages') }}
+    select * from {{ c360.source_relation('web', 'pages') }}
 
 ),
 

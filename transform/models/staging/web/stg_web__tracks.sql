@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('web', 'tracks') }}
+    select * from {{ c360.source_relation('web', 'tracks') }}
 
 ),
 
