@@ -13,8 +13,8 @@ from typing import Iterator
 
 import pytest
 
+from c360.settings import RAW_DATASETS
 from ingestion.vendor_schema import declared_tables
-from ingestion.warehouse import RAW_DATASETS
 from ingestion_testkit import IngestionEnv, make_env
 from samples.sales_db import create_schema, sqlite_url
 
