@@ -121,9 +121,9 @@ touches as (
         'email_event',
         event_type,
         occurred_at,
-        -- delivery events are ours; opens (not machine prefetches), clicks and opt-outs are the customer's
+        -- delivery events are ours; opens (not machine prefetches), clicks, opt-outs and opt-ins are the customer's
         (event_type = 'open' and not is_machine_open)
-            or event_type in ('click', 'unsubscribe', 'group_unsubscribe', 'spamreport'),
+            or event_type in ('click', 'unsubscribe', 'group_unsubscribe', 'group_resubscribe', 'spamreport'),
         case when event_type = 'open' and is_machine_open then 'machine_open' else bounce_type end,
         null::decimal(18, 2),
         null::varchar,
