@@ -104,6 +104,9 @@ def publish(
 
     published_path.parent.mkdir(parents=True, exist_ok=True)
     (parquet_dir / "versions").mkdir(parents=True, exist_ok=True)
+    # Publications run one at a time (the run lock), so whatever temporary file is here now was left by a
+    # publication that was killed: remove it before it piles up (a .tmp DuckDB file + WAL can be many MB).
+    clean_leftovers(published_path, parquet_dir)
     stamp = datetime.now(timezone.utc)
     version_name = f"{stamp.strftime('%Y%m%dT%H%M%S%fZ')}-{run_id}"
     tmp_db = published_path.with_name(f".{published_path.name}.{version_name}.tmp")
@@ -111,7 +114,12 @@ def publish(
     version = parquet_dir / "versions" / version_name
     try:
         counts = _build(warehouse, run_id, stamp, published_path, tmp_db, tmp_version, version)
+        _seal(tmp_db)
         os.replace(tmp_version, version)
+        # A WAL beside the published file would be replayed by every reader that opens the new file: a WAL
+        # of another file (left by someone who opened the published file read-write) fails the reader's open
+        # with "Failed to deserialize" errors. The published file never has a WAL of its own.
+        published_path.with_name(published_path.name + ".wal").unlink(missing_ok=True)
         # Commit point: two renames. Until here nothing downstream tools read has changed.
         os.replace(tmp_db, published_path)
         link_tmp = parquet_dir / f".current.{version_name}.tmp"
@@ -184,6 +192,51 @@ def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, 
     finally:
         con.close()
     return counts
+
+
+def _seal(tmp_db: Path) -> None:
+    """The new file is complete on its own and on disk before it is moved into place.
+
+    After ``checkpoint`` + ``detach`` + ``close`` DuckDB has no WAL for it; if one is there anyway, the
+    file alone is not the whole publication, and a reader would see a partial one: refuse. ``fsync`` so a
+    crash right after the rename cannot leave a published name pointing at unwritten blocks.
+    """
+    wal = tmp_db.with_name(tmp_db.name + ".wal")
+    if wal.exists():
+        raise OSError(f"{tmp_db} still has a write-ahead log after checkpoint and close")
+    fd = os.open(tmp_db, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def leftovers(published_path: Path, parquet_dir: Path) -> list[Path]:
+    """Temporary files of publications that never finished (killed between build and rename)."""
+    found: list[Path] = []
+    if published_path.parent.is_dir():
+        found += sorted(published_path.parent.glob(f".{published_path.name}.*.tmp"))
+        found += sorted(published_path.parent.glob(f".{published_path.name}.*.tmp.wal"))
+    if (parquet_dir / "versions").is_dir():
+        found += sorted((parquet_dir / "versions").glob(".*.tmp"))
+    if parquet_dir.is_dir():
+        found += sorted(p for p in parquet_dir.glob(".current.*.tmp") if p.is_symlink() or p.exists())
+    return found
+
+
+def clean_leftovers(published_path: Path | None = None, parquet_dir: Path | None = None) -> list[Path]:
+    """Removes :func:`leftovers`; returns what was removed. Call only while no publication runs."""
+    published_path, parquet_dir = _defaults(published_path, parquet_dir)
+    removed = leftovers(published_path, parquet_dir)
+    for path in removed:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    if removed:
+        log.info("removed %d temporary file(s) of an unfinished publication: %s", len(removed),
+                 ", ".join(p.name for p in removed))
+    return removed
 
 
 def _lit(path: Path) -> str:
