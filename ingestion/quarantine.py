@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from copy import deepcopy
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Literal, Sequence
 
 import dlt
 from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
+
+from ingestion.dlt_private import add_table_variant
 
 QUARANTINE_TABLE = "quarantine"
 
@@ -108,17 +109,6 @@ def quarantine_row(
         "payload": text,
         "quarantined_at": quarantined_at or datetime.now(timezone.utc),
     }
-
-
-def add_table_variant(resource: DltResource, hints: Any) -> DltResource:
-    """Gives ``resource`` a second table with exactly ``hints`` (from ``dlt.mark.make_hints``).
-
-    ``dlt.mark.with_hints(..., create_table_variant=True)`` would start the variant from a copy of the
-    resource's own hints: its primary key and, for reflected SQL tables, all its columns. Setting the
-    variant up front keeps the second table clean; items then go to it with ``dlt.mark.with_table_name``.
-    """
-    resource._set_hints(deepcopy(hints), create_table_variant=True)
-    return resource
 
 
 def with_quarantine(resource: DltResource) -> DltResource:

@@ -100,11 +100,22 @@ def _root_message(error: Any) -> str:
     return lines[0] if lines else (getattr(error, "cls_name", None) or "failed")
 
 
-class ProgressPrinter:
-    """Turns the run's Dagster events into one line per step, asset and failed check, as they happen."""
+def _failure_message(event: Any) -> str:
+    """The people-readable reason of a step failure: a dg.Failure's description (dbt's errors are one too),
+    else the innermost error's first line."""
+    data = event.step_failure_data
+    user_failure = data.user_failure_data if data else None
+    if user_failure is not None and user_failure.description:
+        kept = [line for line in user_failure.description.strip().splitlines() if line.strip()][:6]
+        return "\n  ".join(kept)
+    return _root_message(data.error if data else None)
 
-    def __init__(self, summary: RunSummary, echo: Echo) -> None:
-        self.summary = summary
+
+class ProgressPrinter:
+    """Prints one line per step as the run goes, and each failed check; it records nothing (the summary is
+    built from the run's result afterwards, see :func:`summarize`)."""
+
+    def __init__(self, echo: Echo) -> None:
         self.echo = echo
         self.started: dict[str, float] = {}
         self.t0 = time.monotonic()
@@ -132,53 +143,60 @@ class ProgressPrinter:
             took = time.monotonic() - self.started.get(step, self.t0)
             self.echo(f"{self._stamp()} ok {step} ({_fmt_seconds(took)})")
         elif kind == T.STEP_FAILURE:
-            data = event.step_failure_data
-            user_failure = data.user_failure_data if data else None
-            if user_failure is not None and user_failure.description:
-                # a dg.Failure (dbt's errors are one too): its description is written for people
-                kept = [line for line in user_failure.description.strip().splitlines() if line.strip()][:6]
-                message = "\n  ".join(kept)
-            else:
-                message = _root_message(data.error if data else None)
-            self.summary.failed_steps[step] = message
-            self.echo(f"{self._stamp()} FAILED {step}: {message}")
+            self.echo(f"{self._stamp()} FAILED {step}: {_failure_message(event)}")
         elif kind == T.STEP_UP_FOR_RETRY:
             self.echo(f"{self._stamp()} retrying {step} (transient error; see the run log)")
         elif kind == T.STEP_SKIPPED:
-            self.summary.skipped_steps.append(step)
             self.echo(f"{self._stamp()} skipped {step} (an upstream step or blocking check failed)")
         elif kind == T.ASSET_MATERIALIZATION:
             mat = event.step_materialization_data.materialization
-            name = ".".join(mat.asset_key.path)
-            self.summary.materialized.append(name)
             metadata = dict(mat.metadata or {})
             loaded = _meta_value(metadata, "rows_loaded")
             quarantined = _meta_value(metadata, "rows_quarantined")
-            if name.endswith(".quarantine"):
-                dataset = mat.asset_key.path[0]
-                source = next((s for s, d in RAW_DATASETS.items() if d == dataset), dataset)
-                self.summary.rows_quarantined[source] = int(quarantined or 0)
-                self.echo(f"           {name}: {int(quarantined or 0):,} rows quarantined")
-                return
-            if loaded is not None or quarantined is not None:
-                self.summary.rows_loaded[name] = int(loaded or 0)
+            name = ".".join(mat.asset_key.path)
+            if loaded is not None:
                 extra = f", {int(quarantined):,} quarantined" if quarantined else ""
-                self.echo(f"           {name}: {int(loaded or 0):,} rows loaded{extra}")
-            elif mat.asset_key.path[0] == "published_marts" or _meta_value(metadata, "published") is not None:
-                published = _meta_value(metadata, "published")
-                self.summary.published = bool(published) if published is not None else True
-                self.summary.publication_note = _meta_value(metadata, "reason")
-                self.echo(f"           {name}: {'published' if self.summary.published else 'NOT published'}")
+                self.echo(f"           {name}: {int(loaded):,} rows loaded{extra}")
+            elif quarantined is not None:
+                self.echo(f"           {name}: {int(quarantined):,} rows quarantined")
         elif kind == T.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
-            if evaluation.passed:
-                self.summary.checks_passed += 1
-                return
-            severity = evaluation.severity.value if evaluation.severity else "ERROR"
-            label = f"{'.'.join(evaluation.asset_key.path)}:{evaluation.check_name}"
-            self.summary.checks_failed.setdefault(severity, []).append(label)
-            word = "critical" if severity == "ERROR" else "warning"
-            self.echo(f"           check {label} failed ({word})")
+            if not evaluation.passed:
+                word = "critical" if (evaluation.severity.value if evaluation.severity else "ERROR") == "ERROR" else "warning"
+                self.echo(f"           check {'.'.join(evaluation.asset_key.path)}:{evaluation.check_name} failed ({word})")
+
+
+def summarize(summary: RunSummary, result: Any) -> RunSummary:
+    """Fills ``summary`` from the run's result: rows per table, checks, failures, publication."""
+    summary.success = result.success
+    for event in result.get_step_failure_events():
+        summary.failed_steps[event.step_key] = _failure_message(event)
+    summary.skipped_steps = [e.step_key for e in result.get_step_skipped_events()]
+    for event in result.get_asset_materialization_events():
+        mat = event.step_materialization_data.materialization
+        name = ".".join(mat.asset_key.path)
+        summary.materialized.append(name)
+        metadata = dict(mat.metadata or {})
+        loaded = _meta_value(metadata, "rows_loaded")
+        quarantined = _meta_value(metadata, "rows_quarantined")
+        if name.endswith(".quarantine"):
+            dataset = mat.asset_key.path[0]
+            source = next((s for s, d in RAW_DATASETS.items() if d == dataset), dataset)
+            summary.rows_quarantined[source] = int(quarantined or 0)
+        elif loaded is not None or quarantined is not None:
+            summary.rows_loaded[name] = int(loaded or 0)
+        elif mat.asset_key.path[0] == "published_marts" or _meta_value(metadata, "published") is not None:
+            published = _meta_value(metadata, "published")
+            summary.published = bool(published) if published is not None else True
+            summary.publication_note = _meta_value(metadata, "reason")
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            summary.checks_passed += 1
+            continue
+        severity = evaluation.severity.value if evaluation.severity else "ERROR"
+        label = f"{'.'.join(evaluation.asset_key.path)}:{evaluation.check_name}"
+        summary.checks_failed.setdefault(severity, []).append(label)
+    return summary
 
 
 def _count_customers() -> int | None:
@@ -248,7 +266,7 @@ def run_job(
     summary = RunSummary(run_id=run_id, job_name=job_name, persisted=not instance.is_ephemeral)
     summary.log_path = settings.dagster_home() / "logs" / f"{run_id}.log"
     summary.log_path.parent.mkdir(parents=True, exist_ok=True)
-    instance.add_event_listener(run_id, ProgressPrinter(summary, echo))
+    instance.add_event_listener(run_id, ProgressPrinter(echo))
     echo(f"c360: running {job_name} (run {run_id[:8]}, warehouse {warehouse_path()})")
     started = time.monotonic()
     with open(summary.log_path, "w") as log, contextlib.redirect_stdout(log), _dlt_log_to(log):
@@ -262,7 +280,7 @@ def run_job(
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
     summary.seconds = time.monotonic() - started
-    summary.success = result.success
+    summarize(summary, result)
     if job_name == "full_pipeline_job":
         summary.customers = _count_customers()
     if not summary.success:

@@ -25,7 +25,8 @@ from dlt.sources.filesystem import FileItemDict, filesystem
 from ingestion.common import LoadedFiles
 from ingestion.email.helpers import dedup, parse_file, to_tables
 from ingestion.email.settings import BATCH_SIZE, FILE_GLOB, FILES_PER_RUN
-from ingestion.quarantine import add_table_variant, quarantine_items, with_quarantine
+from ingestion.dlt_private import add_table_variant
+from ingestion.quarantine import quarantine_items, with_quarantine
 from ingestion.vendor_schema import column_hints
 from c360.settings import sample_dir
 

@@ -23,7 +23,8 @@ from dlt.sources import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
 from ingestion.common import LoadedFiles
-from ingestion.quarantine import add_table_variant, quarantine_items, with_quarantine
+from ingestion.dlt_private import add_table_variant
+from ingestion.quarantine import quarantine_items, with_quarantine
 from ingestion.vendor_schema import declared_tables
 from c360.settings import sample_dir
 from ingestion.web.helpers import dedup, parse_file, to_table

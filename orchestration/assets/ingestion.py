@@ -16,6 +16,7 @@ from dlt.extract.resource import DltResource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from c360.settings import ConfigError
+from ingestion.dlt_private import table_variants
 from ingestion.errors import classify, root_cause
 from ingestion.pipelines import listing_source, make_pipeline, preflight, report_for, source_for
 from ingestion.quarantine import QUARANTINE_TABLE
@@ -57,7 +58,7 @@ def resource_tables(resource: DltResource) -> list[str]:
     if isinstance(resource.table_name, str):
         tables.append(resource.table_name)
     # dlt keeps the hints of `with_table_name` targets as table variants of the resource.
-    tables.extend(getattr(resource, "_hints_variants", {}) or {})
+    tables.extend(table_variants(resource))
     return [t for t in dict.fromkeys(tables) if t != QUARANTINE_TABLE]
 
 
