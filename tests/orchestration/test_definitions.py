@@ -32,6 +32,7 @@ EXPECTED_ASSET_KEYS = {
     "intermediate/int_customer_email_engagement_aggregated", "intermediate/int_customer_ids_assigned",
     "intermediate/int_customer_orders_aggregated", "intermediate/int_customer_tickets_aggregated",
     "intermediate/int_customer_web_activity_aggregated", "intermediate/int_email_addresses_observed",
+    "intermediate/int_email_group_subscriptions_resolved",
     "intermediate/int_identity_clusters", "intermediate/int_identity_clusters_oversized",
     "intermediate/int_identity_edges", "intermediate/int_identity_keys_overshared", "intermediate/int_identity_nodes",
     "intermediate/int_web_events_unioned", "intermediate/int_web_identifiers_observed",
