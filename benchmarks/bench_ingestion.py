@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             C360_WAREHOUSE=str(warehouse),
             C360_SAMPLE_DIR=str(sample),
             SOURCES__SUPPORT__API_TOKEN=token,
+            SOURCES__SUPPORT__EMAIL="bench-agent@example.com",
             SOURCES__EMAIL__MERGE_STRATEGY=args.email_merge_strategy,
         )
         with ZendeskServer(sample / "support", api_token=token, rate_limit=10_000_000) as server:

@@ -296,10 +296,14 @@ def preflight(source_name: str) -> None:
         raise SourceConfigError(f"the {source_name} source is switched off ({src.env('enabled')}=false)")
     check_warehouse_writable()
     missing = [s.where for s in src.settings if s.required and s.get() is None]
-    if source_name == "support" and not (src.setting("api_token").get() or src.setting("oauth_token").get()):
-        missing.append(f"{src.setting('api_token').where} or {src.setting('oauth_token').where}")
     if missing:
         raise MissingSettingError(f"{source_name} source: set " + "; set ".join(missing))
+    if source_name == "support":
+        from ingestion.support import settings_problem
+
+        problem = settings_problem(*(src.setting(n).get() for n in ("base_url", "api_token", "email", "oauth_token")))
+        if problem:
+            raise MissingSettingError(problem)
     if source_name == "sales":
         _check_sales_url(str(src.setting("credentials").get()))
     elif src.event_files:

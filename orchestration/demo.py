@@ -22,6 +22,8 @@ SOURCE_SETTINGS = (
     "SOURCES__SALES__CREDENTIALS",
     "SOURCES__SUPPORT__BASE_URL",
     "SOURCES__SUPPORT__API_TOKEN",
+    "SOURCES__SUPPORT__EMAIL",
+    "SOURCES__SUPPORT__OAUTH_TOKEN",
     "SOURCES__EMAIL__BUCKET_URL",
     "SOURCES__WEB__BUCKET_URL",
 )
@@ -99,6 +101,9 @@ def sample_sources(sample: Path) -> Iterator[dict[str, str]]:
             "SOURCES__SALES__CREDENTIALS": f"sqlite:///{(sample / 'sales.sqlite').resolve()}",
             "SOURCES__SUPPORT__BASE_URL": server.url,
             "SOURCES__SUPPORT__API_TOKEN": token,
+            # Zendesk API tokens authenticate as {email}/token; any agent email works with the bundled server
+            "SOURCES__SUPPORT__EMAIL": "demo-agent@example.com",
+            "SOURCES__SUPPORT__OAUTH_TOKEN": "",
             "SOURCES__EMAIL__BUCKET_URL": str((sample / "email").resolve()),
             "SOURCES__WEB__BUCKET_URL": str((sample / "web").resolve()),
         }

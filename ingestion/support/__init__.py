@@ -4,15 +4,23 @@
   (``/api/v2/incremental/{users,tickets}/cursor.json?start_time=...``, then ``cursor=<after_cursor>`` until
   ``end_of_stream``); ``satisfaction_ratings`` from ``/api/v2/satisfaction_ratings`` (cursor pagination,
   ``links.next`` / ``meta.has_more``, filtered by ``start_time``).
+* Side-loads (Zendesk "Side-loading"): the ticket export asks for ``include=metric_sets`` (first reply and
+  resolution times, reopens, replies: Zendesk sends them only when asked) and the user export for
+  ``include=identities`` (every email / phone of a user). They are attached to their parent record:
+  ``tickets.metric_set__*`` columns and the child table ``users__identities``.
+* Deleted tickets (``status`` deleted) and deleted users (``active`` false) are loaded as Zendesk exports
+  them; staging flags them and the marts leave them out.
 * Incremental: dlt keeps the highest ``updated_at`` per resource and sends it as ``start_time`` (Unix
   seconds) next run; rows merge on ``id`` (an updated ticket replaces its row and its ``tickets__tags``).
-* 429 answers are retried after ``Retry-After``, 5xx with exponential backoff (dlt runtime settings
-  ``request_max_attempts``, ``request_backoff_factor``, ``request_max_retry_delay``).
+* 429 answers are retried after ``Retry-After`` (the incremental exports allow only 10 requests a minute),
+  5xx with exponential backoff (dlt runtime settings ``request_max_attempts``, ``request_backoff_factor``,
+  ``request_max_retry_delay``). 401/403 are configuration errors: :class:`ZendeskAuthError` at once, no retry.
 * Records that are not valid Zendesk objects go to ``quarantine`` before they reach the incremental cursor.
 
-Config: ``sources.support.base_url`` (``SOURCES__SUPPORT__BASE_URL``, e.g. ``https://acme.zendesk.com``),
-secret ``sources.support.api_token`` (``SOURCES__SUPPORT__API_TOKEN``), optional ``sources.support.email``
-(``SOURCES__SUPPORT__EMAIL``: then Zendesk's Basic ``{email}/token`` auth is used, else a Bearer token).
+Config: ``sources.support.base_url`` (``SOURCES__SUPPORT__BASE_URL``, e.g. ``https://acme.zendesk.com``) and
+either an API token (secret ``sources.support.api_token``, ``SOURCES__SUPPORT__API_TOKEN``, with
+``sources.support.email``, ``SOURCES__SUPPORT__EMAIL``: HTTP Basic ``{email}/token:{api_token}``) or an OAuth
+access token (secret ``sources.support.oauth_token``, ``SOURCES__SUPPORT__OAUTH_TOKEN``: ``Bearer``).
 """
 
 from __future__ import annotations
@@ -24,12 +32,17 @@ from dlt.sources import DltResource
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
 
 from c360.settings import SOURCES
+from ingestion.errors import MissingSettingError
 from ingestion.quarantine import with_quarantine
 from ingestion.support.helpers import (
+    AuthGuard,
     PageTracker,
+    SideloadAttacher,
+    ZendeskAuthError,
     ZendeskCursorPaginator,
     ZendeskIncrementalPaginator,
     record_validator,
+    resolve_auth,
     retrying_session,
     to_unix_seconds,
 )
@@ -38,10 +51,28 @@ from ingestion.support.settings import (
     INCREMENTAL_PAGE_SIZE,
     INITIAL_UPDATED_AT,
     LIST_PAGE_SIZE,
+    SIDELOADS,
 )
 from ingestion.vendor_schema import column_hints
 
-MISSING = {name: f"set {SOURCES['support'].setting(name).where}" for name in ("base_url", "api_token")}
+__all__ = ["support", "settings_problem", "ZendeskAuthError"]
+
+MISSING_BASE_URL = (
+    f"set {SOURCES['support'].setting('base_url').where} "
+    "(e.g. https://acme.zendesk.com, or http://127.0.0.1:8765 for `c360 zendesk-server`)"
+)
+
+
+def settings_problem(
+    base_url: Optional[str], api_token: Optional[str], email: Optional[str], oauth_token: Optional[str]
+) -> Optional[str]:
+    """The one-line configuration error of these settings (naming the keys to set), or None when usable."""
+    problems = [] if base_url else [MISSING_BASE_URL]
+    try:
+        resolve_auth(api_token, email, oauth_token)
+    except MissingSettingError as exc:
+        problems.append(str(exc).removeprefix("support source: "))
+    return "support source: " + "; ".join(problems) if problems else None
 
 
 def _missing_setting(name: str, message: str) -> DltResource:
@@ -49,15 +80,13 @@ def _missing_setting(name: str, message: str) -> DltResource:
     setting: Dagster builds its asset graph from the source before any setting is needed."""
 
     def fail() -> Iterator[Any]:
-        from ingestion.errors import MissingSettingError
-
-        raise MissingSettingError(f"support source: {message}")
+        raise MissingSettingError(message)
         yield  # pragma: no cover - makes this a generator
 
     return dlt.resource(fail, name=name, primary_key="id", write_disposition="merge")()
 
 
-def _endpoint(resource: str, pages: PageTracker, page_size: int) -> dict[str, Any]:
+def _endpoint(resource: str, hooks: list[Any], page_size: int) -> dict[str, Any]:
     path, selector, kind = ENDPOINTS[resource]
     incremental = {
         "start_param": "start_time",
@@ -73,13 +102,15 @@ def _endpoint(resource: str, pages: PageTracker, page_size: int) -> dict[str, An
     else:
         paginator = ZendeskCursorPaginator()
         params = {"page[size]": min(page_size, LIST_PAGE_SIZE)}
+    if resource in SIDELOADS:
+        params["include"] = SIDELOADS[resource][0]
     return {
         "path": path,
         "data_selector": selector,
         "paginator": paginator,
         "params": params,
         "incremental": incremental,
-        "response_actions": [pages],
+        "response_actions": hooks,
     }
 
 
@@ -88,23 +119,27 @@ def support(
     base_url: Optional[str] = dlt.config.value,
     api_token: Optional[str] = dlt.secrets.value,
     email: Optional[str] = dlt.config.value,
+    oauth_token: Optional[str] = dlt.secrets.value,
     page_size: int = INCREMENTAL_PAGE_SIZE,
 ) -> list[DltResource]:
-    """Zendesk ``users``, ``tickets`` (+ ``tickets__tags``...), ``satisfaction_ratings`` (+ ``quarantine``).
+    """Zendesk ``users`` (+ ``users__identities``), ``tickets`` (+ ``tickets__tags``...),
+    ``satisfaction_ratings`` (+ ``quarantine``).
 
     ``page_size`` (``sources.support.page_size``) caps items per page: 1000 for the exports (Zendesk's
     maximum), 100 for satisfaction ratings.
     """
-    missing = [MISSING[k] for k, v in (("base_url", base_url), ("api_token", api_token)) if not v]
-    if missing:
-        return [_missing_setting(name, "; ".join(missing)) for name in ENDPOINTS]
+    problem = settings_problem(base_url, api_token, email, oauth_token)
+    if problem:
+        return [_missing_setting(name, problem) for name in ENDPOINTS]
+    assert base_url is not None
 
-    auth: dict[str, Any]
-    if email:
-        auth = {"type": "http_basic", "username": f"{email}/token", "password": api_token}
-    else:
-        auth = {"type": "bearer", "token": api_token}
+    auth = resolve_auth(api_token, email, oauth_token)
+    guard = AuthGuard(oauth=auth["type"] == "bearer")
     trackers = {name: PageTracker() for name in ENDPOINTS}
+    # the guard first: a refused token fails the run before anything reads the error page
+    hooks: dict[str, list[Any]] = {name: [guard, trackers[name]] for name in ENDPOINTS}
+    for name, sideload in SIDELOADS.items():
+        hooks[name].append(SideloadAttacher(ENDPOINTS[name][1], *sideload))
     config: RESTAPIConfig = {
         "client": {"base_url": base_url.rstrip("/") + "/", "auth": auth, "session": retrying_session()},
         "resource_defaults": {
@@ -113,7 +148,7 @@ def support(
             # the same record can come twice in one export (updated while exporting): keep the newest
             "columns": {"updated_at": {"dedup_sort": "desc"}},
         },
-        "resources": [{"name": name, "endpoint": _endpoint(name, trackers[name], page_size)} for name in ENDPOINTS],
+        "resources": [{"name": name, "endpoint": _endpoint(name, hooks[name], page_size)} for name in ENDPOINTS],
     }
     resources = rest_api_resources(config)
     for resource in resources:

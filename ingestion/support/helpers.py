@@ -1,18 +1,147 @@
-"""Zendesk specifics for dlt's rest_api source: paginators, validation, incremental conversion, retries."""
+"""Zendesk specifics for dlt's rest_api source: authentication, side-loads, paginators, validation,
+incremental conversion, retries."""
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from datetime import datetime, timezone
 from typing import Any, Iterator, Optional
+from urllib.parse import urlsplit
 
+import orjson
 from dlt.sources.helpers.requests import Client, Request, Response
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator, JSONResponseCursorPaginator
 
+from c360.settings import SOURCES
+from ingestion.errors import CredentialsRejectedError, MissingSettingError
 from ingestion.quarantine import QuarantineError, QuarantineLedger, future_limit, quarantine_items, quarantine_row
 from ingestion.support.settings import ENUMS, REQUIRED_KEYS, TIMESTAMP_KEYS, TYPED_KEYS
 
 SOURCE = "support"
+API_TOKEN_KEY, EMAIL_KEY, OAUTH_TOKEN_KEY = (SOURCES[SOURCE].env(n) for n in ("api_token", "email", "oauth_token"))
+
+log = logging.getLogger(__name__)
+
+
+class ZendeskAuthError(CredentialsRejectedError):
+    """Zendesk refused the credentials (HTTP 401) or their permissions (HTTP 403).
+
+    A configuration error, not a transient fault: raised from the first refused answer (the HTTP client never
+    retries it) with one line naming the settings to fix; as a :class:`CredentialsRejectedError` the pipeline
+    and Dagster fail it fast too.
+    """
+
+
+def resolve_auth(api_token: Optional[str], email: Optional[str], oauth_token: Optional[str]) -> dict[str, Any]:
+    """dlt rest_api auth config for Zendesk's two token kinds, or :class:`MissingSettingError`.
+
+    Zendesk documents exactly two header forms: an API token is HTTP Basic ``{email}/token:{api_token}``
+    (the email of the agent the requests run as), an OAuth access token is ``Bearer {token}``. An API token
+    sent as Bearer is refused with 401, so a token without an email is a configuration error here, raised
+    before any request. When both kinds are set the OAuth token is used (Zendesk's recommended method).
+    """
+    if oauth_token:
+        return {"type": "bearer", "token": oauth_token}
+    if api_token and email:
+        return {"type": "http_basic", "username": f"{email}/token", "password": api_token}
+    if api_token:
+        raise MissingSettingError(
+            f"support source: {API_TOKEN_KEY} is set but {EMAIL_KEY} is not: Zendesk API tokens authenticate as "
+            f"HTTP Basic {{email}}/token:{{api_token}}, so set {EMAIL_KEY} (sources.support.email) to the email "
+            f"of the agent the token belongs to, or use an OAuth access token ({OAUTH_TOKEN_KEY}) instead"
+        )
+    raise MissingSettingError(
+        f"support source: set {API_TOKEN_KEY} with {EMAIL_KEY}, or {OAUTH_TOKEN_KEY} "
+        "(sources.support.api_token / oauth_token in .dlt/secrets.toml)"
+    )
+
+
+class AuthGuard:
+    """rest_api response hook: a 401/403 becomes :class:`ZendeskAuthError` naming the settings to fix.
+
+    It runs before dlt's ``raise_for_status``; the retrying session never retries 4xx, and this error is not
+    one of the transient exceptions it retries, so a wrong token fails the run on its first answer.
+    """
+
+    def __init__(self, oauth: bool) -> None:
+        self.oauth = oauth
+
+    def __call__(self, response: Response, *args: Any, **kwargs: Any) -> None:
+        status = response.status_code
+        if status not in (401, 403):
+            return
+        path = urlsplit(response.url).path
+        if self.oauth:
+            fix = f"check {OAUTH_TOKEN_KEY} (expired, revoked, or missing the read scope?)"
+        else:
+            fix = f"check {API_TOKEN_KEY} and {EMAIL_KEY} (the agent the API token authenticates as)"
+        if status == 401:
+            what = "refused the credentials"
+        else:
+            what = "denied access (incremental exports need an admin)"
+        raise ZendeskAuthError(f"support source: Zendesk {what} (HTTP {status} on {path}): {fix}")
+
+
+class SideloadAttacher:
+    """rest_api response hook: attaches side-loaded records to their parent records on the same page.
+
+    Zendesk answers ``include=metric_sets`` / ``include=identities`` with a top-level array next to the
+    primary one, each record naming its parent (``ticket_id``, ``user_id``). Attached to the parent, the
+    side-loaded data shares the parent's validation, incremental cursor and merge (an updated user replaces
+    its identities). A page whose parents already embed the key (as some exports do) keeps the embedded
+    value unless a side-load for that parent arrived. Side-loaded records that name no parent on the page
+    are counted in :attr:`orphans` and logged.
+    """
+
+    def __init__(self, primary: str, include: str, key: str, parent_ref: str, many: bool) -> None:
+        self.primary, self.include, self.key, self.parent_ref, self.many = primary, include, key, parent_ref, many
+        self.orphans = 0
+
+    def __call__(self, response: Response, *args: Any, **kwargs: Any) -> None:
+        if response.status_code != 200:
+            return
+        try:
+            payload = _loads(response.content)
+        except ValueError:
+            return  # not JSON: dlt reports the page as it would without side-loads
+        if not isinstance(payload, dict) or self.include not in payload:
+            return
+        side = payload.pop(self.include)
+        by_parent: dict[Any, list[Any]] = {}
+        unnamed = 0
+        for record in side if isinstance(side, list) else []:
+            ref = record.get(self.parent_ref) if isinstance(record, dict) else None
+            if ref is None:
+                unnamed += 1
+            else:
+                by_parent.setdefault(ref, []).append(record)
+        for parent in payload.get(self.primary) or []:
+            if isinstance(parent, dict) and parent.get("id") in by_parent:
+                found = by_parent.pop(parent["id"])
+                parent[self.key] = found if self.many else found[-1]
+        stray = unnamed + sum(len(v) for v in by_parent.values())
+        if stray:
+            self.orphans += stray
+            log.warning("%s: %d side-loaded %s name no %s on the page; not loaded", self.primary, stray,
+                        self.include, self.primary)
+        response._content = _dumps(payload)
+
+
+def _loads(content: bytes) -> Any:
+    """orjson for speed; the json module for what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
+
+
+def _dumps(payload: Any) -> bytes:
+    try:
+        return orjson.dumps(payload)
+    except TypeError:  # an integer beyond 64 bits
+        return json.dumps(payload, ensure_ascii=False).encode()
 
 
 class ZendeskIncrementalPaginator(JSONResponseCursorPaginator):

@@ -15,6 +15,16 @@ ENDPOINTS: dict[str, tuple[str, str, str]] = {
     "satisfaction_ratings": ("api/v2/satisfaction_ratings.json", "satisfaction_ratings", "list"),
 }
 
+#: Side-loads requested per resource (Zendesk "Side-loading": ``include=<name>`` adds a top-level array of
+#: related records to each page). Resource -> (include name, key on the parent record, the sideloaded
+#: record's reference to its parent, one record per parent or a list). The source attaches them to their
+#: parent so they share its incremental cursor and merge key: ``metric_set`` becomes ``metric_set__*``
+#: columns of ``tickets``, ``identities`` the child table ``users__identities``.
+SIDELOADS: dict[str, tuple[str, str, str, bool]] = {
+    "tickets": ("metric_sets", "metric_set", "ticket_id", False),
+    "users": ("identities", "identities", "user_id", True),
+}
+
 #: Keys every object of a resource carries, with their JSON types (Zendesk API reference).
 REQUIRED_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "users": {"id": int, "created_at": str, "updated_at": str},
@@ -27,11 +37,12 @@ TYPED_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "users": {
         "name": str, "email": str, "phone": str, "role": str, "organization_id": int, "external_id": str,
         "tags": list, "user_fields": dict, "active": bool, "time_zone": str, "locale": str,
+        "identities": list,
     },
     "tickets": {
         "subject": str, "description": str, "status": str, "priority": str, "type": str, "requester_id": int,
         "submitter_id": int, "assignee_id": int, "organization_id": int, "tags": list, "via": dict,
-        "custom_fields": list, "satisfaction_rating": dict,
+        "custom_fields": list, "satisfaction_rating": dict, "metric_set": dict,
     },
     "satisfaction_ratings": {
         "score": str, "ticket_id": int, "requester_id": int, "assignee_id": int, "group_id": int,

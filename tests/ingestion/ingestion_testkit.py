@@ -28,6 +28,7 @@ from c360.settings import RAW_DATASETS
 CUSTOMERS = 200
 SEED = 11
 API_TOKEN = "test-token-5f0c2a9e71"
+AGENT_EMAIL = "agent@example.com"
 
 #: manifest table -> raw tables it loads into (docs/contracts.md)
 RAW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -104,8 +105,8 @@ def apply_test_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.05")
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_RETRY_DELAY", "2")
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "6")
-    for key in ("SOURCES__SALES__CREDENTIALS", "SOURCES__SUPPORT__EMAIL", "SOURCES__EMAIL__BUCKET_URL",
-                "SOURCES__WEB__BUCKET_URL"):
+    for key in ("SOURCES__SALES__CREDENTIALS", "SOURCES__SUPPORT__EMAIL", "SOURCES__SUPPORT__OAUTH_TOKEN",
+                "SOURCES__EMAIL__BUCKET_URL", "SOURCES__WEB__BUCKET_URL"):
         monkeypatch.delenv(key, raising=False)
 
 
@@ -120,6 +121,7 @@ def make_env(
     monkeypatch.setenv("SOURCES__SALES__CREDENTIALS", f"sqlite:///{sample / 'sales.sqlite'}")
     monkeypatch.setenv("SOURCES__EMAIL__BUCKET_URL", str(sample / "email"))
     monkeypatch.setenv("SOURCES__WEB__BUCKET_URL", str(sample / "web"))
+    monkeypatch.setenv("SOURCES__SUPPORT__EMAIL", AGENT_EMAIL)  # Zendesk API tokens are Basic {email}/token
     with ZendeskServer(sample / "support", api_token=API_TOKEN, **server_kwargs) as server:
         monkeypatch.setenv("SOURCES__SUPPORT__BASE_URL", server.url)
         yield IngestionEnv(sample=sample, warehouse=warehouse, pipelines_dir=tmp / "dlt", server=server)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from ingestion.pipelines import IngestionError, MissingSettingError, preflight, run_source, source_for
+from ingestion.support import ZendeskAuthError
 from ingestion_testkit import API_TOKEN, IngestionEnv, apply_test_settings, copy_sample, expected, make_env
 
 TABLES = ("users", "tickets", "satisfaction_ratings")
@@ -53,18 +55,42 @@ def test_rate_limit_and_transient_error_are_retried(
     assert API_TOKEN not in logged
 
 
-def test_basic_token_auth_with_email(ingestion_env: IngestionEnv, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SOURCES__SUPPORT__EMAIL", "agent@example.com")
+def test_api_token_with_email_authenticates(ingestion_env: IngestionEnv) -> None:
+    """Zendesk's API-token form, HTTP Basic {email}/token:{api_token} (the server refuses a Bearer API token)."""
     report = run_source("support", pipelines_dir=ingestion_env.pipelines_dir)
     assert report.loaded["users"] == expected(ingestion_env.batch(0)["support.users"])[0]
+    assert {status for _, _, status in ingestion_env.server.requests} == {200}
 
 
-def test_wrong_token_names_the_setting(ingestion_env: IngestionEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_api_token_without_email_fails_fast_naming_the_email_setting(
+    ingestion_env: IngestionEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SOURCES__SUPPORT__EMAIL")
+    monkeypatch.chdir(ingestion_env.sample)  # no .dlt/config.toml here that could set an email
+    with pytest.raises(MissingSettingError) as err:
+        preflight("support")
+    assert "SOURCES__SUPPORT__EMAIL" in str(err.value)
+    started = time.monotonic()
+    with pytest.raises(MissingSettingError) as err:
+        run_source("support", pipelines_dir=ingestion_env.pipelines_dir, source=source_for("support"))
+    assert "SOURCES__SUPPORT__EMAIL" in str(err.value) and API_TOKEN not in str(err.value)
+    assert time.monotonic() - started < 30
+    assert ingestion_env.server.requests == []  # nothing was sent: the configuration cannot work
+
+
+def test_wrong_token_fails_at_once_naming_the_settings(ingestion_env: IngestionEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCES__SUPPORT__API_TOKEN", "not-the-token-91")
-    with pytest.raises(IngestionError) as err:
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "6")
+    with pytest.raises(ZendeskAuthError) as err:
         run_source("support", pipelines_dir=ingestion_env.pipelines_dir)
-    assert "SOURCES__SUPPORT__API_TOKEN" in str(err.value)
-    assert "not-the-token-91" not in str(err.value)
+    message = str(err.value)
+    assert "SOURCES__SUPPORT__API_TOKEN" in message and "SOURCES__SUPPORT__EMAIL" in message
+    assert "HTTP 401" in message and len(message.splitlines()) == 1
+    assert "not-the-token-91" not in message
+    assert isinstance(err.value, MissingSettingError)  # a configuration error: callers fail fast on it
+    # not retried: each resource stopped at its first (refused) request
+    assert all(status == 401 for _, _, status in ingestion_env.server.requests)
+    assert len(ingestion_env.server.requests) <= len(TABLES)
 
 
 def test_missing_token_names_the_setting(ingestion_env: IngestionEnv, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -94,6 +94,8 @@ def test_transient_source_error_is_retried_by_dagster(sample_dir, tmp_path, monk
     with ZendeskServer(sample_dir / "support", port=0, api_token="retry-test-token") as server:
         monkeypatch.setenv("SOURCES__SUPPORT__BASE_URL", server.url)
         monkeypatch.setenv("SOURCES__SUPPORT__API_TOKEN", "retry-test-token")
+        monkeypatch.setenv("SOURCES__SUPPORT__EMAIL", "agent@example.com")
+        monkeypatch.delenv("SOURCES__SUPPORT__OAUTH_TOKEN", raising=False)
         server.fail_next(1, status=503)
         lines: list[str] = []
         summary = run_job("ingest_support_job", instance=dg.DagsterInstance.ephemeral(), echo=lines.append)
