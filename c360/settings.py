@@ -161,9 +161,12 @@ SOURCES: dict[str, Source] = {
         _source(
             "support", "Zendesk Support", "raw_support", False,
             ("base_url", "Zendesk account URL, e.g. https://acme.zendesk.com", False, True),
-            ("email", "agent email for API-token auth (Basic {email}/token:{api_token})"),
-            ("api_token", "Zendesk API token (needs the email setting)", True),
-            ("oauth_token", "Zendesk OAuth access token (sent as Bearer; instead of email + api_token)", True),
+            ("email", "email of the agent an API token authenticates as (Basic {email}/token:{api_token}); "
+             "an API token without it fails at once naming this key"),
+            ("api_token", "Zendesk API token, sent as HTTP Basic {email}/token:{api_token} (Zendesk refuses it as "
+             "Bearer); needs the email setting", True),
+            ("oauth_token", "Zendesk OAuth access token, sent as Bearer; used instead of email + api_token when set",
+             True),
             ("page_size", "items per page of the exports (Zendesk's maximum 1000)", False, False, "1000"),
         ),
         _source(

@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key='interaction_id',
         incremental_strategy='delete+insert',
+        post_hook="{{ c360.delete_deleted_support_records() }}",
     )
 }}
 
@@ -18,6 +19,9 @@
 --     Rows already here whose node now maps to another customer are re-emitted with the current customer_id,
 --     from this table itself (one hash join with identity_map, no source rescan).
 -- A full refresh (dbt build --full-refresh -s customer_interactions) rebuilds the same rows from staging.
+-- Deleted Zendesk tickets (with their ratings) and deleted Zendesk users leave the timeline: the post-hook removes
+-- their rows, also the rows of a ticket or user deleted after it was first loaded (delete+insert alone would
+-- keep them, as a filtered-out record never comes back to replace its row).
 
 {%- set lookback_seconds = (var('event_lookback_days', 3) | float) * 86400 %}
 {%- set since -%}

@@ -11,7 +11,7 @@ observed as (
 
     select max(ordered_at) as observed_at from {{ ref('stg_sales__orders') }}
     union all
-    select max(created_at) from {{ ref('stg_support__tickets') }}
+    select max(created_at) from {{ ref('stg_support__tickets') }} where not is_deleted
     union all
     select max(rated_at) from {{ ref('stg_support__satisfaction_ratings') }}
     union all

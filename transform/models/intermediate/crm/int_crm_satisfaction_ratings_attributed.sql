@@ -1,13 +1,15 @@
 -- Answered CSAT ratings (score good or bad) with the customer who gave them (the rating's requester, through
 -- identity_map). Zendesk's 'offered' (survey sent, no answer) and 'unoffered' are not answers and are left out,
--- the same rule as customer_360.csat.
+-- the same rule as customer_360.csat. Ratings of deleted tickets are left out with their tickets.
 
 with
 
 ratings as (
 
     select * from {{ ref('stg_support__satisfaction_ratings') }}
-    where is_good or is_bad
+    where (is_good or is_bad)
+        -- a rating of a deleted ticket goes with its ticket
+        and not coalesce(ticket_id in (select ticket_id from {{ ref('stg_support__tickets') }} where is_deleted), false)
 
 ),
 

@@ -29,7 +29,7 @@ support as (
         birth_date, null::varchar as gender,
         null::varchar as street, null::varchar as city, null::varchar as postal_code, null::varchar as country,
     from {{ ref('stg_support__users') }}
-    where role not in ('agent', 'admin')
+    where role not in ('agent', 'admin') and not is_deleted
 
 ),
 

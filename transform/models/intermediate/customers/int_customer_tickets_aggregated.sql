@@ -1,5 +1,6 @@
 -- Support facts per customer: tickets by state, median resolution time of solved tickets, and CSAT
--- (share of 'good' among good + bad ratings; offered/unoffered are not answers).
+-- (share of 'good' among good + bad ratings; offered/unoffered are not answers). Deleted tickets and their
+-- ratings are no support given and are left out (deleted users are no identity nodes, so count nowhere).
 
 with
 
@@ -16,6 +17,7 @@ tickets as (
         tickets.*,
     from {{ ref('stg_support__tickets') }} as tickets
     inner join assignments on assignments.node_key = 'support:' || tickets.requester_id
+    where not tickets.is_deleted
 
 ),
 
@@ -27,6 +29,7 @@ ratings as (
         count(*) filter (where ratings.is_bad) as bad_rating_count,
     from {{ ref('stg_support__satisfaction_ratings') }} as ratings
     inner join assignments on assignments.node_key = 'support:' || ratings.requester_id
+    where not coalesce(ratings.ticket_id in (select ticket_id from {{ ref('stg_support__tickets') }} where is_deleted), false)
     group by assignments.customer_id
 
 ),

@@ -33,6 +33,9 @@ support as (
         created_at as first_seen_at,
         updated_at as last_seen_at,
     from {{ ref('stg_support__users') }}
+    -- a deleted Zendesk user (active false) stays in raw and staging but is no customer: no node, so it maps to
+    -- no customer and its tickets count nowhere
+    where not is_deleted
 
 ),
 

@@ -26,6 +26,8 @@ renamed as (
         lower(status) as status,
         lower(status) in ('new', 'open', 'pending', 'hold') as is_open,
         lower(status) in ('solved', 'closed') as is_solved,
+        -- Zendesk's incremental export keeps deleted tickets (status deleted): kept here, left out of facts
+        lower(status) = 'deleted' as is_deleted,
         {{ c360.optional_column(cols, 'priority', 'varchar') }},
         {{ c360.optional_column(cols, 'type', 'varchar', 'ticket_type') }},
         {{ c360.optional_column(cols, 'via__channel', 'varchar', 'channel') }},
@@ -38,6 +40,13 @@ renamed as (
             when lower(status) in ('solved', 'closed')
                 then coalesce({{ c360.optional_value(cols, ['metric_set__solved_at', 'solved_at'], 'timestamptz') }}, updated_at::timestamptz)
         end as solved_at,
+        -- Zendesk's ticket metrics (the metric_set side-loaded with include=metric_sets): calendar minutes to the
+        -- first agent reply and to full resolution, reopens and agent replies; null when Zendesk sent none
+        -- (deleted and archived tickets have no metric set)
+        {{ c360.optional_column(cols, 'metric_set__reply_time_in_minutes__calendar', 'double', 'first_reply_minutes') }},
+        {{ c360.optional_column(cols, 'metric_set__full_resolution_time_in_minutes__calendar', 'double', 'full_resolution_minutes') }},
+        {{ c360.optional_column(cols, 'metric_set__reopens', 'integer', 'reopen_count') }},
+        {{ c360.optional_column(cols, 'metric_set__replies', 'integer', 'agent_reply_count') }},
         _dlt_load_id,
 
     from latest

@@ -41,6 +41,7 @@ typed as (
             {{ country_from_locale(c360.optional_value(cols, 'locale', 'varchar'), c360.optional_value(cols, 'iana_time_zone', 'varchar')) }}
         ) as country,
         {{ c360.optional_column(cols, 'suspended', 'boolean') }},
+        {{ c360.optional_column(cols, 'active', 'boolean') }},
         created_at::timestamptz as created_at,
         updated_at::timestamptz as updated_at,
         _dlt_load_id,
@@ -55,6 +56,9 @@ renamed as (
         nullif(trim(external_id), '') as external_id,
         coalesce(lower(role), 'end-user') as role,
         coalesce(suspended, false) as is_suspended,
+        -- Zendesk: "active: false if the user has been deleted"; the export keeps deleted users. Kept here (and in
+        -- raw), left out of customers and their facts downstream.
+        coalesce(not active, false) as is_deleted,
 
         email_raw,
         {{ normalize_email('email_raw') }} as email,
