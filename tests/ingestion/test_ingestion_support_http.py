@@ -10,6 +10,7 @@ from typing import Iterator
 import pytest
 
 from ingestion.pipelines import IngestionError, MissingSettingError, preflight, run_source, source_for
+from ingestion.errors import SourceConfigError
 from ingestion.support import ZendeskAuthError
 from ingestion_testkit import API_TOKEN, IngestionEnv, apply_test_settings, copy_sample, expected, make_env
 
@@ -87,7 +88,7 @@ def test_wrong_token_fails_at_once_naming_the_settings(ingestion_env: IngestionE
     assert "SOURCES__SUPPORT__API_TOKEN" in message and "SOURCES__SUPPORT__EMAIL" in message
     assert "HTTP 401" in message and len(message.splitlines()) == 1
     assert "not-the-token-91" not in message
-    assert isinstance(err.value, MissingSettingError)  # a configuration error: callers fail fast on it
+    assert isinstance(err.value, SourceConfigError)  # a configuration error: the pipeline and Dagster never retry it
     # not retried: each resource stopped at its first (refused) request
     assert all(status == 401 for _, _, status in ingestion_env.server.requests)
     assert len(ingestion_env.server.requests) <= len(TABLES)
