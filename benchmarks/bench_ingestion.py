@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             SOURCES__SUPPORT__EMAIL="bench-agent@example.com",
             SOURCES__EMAIL__MERGE_STRATEGY=args.email_merge_strategy,
         )
-        with ZendeskServer(sample / "support", api_token=token, rate_limit=10_000_000) as server:
+        with ZendeskServer(sample / "support", api_token=token, rate_limit=10_000_000,
+                           incremental_rate_limit=10_000_000) as server:
             os.environ["SOURCES__SUPPORT__BASE_URL"] = server.url
             _load_all("first load", sources, work, pipelines)
             if args.increment:

@@ -64,6 +64,7 @@ def cmd_zendesk_server(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         rate_limit=args.rate_limit,
+        incremental_rate_limit=args.incremental_rate_limit,
     )
     return 0
 
@@ -163,7 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="data/sample/support", help="the support/ folder written by `c360 generate`")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--rate-limit", type=_positive_int, default=700, help="requests per minute before HTTP 429 (default 700)")
+    p.add_argument("--rate-limit", type=_positive_int, default=700,
+                   help="account-wide requests per minute before HTTP 429 (default 700, Zendesk's Enterprise plan)")
+    p.add_argument("--incremental-rate-limit", type=_positive_int, default=10,
+                   help="requests per minute to the incremental exports before HTTP 429 (default 10, as Zendesk)")
     p.set_defaults(func=cmd_zendesk_server)
 
     p = sub.add_parser("sendgrid-webhook", help="receive SendGrid Event Webhook POSTs into the email source's folder or bucket",

@@ -19,6 +19,10 @@ INCREMENTAL_MAX_PER_PAGE = 1000
 LIST_DEFAULT_PAGE_SIZE = 100
 LIST_MAX_PAGE_SIZE = 100
 
+#: Side-loads each export serves when asked with ``include=`` (Zendesk "Side-loading": a top-level array of the
+#: related records next to the primary one). Other include values are ignored, as Zendesk ignores them.
+SIDELOADS = {"tickets": "metric_sets", "users": "identities"}
+
 #: Satisfaction rating ``score`` filter values (Zendesk "List Satisfaction Ratings" filters).
 SCORE_FILTERS = {
     "offered", "unoffered", "received", "received_with_comment", "received_without_comment",
@@ -140,7 +144,10 @@ def incremental(store: Store, name: str, query: Query, endpoint: str, page_size:
         "before_cursor": None,
         "end_of_stream": end_of_stream,
     }
-    return 200, json_with_items(name, page, meta)
+    requested = {part.strip() for value in query.get("include", []) for part in value.split(",")}
+    sideload = SIDELOADS.get(name) if SIDELOADS.get(name) in requested else None
+    return 200, json_with_items(name, page, meta, sideload)
+
 
 def satisfaction_ratings(store: Store, name: str, query: Query, endpoint: str, page_size: int) -> tuple[int, bytes]:
     """A page of List Satisfaction Ratings (``page_size`` is the export's; this list has its own)."""

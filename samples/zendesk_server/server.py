@@ -1,5 +1,10 @@
 """The HTTP server: a threading ``http.server`` that checks faults, rate limits and auth, then answers from
-:mod:`routes`; and :func:`serve`, what ``c360 zendesk-server`` runs."""
+:mod:`routes`; and :func:`serve`, what ``c360 zendesk-server`` runs.
+
+Rate limits as Zendesk documents them: an account-wide limit per minute (700 on the Enterprise plan; 200 to
+2500 by plan) and, far stricter, 10 requests per minute to the incremental export endpoints. Either answers
+429 with ``Retry-After`` (seconds until a request leaves the rolling window) once used up.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +20,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from samples.zendesk_server.auth import TOKEN_ENV, authenticated, token_from_settings
+from samples.zendesk_server.auth import (
+    OAUTH_TOKEN_ENV,
+    TOKEN_ENV,
+    authenticated,
+    oauth_token_from_settings,
+    token_from_settings,
+)
 from samples.zendesk_server.data import Store
 from samples.zendesk_server.routes import INCREMENTAL_MAX_PER_PAGE, ROUTES, BadRequest
 
 log = logging.getLogger(__name__)
+
+#: Zendesk's documented limits: the account limit of the Enterprise plan, and the incremental exports' own.
+ACCOUNT_RATE_LIMIT = 700
+INCREMENTAL_RATE_LIMIT = 10
+INCREMENTAL_PREFIX = "/api/v2/incremental/"
 
 
 class ConfigError(RuntimeError):
@@ -65,9 +81,11 @@ class ZendeskServer:
         host: str = "127.0.0.1",
         port: int = 0,
         api_token: str | None = None,
-        rate_limit: int = 700,
+        rate_limit: int = ACCOUNT_RATE_LIMIT,
         rate_window_seconds: float = 60.0,
         page_size: int = 1000,
+        oauth_token: str | None = None,
+        incremental_rate_limit: int = INCREMENTAL_RATE_LIMIT,
     ) -> None:
         data_dir = Path(data_dir)
         if not data_dir.is_dir():
@@ -75,21 +93,25 @@ class ZendeskServer:
                 f"data folder {data_dir} does not exist: point --data-dir at the support/ folder "
                 "that `c360 generate` wrote (e.g. data/sample/support)"
             )
-        token = api_token if api_token is not None else token_from_settings()
-        if not token:
+        if api_token is None and oauth_token is None:
+            api_token, oauth_token = token_from_settings(), oauth_token_from_settings()
+        if not api_token and not oauth_token:
             raise ConfigError(
-                f"no API token: set {TOKEN_ENV} (or sources.support.api_token in .dlt/secrets.toml); "
-                "clients must send the same token"
+                f"no token: set {TOKEN_ENV} (or sources.support.api_token in .dlt/secrets.toml) and/or "
+                f"{OAUTH_TOKEN_ENV}; clients must send the same token (API token as Basic "
+                "{email}/token:{token}, OAuth token as Bearer)"
             )
-        if rate_limit < 1:
-            raise ConfigError(f"rate_limit must be at least 1, got {rate_limit}")
+        if rate_limit < 1 or incremental_rate_limit < 1:
+            raise ConfigError(f"rate limits must be at least 1, got {rate_limit} and {incremental_rate_limit}")
         if not 1 <= page_size <= INCREMENTAL_MAX_PER_PAGE:
             raise ConfigError(f"page_size must be between 1 and {INCREMENTAL_MAX_PER_PAGE}, got {page_size}")
         self.data_dir = data_dir
         self.page_size = page_size
-        self._token = token
+        self._token = api_token
+        self._oauth_token = oauth_token
         self._store = Store(data_dir)
         self._limiter = RateLimiter(rate_limit, rate_window_seconds)
+        self._incremental_limiter = RateLimiter(incremental_rate_limit, rate_window_seconds)
         self._faults: deque[int] = deque()
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str, int]] = []
@@ -182,24 +204,36 @@ class ZendeskServer:
             headers = {"Retry-After": "1"} if fault in (429, 503) else {}
             return fault, {"error": "InjectedFault", "description": f"fail_next injected HTTP {fault}"}, headers
 
+        parts = urlsplit(handler.path)
+        rate_headers: dict[str, str] = {}
+        if parts.path.startswith(INCREMENTAL_PREFIX):
+            allowed, remaining, reset = self._incremental_limiter.acquire()
+            # named like Zendesk's per-endpoint headers (zendesk-ratelimit-tickets-index: total=; remaining=; resets=)
+            rate_headers["zendesk-ratelimit-incremental-exports"] = (
+                f"total={self._incremental_limiter.limit}; remaining={remaining}; resets={reset}"
+            )
+            if not allowed:
+                return 429, {
+                    "error": "APIRateLimitExceeded",
+                    "description": f"Incremental exports allow {self._incremental_limiter.limit} requests per minute",
+                }, {**rate_headers, "Retry-After": str(reset)}
         allowed, remaining, reset = self._limiter.acquire()
-        rate_headers = {
+        rate_headers.update({
             "X-Rate-Limit": str(self._limiter.limit),
             "X-Rate-Limit-Remaining": str(remaining),
             "ratelimit-limit": str(self._limiter.limit),
             "ratelimit-remaining": str(remaining),
             "ratelimit-reset": str(reset),
-        }
+        })
         if not allowed:
             return 429, {
                 "error": "APIRateLimitExceeded",
                 "description": "Number of allowed API requests per minute exceeded",
             }, {**rate_headers, "Retry-After": str(reset)}
 
-        if not authenticated(handler.headers.get("Authorization"), self._token):
+        if not authenticated(handler.headers.get("Authorization"), self._token, self._oauth_token):
             return 401, {"error": "Couldn't authenticate you"}, {**rate_headers, "WWW-Authenticate": 'Basic realm="Web Password"'}
 
-        parts = urlsplit(handler.path)
         path = parts.path.rstrip("/")
         if path.endswith(".json"):
             path = path[: -len(".json")]
@@ -242,18 +276,27 @@ def make_handler(server: ZendeskServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8765, rate_limit: int = 700) -> None:
+def serve(
+    data_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    rate_limit: int = ACCOUNT_RATE_LIMIT,
+    incremental_rate_limit: int = INCREMENTAL_RATE_LIMIT,
+) -> None:
     """Serve `data_dir` as a Zendesk API until Ctrl-C (what `c360 zendesk-server` runs)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        server = ZendeskServer(Path(data_dir), host=host, port=port, rate_limit=rate_limit)
+        server = ZendeskServer(
+            Path(data_dir), host=host, port=port, rate_limit=rate_limit, incremental_rate_limit=incremental_rate_limit
+        )
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     except OSError as exc:
         print(f"error: cannot listen on {host}:{port} ({exc}); choose another --port", file=sys.stderr)
         raise SystemExit(2) from None
-    print(f"Zendesk-compatible API for {data_dir} on {server.url} (rate limit {rate_limit}/min); Ctrl-C stops it")
+    print(f"Zendesk-compatible API for {data_dir} on {server.url} (rate limits {rate_limit}/min, incremental "
+          f"exports {incremental_rate_limit}/min); Ctrl-C stops it")
     print(f"  e.g. curl -u you@example.com/token:${TOKEN_ENV} '{server.url}/api/v2/incremental/users/cursor.json?start_time=0'")
     sys.stdout.flush()
     try:

@@ -122,6 +122,8 @@ def make_env(
     monkeypatch.setenv("SOURCES__EMAIL__BUCKET_URL", str(sample / "email"))
     monkeypatch.setenv("SOURCES__WEB__BUCKET_URL", str(sample / "web"))
     monkeypatch.setenv("SOURCES__SUPPORT__EMAIL", AGENT_EMAIL)  # Zendesk API tokens are Basic {email}/token
+    # many loads per test: Zendesk's 10 export requests a minute would make them wait; that limit has its own tests
+    server_kwargs.setdefault("incremental_rate_limit", server_kwargs.get("rate_limit", 700))
     with ZendeskServer(sample / "support", api_token=API_TOKEN, **server_kwargs) as server:
         monkeypatch.setenv("SOURCES__SUPPORT__BASE_URL", server.url)
         yield IngestionEnv(sample=sample, warehouse=warehouse, pipelines_dir=tmp / "dlt", server=server)

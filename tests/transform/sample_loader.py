@@ -29,7 +29,7 @@ def load(sample_dir: Path, warehouse: Path) -> None:
 
     token = secrets.token_hex(16)
     sample_dir = Path(sample_dir).resolve()
-    with ZendeskServer(sample_dir / "support", api_token=token, rate_limit=100_000) as server:
+    with ZendeskServer(sample_dir / "support", api_token=token, rate_limit=100_000, incremental_rate_limit=100_000) as server:
         env = {
             **os.environ,
             "C360_WAREHOUSE": str(Path(warehouse).resolve()),
