@@ -15,15 +15,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from c360.settings import sample_dir, warehouse_path
+from c360.settings import SOURCES, sample_dir, warehouse_path
+
+SUPPORT = SOURCES["support"]
 
 #: The settings the demo points at the sample (and puts back afterwards).
 SOURCE_SETTINGS = (
     "SOURCES__SALES__CREDENTIALS",
     "SOURCES__SUPPORT__BASE_URL",
     "SOURCES__SUPPORT__API_TOKEN",
-    "SOURCES__SUPPORT__EMAIL",
-    "SOURCES__SUPPORT__OAUTH_TOKEN",
     "SOURCES__EMAIL__BUCKET_URL",
     "SOURCES__WEB__BUCKET_URL",
 )
@@ -104,8 +104,8 @@ def sample_sources(sample: Path) -> Iterator[dict[str, str]]:
             "SOURCES__SUPPORT__BASE_URL": server.url,
             "SOURCES__SUPPORT__API_TOKEN": token,
             # Zendesk API tokens authenticate as {email}/token; any agent email works with the bundled server
-            "SOURCES__SUPPORT__EMAIL": "demo-agent@example.com",
-            "SOURCES__SUPPORT__OAUTH_TOKEN": "",
+            SUPPORT.env("email"): "demo-agent@example.com",
+            SUPPORT.env("oauth_token"): "",
             "SOURCES__EMAIL__BUCKET_URL": str((sample / "email").resolve()),
             "SOURCES__WEB__BUCKET_URL": str((sample / "web").resolve()),
         }

@@ -13,9 +13,11 @@ import binascii
 import hmac
 import os
 
+from c360.settings import SOURCES
+
 #: dlt's environment names of ``sources.support.api_token`` / ``oauth_token``: the secrets the source uses.
-TOKEN_ENV = "SOURCES__SUPPORT__API_TOKEN"
-OAUTH_TOKEN_ENV = "SOURCES__SUPPORT__OAUTH_TOKEN"
+TOKEN_ENV = SOURCES["support"].env("api_token")
+OAUTH_TOKEN_ENV = SOURCES["support"].env("oauth_token")
 
 
 def _same(given: str, expected: str | None) -> bool:
