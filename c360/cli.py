@@ -49,6 +49,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         messiness=args.messiness,
         increment=args.increment,
+        profile=args.profile,
     )
     written = sum(t["written"] for t in batch["tables"].values())
     kind = "increment" if args.increment else "sample source systems"
@@ -157,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="data/sample", help="output folder (default data/sample)")
     p.add_argument("--messiness", type=_non_negative_float, default=1.0,
                    help="scales every messiness rate; 0 = clean, 1 = realistic default (default 1.0)")
+    p.add_argument("--profile", choices=("default", "hard"), default="default",
+                   help="hard: doubled messiness plus households, shared e-mails/phones/cookies, surname changes, "
+                        "alias-only cookies and must_not_merge.csv (docs/readme/generator.md); an increment "
+                        "continues the folder's own profile (default: default)")
     p.add_argument("--increment", action="store_true", help="add the next increment onto an existing --out folder")
     p.set_defaults(func=cmd_generate)
 

@@ -59,7 +59,12 @@ class EmailSink(EventSink):
         address = item[3]
         if address not in self.gen.emails_in_truth:
             self.gen.emails_in_truth.add(address)
-            pid = f"junk:{address}" if address in D.JUNK_EMAILS else self.owner[address]
+            if address in D.JUNK_EMAILS:
+                pid = f"junk:{address}"
+            elif norm_email(address) in self.gen.shared_emails:  # a family or company mailbox (hard profile)
+                pid = f"shared:{norm_email(address)}"
+            else:
+                pid = self.owner[address]
             self.b.truth.append(("email", address, pid))
 
     def break_record(self, kind: str, obj: dict) -> dict:

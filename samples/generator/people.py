@@ -115,6 +115,27 @@ class Renderer:
             first, last = last, first
         return first, last
 
+    # Per-record hooks: the default profile renders from the person's true values exactly as before (same
+    # random draws, so its output stays byte-identical); the hard profile (hard.HardRenderer) overrides them.
+
+    def person_name(self, rng: Rand, p: dict, record: str) -> tuple[str, str]:
+        """The name as one record holds it; ``record`` is "account", "guest", "support" or "web"."""
+        return self.name(rng, p["first"], p["last"])
+
+    def birth_date(self, rng: Rand, p: dict) -> str | None:
+        return p["dob"]
+
+    def address(self, rng: Rand, p: dict, record: str) -> tuple[str, str, str]:
+        """(street, city, postal code) as one record holds them."""
+        return self.street(rng, p["street"]), p["city"], p["postal"]
+
+    def account_email(self, rng: Rand, p: dict) -> str:
+        """The e-mail of the sales account row."""
+        return self.email(rng, p["emails"][0])
+
+    def zendesk_name(self, rng: Rand, p: dict, first: str, last: str) -> str:
+        return f"{first} {last}" if rng.random() > 0.05 else f"{last}, {first}"
+
     def email(self, rng: Rand, address: str) -> str:
         m = self.m
         local, _, domain = address.partition("@")

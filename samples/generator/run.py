@@ -14,6 +14,8 @@ from samples.generator.common import (
     DAY, EVENT_HISTORY_DAYS, SALES_START, STATE_FILE, T0, Batch, Ids, Messiness, Rand, email_key, iso_z, sql_ts,
 )
 from samples.generator.email import email_child, finalize_known, plan_campaigns
+from samples.generator.hard import HARD_FACTOR, HardRates, HardRenderer
+from samples.generator.households import MUST_NOT_MERGE, Households
 from samples.generator.people import People, Pools, Renderer, assign_identities, realize_person
 from samples.generator.sales import corrupt_orders, customer_row, make_products, orders_for
 from samples.generator.support import advance_ticket, agent_users, batch_tickets, new_zendesk_user
@@ -21,11 +23,16 @@ from samples.generator.web import web_events
 from samples.generator.writers import SalesWriter, SupportWriter, clear_folder, fork
 
 
+#: Named generator profiles (`c360 generate --profile`); docs/readme/generator.md describes both.
+PROFILES = ("default", "hard")
+
+
 class Generator:
     """The state of a sample folder (people, ids, products, ticket lives, what truth.csv already holds) and
     the writing of one batch; the state is saved in the state file between increments."""
 
-    def __init__(self, out: Path, seed: int, customers: int, m: Messiness, state: dict | None) -> None:
+    def __init__(self, out: Path, seed: int, customers: int, m: Messiness, state: dict | None,
+                 profile: str = "default", messiness: float = 1.0) -> None:
         self.out = out
         self.seed = seed
         self.customers = customers
@@ -33,6 +40,13 @@ class Generator:
         self.render = Renderer(m)
         self.pools = Pools(seed)
         state = state or {}
+        self.shared_emails: set[str] = set()   # family and company mailboxes (hard profile)
+        self.shared_cookies: set[str] = set()  # family computers (hard profile)
+        self.hard: Households | None = None
+        if profile == "hard":
+            rates = HardRates().scaled(messiness)
+            self.render = HardRenderer(m, rates)
+            self.hard = Households(self, rates, state.get("hard"))
         self.ids = Ids(state.get("ids"))
         self.people = People(self.pools, self.ids, state.get("taken"))
         self.persons: list[dict[str, Any]] = state.get("persons", [])
@@ -56,7 +70,7 @@ class Generator:
             "campaigns": self.campaigns, "tickets": self.ticket_lives,
             "truth_emails": sorted(self.emails_in_truth), "truth_web_users": sorted(self.web_users_in_truth),
             "truth_anons": sorted(self.anons_in_truth),
-        }
+        } | ({"hard": self.hard.state()} if self.hard else {})
 
     def rng(self, batch: int, part: str) -> Rand:
         return Rand(f"{self.seed}/{batch}/{part}")
@@ -90,9 +104,13 @@ class Generator:
         plans.sort(key=lambda x: x[1])
         for kind, c in plans:
             self.add_person(rng, b, kind, c)
+        if self.hard:
+            self.hard.add_households(self.rng(0, "households"), b)
         persons = list(self.persons)
         n_pending = max(2, round(0.002 * len(persons)))
         assign_identities(self, rng, b, persons, n_pending)
+        if self.hard:
+            self.hard.after_assign(self.rng(0, "households-web"), b, persons)
         self.write_all(b, persons, initial=True)
         return b
 
@@ -134,6 +152,8 @@ class Generator:
         n_truth = len(b.truth)
         child = fork(lambda: email_child(self, erng, b, window_orders, initial, campaigns))
         web_events(self, self.rng(b.number, "web"), b, window_orders, initial)
+        if self.hard:
+            self.hard.finish_batch(b)
         result = child()
         b.tables["email.events"] = result["table"]
         b.late["email.events"] = result["late"]
@@ -253,8 +273,15 @@ class Generator:
             advance_ticket(rng, self, support, tid, b, new=False)
 
 
-def generate(out: Path, customers: int, seed: int, messiness: float = 1.0, increment: bool = False) -> dict:
-    """Write the sample source systems (or the next increment) to ``out``; return the manifest batch entry."""
+def generate(out: Path, customers: int, seed: int, messiness: float = 1.0, increment: bool = False,
+             profile: str = "default") -> dict:
+    """Write the sample source systems (or the next increment) to ``out``; return the manifest batch entry.
+
+    ``profile`` "hard" doubles the messiness rates and adds households, shared identifiers and the rest of
+    :mod:`samples.generator.households`, plus must_not_merge.csv; "default" is the realistic baseline.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
     out = Path(out)
     manifest_path = out / "manifest.json"
     if increment:
@@ -267,6 +294,7 @@ def generate(out: Path, customers: int, seed: int, messiness: float = 1.0, incre
         state = json.loads(gzip.decompress((out / STATE_FILE).read_bytes()))
         # an increment continues the folder's own settings, whatever the caller passes
         seed, customers, messiness = manifest["seed"], manifest["customers"], manifest["messiness"]
+        profile = manifest.get("profile", "default")
     else:
         if customers < 1:
             raise ValueError(f"customers must be at least 1, got {customers}")
@@ -276,9 +304,12 @@ def generate(out: Path, customers: int, seed: int, messiness: float = 1.0, incre
         manifest = {"seed": seed, "customers": customers, "messiness": messiness,
                     "generated_at": iso_z(T0), "reference_time": iso_z(T0), "state_file": STATE_FILE,
                     "batches": []}
+        if profile != "default":  # the default manifest stays as it always was
+            manifest["profile"] = profile
+        (out / MUST_NOT_MERGE).unlink(missing_ok=True)
         state = None
-    m = Messiness().scaled(messiness)
-    gen = Generator(out, seed, customers, m, state)
+    m = Messiness().scaled(messiness * (HARD_FACTOR if profile == "hard" else 1))
+    gen = Generator(out, seed, customers, m, state, profile, messiness)
     b = gen.run_increment(len(manifest["batches"])) if increment else gen.run_initial()
     entry = b.manifest_entry()
     manifest["batches"].append(entry)
@@ -288,6 +319,8 @@ def generate(out: Path, customers: int, seed: int, messiness: float = 1.0, incre
         if not increment:
             w.writerow(["source", "source_record_id", "person_id"])
         w.writerows(b.truth)
+    if gen.hard:
+        gen.hard.write_pairs(out, increment)
     (out / STATE_FILE).write_bytes(gzip.compress(json.dumps(gen.state(), separators=(",", ":")).encode(), mtime=0))
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return entry

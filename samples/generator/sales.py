@@ -50,16 +50,18 @@ def customer_row(gen: Generator, rng: Rand, p: dict, cid: int, created: int, gue
     row = _customer_row(gen, rng, p, cid, created, guest, now)
     if row["email"]:
         p.setdefault("sales_email", {})[str(cid)] = row["email"]
+    if gen.hard:
+        gen.hard.record_written("sales", row, p, guest=guest)
     return row
 
 
 def _customer_row(gen: Generator, rng: Rand, p: dict, cid: int, created: int, guest: bool, now: int) -> dict[str, Any]:
     m, r = gen.m, gen.render
-    first, last = r.name(rng, p["first"], p["last"])
-    street, city, postal = p["street"], p["city"], p["postal"]
+    first, last = r.person_name(rng, p, "guest" if guest else "account")
+    street, city, postal = r.address(rng, p, "guest" if guest else "account")
     row: dict[str, Any] = {
         "id": cid, "first_name": first, "last_name": last, "gender": p["gender"], "country": p["country"],
-        "birth_date": p["dob"], "street": r.street(rng, street), "city": city, "postal_code": postal,
+        "birth_date": r.birth_date(rng, p), "street": street, "city": city, "postal_code": postal,
         "created_at": sql_ts(created), "updated_at": sql_ts(min(now - 1, created + rng.randint(0, 3600))),
     }
     if guest:
@@ -88,7 +90,7 @@ def _customer_row(gen: Generator, rng: Rand, p: dict, cid: int, created: int, gu
         row["email"] = None
         p["primary_email"] = False
     else:
-        row["email"] = r.email(rng, p["emails"][0])
+        row["email"] = r.account_email(rng, p)
         p["known"].append(row["email"])
     if rng.chance(m.junk_identifier):
         row["phone"] = rng.choice(D.JUNK_PHONES)

@@ -134,8 +134,8 @@ def new_zendesk_user(gen: Generator, rng: Rand, b: Batch, p: dict, support: "Sup
     created = max(SUPPORT_START, p["created"]) + rng.randint(0, 30 * DAY)
     created = min(created, b.end - rng.randint(600, 20 * DAY if b.number == 0 else DAY // 2))
     created = max(created, b.start if b.number else SUPPORT_START)
-    first, last = r.name(rng, p["first"], p["last"])
-    name = f"{first} {last}" if rng.random() > 0.05 else f"{last}, {first}"
+    first, last = r.person_name(rng, p, "support")
+    name = r.zendesk_name(rng, p, first, last)
     external_id = None
     phone = None
     if pending:
@@ -153,14 +153,20 @@ def new_zendesk_user(gen: Generator, rng: Rand, b: Batch, p: dict, support: "Sup
             email = rng.choice(D.JUNK_EMAILS)  # a phone ticket where the agent typed a placeholder
             external_id = str(p["sales"][0])
         linked = external_id is not None or (not use_work and p["primary_email"]) or p["kind"] == "prospect"
+        if gen.hard and gen.hard.phone_only_caller(rng, p):
+            # called in: the agent took a name and the phone number (the one the sales account holds), no e-mail
+            email, phone, linked = None, r.phone(rng, p["phone"], national_ok=False), True
         if not linked:
             if p["kind"] == "customer":
                 external_id = str(p["sales"][0])
-        if email not in D.JUNK_EMAILS:
+        if email is not None and email not in D.JUNK_EMAILS:
             p["known"].append(email)
     p["zd"].append(uid)
-    support.user(zendesk_user(gen, rng, p, uid, name, email, phone, external_id, created, b.end), b)
+    user = zendesk_user(gen, rng, p, uid, name, email, phone, external_id, created, b.end)
+    support.user(user, b)
     gen.truth(b, "support", uid, p["pid"])
+    if gen.hard:
+        gen.hard.record_written("support", user, p)
     return uid
 
 
@@ -235,6 +241,8 @@ def new_ticket(gen: Generator, rng: Rand, b: Batch, p: dict, uid: int, created: 
     subject = subject.format(order=order)
     description = description.format(order=order)
     channel = rng.choices(["email", "web", "chat", "voice", "api"], [0.45, 0.25, 0.18, 0.08, 0.04])[0]
+    if user["email"] is None:
+        channel = "voice"  # a phone-only caller (hard profile)
     if channel == "email":
         source = {"from": {"address": user["email"], "name": user["name"]},
                   "to": {"name": "C360 Shop Support", "address": "support@c360shop.zendesk.com"}, "rel": None}

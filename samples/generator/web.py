@@ -83,7 +83,12 @@ class WebSink(EventSink):
 
 
 def _owner_indexes(gen: Generator) -> None:
-    gen.anon_owner = {c[0]: p["pid"] for p in gen.persons for c in p["cookies"]}
+    gen.anon_owner = {}
+    for p in gen.persons:
+        for c in p["cookies"]:
+            gen.anon_owner.setdefault(c[0], p["pid"])
+    for anon in gen.shared_cookies:  # a family computer's cookie belongs to no one person (hard profile)
+        gen.anon_owner[anon] = f"shared:{anon}"
     gen.sales_owner = {str(cid): p["pid"] for p in gen.persons for cid in p["sales"]}
 
 
@@ -142,6 +147,8 @@ def web_events(gen: Generator, rng: Rand, b: Batch, window_orders: list, initial
                 _session(gen, rng, events, p, cookie, ua_ip[cid], t, uid, identify, None)
             if state == "bridge_login":
                 cookie[1] = "login"
+            if state == "alias" and cid not in p.setdefault("aliased", []):
+                _alias_call(gen, rng, events, p, cid, min(times[-1] + rng.randint(120, 3600), b.end - 200))
         for order in orders_by_pid.get(p["pid"], []):
             logged = [c for c in p["cookies"] if c[0] in p["logged_in"]]
             if not logged:
@@ -278,6 +285,23 @@ def _session(gen: Generator, rng: Rand, events: list, p: dict, cookie: list, age
         events.append([recv, ts, ev, anon, ev["userId"]])
 
 
+def _alias_call(gen: Generator, rng: Rand, events: list, p: dict, previous_id: str, t: int) -> None:
+    """A server-side Segment alias call (previousId -> userId, no anonymousId) after a sign-up: the only
+    event that ties this cookie to the customer (hard profile). Spec: segment.com/docs/connections/spec/alias."""
+    p["aliased"].append(previous_id)
+    user_id = str(p["sales"][0])
+    ts = t * 1000 + int(rng.random() * 1000)
+    sent = ts + 5 + int(rng.random() * 400)
+    recv = sent + 30 + int(rng.random() * 900)
+    ev = {
+        "channel": "server", "context": {"library": {"name": "analytics-python", "version": "2.3.2"}},
+        "integrations": {}, "messageId": rng.uuid4(), "originalTimestamp": iso_ms_fast(ts),
+        "previousId": previous_id, "receivedAt": iso_ms_fast(recv), "sentAt": iso_ms_fast(sent),
+        "timestamp": iso_ms_fast(ts), "type": "alias", "userId": user_id, "version": 2,
+    }
+    events.append([recv, ts, ev, previous_id, user_id])
+
+
 def _identify_traits(gen: Generator, rng: Rand, p: dict, anon: str, kind: str) -> dict[str, Any]:
     r = gen.render
     known = [a for a in p["known"] if a.strip().lower() not in D.JUNK_EMAILS]
@@ -288,7 +312,7 @@ def _identify_traits(gen: Generator, rng: Rand, p: dict, anon: str, kind: str) -
             p["known"].append(traits["email"])
         return traits
     p["logged_in"].append(anon)
-    first, last = r.name(rng, p["first"], p["last"])
+    first, last = r.person_name(rng, p, "web")
     traits = {"firstName": first, "lastName": last}
     if len(p["emails"]) > 1 and rng.random() < 0.2 and not p.get("zd_work_pending"):
         traits["email"] = r.email(rng, p["emails"][1])
@@ -300,8 +324,8 @@ def _identify_traits(gen: Generator, rng: Rand, p: dict, anon: str, kind: str) -
     if rng.random() < 0.4:
         traits["phone"] = r.phone(rng, p["phone"], national_ok=True)
     if rng.random() < 0.3:
-        traits["address"] = {"street": r.street(rng, p["street"]), "city": p["city"], "postalCode": p["postal"],
-                             "country": p["country"]}
+        street, city, postal = r.address(rng, p, "web")
+        traits["address"] = {"street": street, "city": city, "postalCode": postal, "country": p["country"]}
     if rng.chance(gen.m.junk_identifier) and "email" in traits:
         traits["email"] = rng.choice(D.JUNK_EMAILS)
     return traits
