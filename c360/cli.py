@@ -91,7 +91,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not truth.exists():
         print(f"error: --truth {truth} does not exist (point it at the truth.csv that `c360 generate` wrote)", file=sys.stderr)
         return 2
-    print(json.dumps(evaluate(warehouse=Path(args.warehouse) if args.warehouse else warehouse_path(), truth_csv=truth), indent=2))
+    if args.must_not_merge and not Path(args.must_not_merge).exists():
+        print(f"error: --must-not-merge {args.must_not_merge} does not exist", file=sys.stderr)
+        return 2
+    result = evaluate(warehouse=Path(args.warehouse) if args.warehouse else warehouse_path(), truth_csv=truth,
+                      must_not_merge_csv=Path(args.must_not_merge) if args.must_not_merge else None)
+    print(json.dumps(result, indent=2))
     return 0
 
 
@@ -188,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="score identity resolution against a ground-truth CSV; prints JSON")
     p.add_argument("--truth", required=True, help="CSV with columns source, source_record_id, person_id")
     p.add_argument("--warehouse", help="warehouse DuckDB file (default: C360_WAREHOUSE or data/warehouse.duckdb)")
+    p.add_argument("--must-not-merge", dest="must_not_merge",
+                   help="CSV of record pairs that must stay apart (default: must_not_merge.csv next to --truth, if any)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("quality", help="run the expectation suites on the warehouse; exit 1 if a critical one fails",

@@ -15,6 +15,10 @@ present on both sides, matched on (source, source_record_id)):
   number of extra customer_ids this creates (sum over persons of customer_ids - 1).
 * missing: records in truth but not in identity_map (never resolved) and records in identity_map but not in
   truth (the pipeline invented or mis-keyed a record).
+* must-not-merge (when the sample has a must_not_merge.csv, as `c360 generate --profile hard` writes): pairs
+  of records of different people that share an identifier or look alike; *merged* counts the pairs whose two
+  records got the same customer_id (the target is 0), per reason; pairs with a record missing from
+  identity_map are counted as not evaluated.
 """
 
 from __future__ import annotations
@@ -27,12 +31,21 @@ import duckdb
 IDENTITY_MAP = "marts.identity_map"
 
 
-def evaluate(warehouse: Path, truth_csv: Path) -> dict[str, Any]:
-    """Pairwise precision / recall / F1 and over-merge / split counts of identity_map against truth.csv.
+MUST_NOT_MERGE = "must_not_merge.csv"
+
+
+def evaluate(warehouse: Path, truth_csv: Path, must_not_merge_csv: Path | None = None) -> dict[str, Any]:
+    """Pairwise precision / recall / F1 and over-merge / split counts of identity_map against truth.csv, and
+    how many must-not-merge pairs were merged (``must_not_merge_csv``, by default the must_not_merge.csv next
+    to truth.csv when there is one).
 
     Opens ``warehouse`` read-only; raises FileNotFoundError / ValueError with what to fix when an input is missing.
     """
     warehouse, truth_csv = Path(warehouse), Path(truth_csv)
+    if must_not_merge_csv is None and (truth_csv.parent / MUST_NOT_MERGE).exists():
+        must_not_merge_csv = truth_csv.parent / MUST_NOT_MERGE
+    if must_not_merge_csv is not None and not Path(must_not_merge_csv).exists():
+        raise FileNotFoundError(f"must-not-merge file {must_not_merge_csv} does not exist")
     if not warehouse.exists():
         raise FileNotFoundError(f"warehouse {warehouse} does not exist (set C360_WAREHOUSE or pass --warehouse)")
     if not truth_csv.exists():
@@ -107,6 +120,7 @@ def evaluate(warehouse: Path, truth_csv: Path) -> dict[str, Any]:
             group by t.source order by t.source
             """
         ).fetchall()
+        must_not_merge = _must_not_merge(con, Path(must_not_merge_csv)) if must_not_merge_csv else None
     finally:
         con.close()
     (truth_n, predicted_n, both_n, missing_pred, missing_truth, persons, customers,
@@ -115,7 +129,7 @@ def evaluate(warehouse: Path, truth_csv: Path) -> dict[str, Any]:
     precision = tp / predicted_pairs if predicted_pairs else 1.0
     recall = tp / true_pairs if true_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
+    result = {
         "records_in_truth": truth_n,
         "records_in_identity_map": predicted_n,
         "records_evaluated": both_n,
@@ -134,4 +148,37 @@ def evaluate(warehouse: Path, truth_csv: Path) -> dict[str, Any]:
         "split_people": split_people,
         "extra_customers_from_splits": extra_customers,
         "records_by_source": {s: {"in_truth": n, "resolved": r} for s, n, r in per_source},
+    }
+    if must_not_merge is not None:
+        result["must_not_merge"] = must_not_merge
+    return result
+
+
+def _must_not_merge(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, Any]:
+    """Pairs of must_not_merge.csv whose two records share a customer_id, in total and per reason."""
+    con.execute(
+        "create temp table must_not_merge as select * from read_csv(?, header = true, all_varchar = true)", [str(path)]
+    )
+    missing = {"reason", "source_a", "source_record_id_a", "source_b", "source_record_id_b"} - {
+        r[0] for r in con.execute("select column_name from information_schema.columns"
+                                  " where table_name = 'must_not_merge'").fetchall()}
+    if missing:
+        raise ValueError(f"{path} lacks the column(s) {', '.join(sorted(missing))}")
+    rows = con.execute(
+        """
+        select m.reason,
+               count(*) as pairs,
+               count(a.customer_id is not null and b.customer_id is not null or null) as evaluated,
+               count(a.customer_id = b.customer_id or null) as merged
+        from must_not_merge m
+        left join predicted a on a.source = m.source_a and a.source_record_id = m.source_record_id_a
+        left join predicted b on b.source = m.source_b and b.source_record_id = m.source_record_id_b
+        group by m.reason order by m.reason
+        """
+    ).fetchall()
+    return {
+        "pairs": sum(r[1] for r in rows),
+        "evaluated": sum(r[2] for r in rows),
+        "merged": sum(r[3] for r in rows),
+        "by_reason": {reason: {"pairs": n, "evaluated": e, "merged": k} for reason, n, e, k in rows},
     }

@@ -29,7 +29,7 @@ class HardRates:
     middle_shown: float = 0.35       # a record of such a person shows it ("Mary Ann", "Mary A.")
     phonetic: float = 0.08           # a record spells the name another way that sounds the same
     second_typo: float = 0.35        # a typo'd name gets a second edit
-    dob_swap: float = 0.06           # day and month swapped (where both are <= 12)
+    dob_swap: float = 0.15           # day and month swapped (where both are <= 12)
     former_surname: float = 0.45     # a record of a renamed person still holds the former surname
     unit_shown: float = 0.7          # a record of someone living in a flat shows the flat number
     postcode_variant: float = 0.3    # SW1A1AA, 1234ab, 94105-2231
