@@ -133,6 +133,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         messiness=args.messiness,
         sample=Path(args.sample_dir) if args.sample_dir else None,
+        profile=args.profile,
     )
 
 
@@ -239,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customers", type=_positive_int, default=2000, help="number of sample people (default 2000)")
     p.add_argument("--seed", type=int, default=42, help="random seed of the sample (default 42)")
     p.add_argument("--messiness", type=_non_negative_float, default=1.0, help="messiness of the sample (default 1.0)")
+    p.add_argument("--profile", choices=("default", "hard"), default="default",
+                   help="generator profile of the sample (see `c360 generate --help`; default: default)")
     p.add_argument("--sample-dir", help="where the sample goes (default: C360_SAMPLE_DIR or data/sample)")
     p.set_defaults(func=cmd_demo)
 

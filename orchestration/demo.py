@@ -36,7 +36,8 @@ def _manifest(sample: Path) -> dict | None:
         return None
 
 
-def ensure_sample(sample: Path, customers: int, seed: int, messiness: float, echo=print) -> bool:
+def ensure_sample(sample: Path, customers: int, seed: int, messiness: float, echo=print,
+                  profile: str = "default") -> bool:
     """Generate the sample into `sample` unless one with the same settings is already there.
 
     Returns True when it generated a new sample. An existing sample with other settings (or with increments
@@ -50,6 +51,7 @@ def ensure_sample(sample: Path, customers: int, seed: int, messiness: float, ech
             manifest.get("customers") == customers
             and manifest.get("seed") == seed
             and float(manifest.get("messiness", -1)) == float(messiness)
+            and manifest.get("profile", "default") == profile
             and len(manifest.get("batches", [])) == 1
         )
         if same:
@@ -63,7 +65,7 @@ def ensure_sample(sample: Path, customers: int, seed: int, messiness: float, ech
             "choose another folder with --sample-dir or C360_SAMPLE_DIR"
         )
     echo(f"c360 demo: generating {customers:,} sample customers into {sample} (seed {seed})")
-    generate(out=sample, customers=customers, seed=seed, messiness=messiness, increment=False)
+    generate(out=sample, customers=customers, seed=seed, messiness=messiness, increment=False, profile=profile)
     return True
 
 
@@ -121,12 +123,13 @@ def sample_sources(sample: Path) -> Iterator[dict[str, str]]:
                     os.environ[key] = value
 
 
-def run_demo(customers: int, seed: int, messiness: float, sample: Path | None = None, echo=print) -> int:
+def run_demo(customers: int, seed: int, messiness: float, sample: Path | None = None, echo=print,
+             profile: str = "default") -> int:
     from orchestration.jobs import FULL_JOB
     from orchestration.runner import main_run
 
     sample = (sample or sample_dir()).resolve()
-    if ensure_sample(sample, customers=customers, seed=seed, messiness=messiness, echo=echo):
+    if ensure_sample(sample, customers=customers, seed=seed, messiness=messiness, echo=echo, profile=profile):
         reset_warehouse(echo=echo)
     with sample_sources(sample):
         echo("c360 demo: sample systems ready (sales database file, Zendesk API on loopback, email and web folders)")

@@ -313,3 +313,14 @@ def test_must_not_merge_pairs_are_different_people_sharing_the_stated_identifier
                 assert kind == "name+postal_code" and pair["reason"] == "parent_child_same_name"
                 name = f"{first_key(row['first_name'])} {key(row['last_name'])}"
                 assert f"{name}|{postal_key(row['postal_code'], row['country'])}" == value
+
+
+def test_cli_generates_the_hard_profile_and_rejects_unknown_ones(tmp_path, capsys):
+    from c360.cli import main
+
+    out = tmp_path / "cli"
+    assert main(["generate", "--customers", "40", "--seed", "3", "--out", str(out), "--profile", "hard"]) == 0
+    assert manifest(out)["profile"] == "hard" and read_pairs(out)
+    with pytest.raises(SystemExit):
+        main(["generate", "--out", str(out), "--profile", "harder"])
+    assert "invalid choice: 'harder'" in capsys.readouterr().err
