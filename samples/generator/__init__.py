@@ -18,7 +18,10 @@ listed in the manifest under ``bridges``.
 
 One module per concern: ``common`` (time frame, messiness, RNG, batch counts), ``people`` (the people model
 and who gets which identity records), ``sales``, ``support`` (Zendesk), ``email`` (SendGrid), ``web``
-(Segment), ``writers`` (how records reach disk) and ``run`` (a batch from start to end, and ``generate``).
+(Segment), ``writers`` (how records reach disk) and ``run`` (a batch from start to end, and ``generate``);
+the hard profile (``profile="hard"``) adds ``households`` (twins, same-name parents and children, spouses
+sharing an e-mail, landline or computer, company mailboxes, movers, alias-only cookies, must_not_merge.csv)
+and ``hard`` (how its records render names, birth dates, addresses and Zendesk names).
 """
 
 from samples.generator.run import generate
