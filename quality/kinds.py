@@ -15,6 +15,7 @@ the implementations. Quoting and query fragments are in :mod:`quality.sql`, the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timezone
 from typing import TYPE_CHECKING, Any
 
 from quality.sql import columns_of, one, q, show, sql_literal, table_ref, where
@@ -175,8 +176,9 @@ class Unique(Kind):
         return f"no two {c.noun} share {a(c.label)}"
 
     def failure(self, c, m):
-        return (f"{n(m.unexpected)} {c.noun} share their {c.label} with another record "
-                f"({n(m.context.get('duplicated_values'))} {c.label} values appear more than once).")
+        values = m.context.get("duplicated_values")
+        appear = f"1 {c.label} value appears" if values == 1 else f"{n(values)} {c.label} values appear"
+        return f"{n(m.unexpected)} {c.noun} share their {c.label} with another record ({appear} more than once)."
 
 
 class PatternShare(Kind):
@@ -285,6 +287,13 @@ class TimestampRange(Kind):
                 f"or more than {num(c.params.get('max_future_hours', 24))} hours in the future.")
 
 
+def _when(value: Any) -> str:
+    """A timestamp to the minute, in UTC, as the report writes every time."""
+    if hasattr(value, "astimezone"):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return str(value)
+
+
 class Freshness(Kind):
     """Age in hours of the newest record: a source that stopped sending shows up here first."""
 
@@ -300,13 +309,13 @@ class Freshness(Kind):
         return Measurement(None if age is None else round(float(age), 2), None, None, {"newest": newest})
 
     def examples(self, con, c, m):
-        return [{"newest record": str(m.context.get("newest"))}]
+        return [{"newest record": _when(m.context.get("newest"))}]
 
     def threshold(self, c):
-        return f"at most {num(c.params['max_age_hours'])} hours old"
+        return f"at most {age(c.params['max_age_hours'])} old"
 
     def rule(self, c):
-        return f"the newest of the {c.noun} is at most {num(c.params['max_age_hours'])} hours old"
+        return f"the newest of the {c.noun} is at most {age(c.params['max_age_hours'])} old"
 
     def failure(self, c, m):
         if m.context.get("no_rows"):
@@ -314,8 +323,8 @@ class Freshness(Kind):
                     f"source is switched off or new; otherwise, has it stopped sending?")
         if m.observed is None:
             return f"There are no {c.noun} with {a(c.label)} at all."
-        return (f"The newest of the {c.noun} is {age(m.observed)} old ({c.label} {m.context.get('newest')}); "
-                f"at most {num(c.params['max_age_hours'])} hours expected. Has the source stopped sending?")
+        return (f"The newest of the {c.noun} is {age(m.observed)} old ({c.label} {_when(m.context.get('newest'))}); "
+                f"at most {age(c.params['max_age_hours'])} expected. Has the source stopped sending?")
 
 
 class Between(Kind):
@@ -457,7 +466,8 @@ class IdChanges(Kind):
         return f"select * from {table_ref(c.table)} where {self._changes(c, m.context.get('since'))}"
 
     def rule(self, c):
-        return (f"at most {pct(c.params['max_share'], 0)} of customers were {c.params['change']}d "
+        verb = {"merge": "merged", "split": "split"}.get(c.params["change"], c.params["change"])
+        return (f"at most {pct(c.params['max_share'], 0)} of customers were {verb} "
                 f"since the previous quality run")
 
     def failure(self, c, m):

@@ -1,8 +1,11 @@
 """The steward's front page: one static HTML page per run, in plain words, with failing examples.
 
-``<quality_dir>/runs/<run_id>.html`` for every run and ``<quality_dir>/index.html`` showing the latest run
-plus the list of earlier ones. No JavaScript, no external assets (the page must work offline and from a
-file:// URL); each failure links into the Great Expectations Data Docs for the technical detail.
+``<quality_dir>/runs/<run_id>.html`` for every run and ``<quality_dir>/index.html`` showing the latest run,
+charts of the trends over runs (:mod:`quality.trends`), what the loaders quarantined
+(:mod:`quality.quarantined`) and the list of earlier runs. No JavaScript, no external assets: charts are
+inline SVG, so the page works offline and from a file:// URL. Tables and checks are named in plain words
+(the ``noun`` of ``expectations.yml``); the technical name is one click away in a ``<details>``, and each
+failure links into the Great Expectations Data Docs.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from quality.model import ExpectationOutcome, PublicationResult
+from quality.wording import age
 
 LAYER_TITLES = {
     "raw": ("Raw data", "the records as loaded from the sales, support, email and web systems"),
@@ -56,7 +60,32 @@ a{color:#1f5fbf}
 details{margin:1rem 0}
 summary{cursor:pointer;font-weight:600}
 .muted{color:#6b7385}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:14px;margin:.6rem 0}
+.chart{background:#fff;border:1px solid #d9dde5;border-radius:6px;margin:0;padding:10px 12px 8px}
+.chart figcaption{font-weight:600;font-size:.92rem;margin-bottom:4px}
+.chart .unit{font-weight:400;color:#6b7385;font-size:.8rem}
+.chart svg{display:block}
+.legend{font-size:.78rem;color:#3c4456;display:flex;flex-wrap:wrap;gap:4px 14px}
+.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px;vertical-align:-1px}
+td details,.facts details{margin:0 0 0 6px;display:inline-block;vertical-align:top}
+td details summary,.facts details summary{font-weight:400;color:#1f5fbf;font-size:.78rem}
+td details[open],.facts details[open]{display:block;margin:2px 0}
+td.num{text-align:right}
+code.payload{font-size:.78rem;white-space:pre-wrap;overflow-wrap:anywhere}
 """
+
+
+def _nouns() -> dict[str, str]:
+    """Table -> its plain name (the `noun` of expectations.yml): `raw_sales.customers` -> `sales customers`."""
+    from quality.config import load_config
+
+    return {c.table: c.noun for c in load_config().checks}
+
+
+def plain_table(table: str | None, nouns: dict[str, str]) -> str:
+    """The table's plain name with the technical one behind a click."""
+    return (f'{_e(nouns.get(table or "", table))} <details class="tech"><summary>technical name</summary><code>{_e(table)}</code>'
+            f'</details>')
 
 
 def safe_name(run_id: str) -> str:
@@ -74,7 +103,7 @@ def format_observed(o: ExpectationOutcome) -> str:
     if o.kind in SHARE_KINDS:
         return f"{v * 100:.2f}%"
     if o.kind == "freshness":
-        return f"{v / 24:,.1f} days old" if v >= 48 else f"{v:,.1f} hours old"
+        return f"{age(v)} old"
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.3f}"
 
 
@@ -87,9 +116,10 @@ def _examples_table(examples: list[dict[str, Any]]) -> str:
     return f'<table class="examples"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _failure_card(o: ExpectationOutcome, prefix: str) -> str:
+def _failure_card(o: ExpectationOutcome, prefix: str, nouns: dict[str, str]) -> str:
     label = "Critical — blocks publication" if o.severity == "critical" else "Warning"
-    facts = [f"<span>Where: <b>{_e(o.table)}</b></span>", f"<span>Measured: {_e(format_observed(o))}</span>",
+    facts = [f"<span>Where: <b>{plain_table(o.table, nouns)}</b></span>",
+             f"<span>Measured: {_e(format_observed(o))}</span>",
              f"<span>Limit: {_e(o.threshold)}</span>"]
     if o.unexpected_count is not None:
         of = f" of {o.element_count:,}" if o.element_count is not None else ""
@@ -101,7 +131,8 @@ def _failure_card(o: ExpectationOutcome, prefix: str) -> str:
     return (f'<div class="card {o.severity}" data-expectation="{_e(o.suite)}/{_e(o.expectation)}">'
             f'<h3><span class="badge {o.severity}">{label}</span>{_e(o.description)}</h3>'
             f'<div class="facts">{"".join(facts)}</div>'
-            f'<div class="facts muted">Rule: {_e(o.rule)} · check <code>{_e(o.suite)} / {_e(o.expectation)}</code></div>'
+            f'<div class="facts muted">Rule: {_e(o.rule)} <details class="tech"><summary>technical name</summary>'
+            f'<code>{_e(o.suite)} / {_e(o.expectation)}</code></details></div>'
             f"{examples}{docs}</div>")
 
 
@@ -128,13 +159,14 @@ def _status(outcomes: list[ExpectationOutcome], publication: PublicationResult |
 
 
 def _run_body(run_id: str, outcomes: list[ExpectationOutcome], publication: PublicationResult | None,
-              prefix: str) -> str:
+              prefix: str, extra: str = "") -> str:
+    nouns = _nouns()
     checked = max((o.checked_at for o in outcomes if o.checked_at), default=None)
     when = checked.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if checked else "unknown time"
     parts = [f"<h1>Data quality report</h1>",
              f'<p class="sub">Run <code>{_e(run_id)}</code>, checked {when}. '
              f'<a href="{_e(prefix)}data_docs/index.html">All Data Docs</a></p>',
-             _status(outcomes, publication)]
+             _status(outcomes, publication), extra]
     failed = [o for o in outcomes if not o.success]
     if failed:
         parts.append('<h2 id="failures">What failed</h2>')
@@ -145,14 +177,17 @@ def _run_body(run_id: str, outcomes: list[ExpectationOutcome], publication: Publ
                 continue
             title, about = LAYER_TITLES[layer]
             parts.append(f"<h3>{title} <span class=\"muted\">— {about}</span></h3>")
-            parts.extend(_failure_card(o, prefix) for o in in_layer)
+            parts.extend(_failure_card(o, prefix, nouns) for o in in_layer)
     passed = [o for o in outcomes if o.success]
     if passed:
-        rows = "".join(f"<tr><td>{_e(o.layer)}</td><td>{_e(o.table)}</td><td>{_e(o.rule)}</td>"
-                       f"<td>{_e(format_observed(o))}</td><td>{_e(o.severity)}</td></tr>" for o in passed)
-        parts.append(f"<details><summary>What passed ({len(passed)} checks)</summary>"
+        rows = "".join(f"<tr><td>{_e(LAYER_TITLES.get(o.layer, (o.layer,))[0])}</td>"
+                       f"<td>{plain_table(o.table, nouns)}</td><td>{_e(o.rule)}</td>"
+                       f"<td>{_e(format_observed(o))}</td><td>{_e(o.severity)}</td>"
+                       f"<td><details class=\"tech\"><summary>technical name</summary><code>{_e(o.suite)} / {_e(o.expectation)}</code>"
+                       f"</details></td></tr>" for o in passed)
+        parts.append(f"<details id=\"passed\"><summary>What passed ({len(passed)} checks)</summary>"
                      f"<table><thead><tr><th>Layer</th><th>Table</th><th>Rule</th><th>Measured</th><th>Severity</th>"
-                     f"</tr></thead><tbody>{rows}</tbody></table></details>")
+                     f"<th>Check</th></tr></thead><tbody>{rows}</tbody></table></details>")
     return "\n".join(parts)
 
 
@@ -169,12 +204,29 @@ def _runs_table(runs: Iterable[dict[str, Any]], prefix: str) -> str:
         when = checked.strftime("%Y-%m-%d %H:%M UTC") if isinstance(checked, datetime) else _e(checked)
         verdict = (f"{r['critical_failures']} critical" if r.get("critical_failures") else
                    f"{r['failed']} warning(s)" if r.get("failed") else "all passed")
-        rows.append(f'<tr><td><a href="{_e(prefix)}runs/{_e(safe_name(r["run_id"]))}.html">{_e(r["run_id"])}</a></td>'
-                    f"<td>{when}</td><td>{_e(r.get('layers'))}</td><td>{verdict}</td></tr>")
+        total = r.get("expectations") or 0
+        passed = f"{total - (r.get('failed') or 0):,} of {total:,}" if total else ""
+        rows.append(f'<tr><td><a href="{_e(prefix)}runs/{_e(safe_name(r["run_id"]))}.html">{when}</a></td>'
+                    f"<td>{verdict}</td><td class=\"num\">{passed}</td><td>{_e(r.get('layers'))}</td>"
+                    f"<td><details class=\"tech\"><summary>run id</summary><code>{_e(r['run_id'])}</code></details></td></tr>")
     if not rows:
         return ""
-    return ("<h2>All runs</h2><table><thead><tr><th>Run</th><th>Checked</th><th>Layers</th><th>Result</th>"
-            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return ('<h2 id="runs">All runs</h2><table><thead><tr><th>Checked</th><th>Result</th><th>Checks passed</th>'
+            f"<th>Layers</th><th>Run</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _warehouse_sections(warehouse: Path) -> tuple[str, str]:
+    """The trend charts and the quarantine section, read from the warehouse (read-only, briefly)."""
+    from quality import quarantined, trends
+    from quality.suites import connect_read_only
+
+    if not warehouse.exists():
+        return "", ""
+    con = connect_read_only(warehouse)
+    try:
+        return trends.section(con), quarantined.section(con, _nouns(), _e)
+    finally:
+        con.close()
 
 
 def _write(path: Path, text: str) -> None:
@@ -214,10 +266,12 @@ def write_report(
                            _run_body(run_id, outcomes, publication, "../")
                            + '<p><a href="../index.html">Latest run and all runs</a></p>'))
     latest = runs[0]["run_id"] if runs else run_id
+    trends, rejected = _warehouse_sections(warehouse)
     if latest == run_id:
-        index_body = _run_body(run_id, outcomes, publication, "")
+        index_body = _run_body(run_id, outcomes, publication, "", trends)
     else:  # a report for an older run: the index keeps showing the newest one
-        index_body = _run_body(latest, load_results(warehouse, latest), None, "")
+        index_body = _run_body(latest, load_results(warehouse, latest), None, "", trends)
+    index_body += rejected
     _write(quality_dir / "index.html", _page("c360 data quality — latest run",
                                              index_body + _runs_table(runs, "")))
     return run_page

@@ -41,4 +41,8 @@ def num(value: Any) -> str:
 
 
 def age(hours: float) -> str:
-    return f"{hours / 24:,.1f} days" if hours >= 48 else f"{hours:,.1f} hours"
+    """An age in the unit a reader thinks in: days from two days on, else hours (``30 days``, ``31.2 days``,
+    ``5.5 hours``). Limits and measurements go through the same function, so they share their unit."""
+    value, unit = (hours / 24, "days") if hours >= 48 else (hours, "hours")
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return f"{text} {unit}" if text != "1" else f"1 {unit[:-1]}"

@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
+from browser import chromium, render
 from quality import run_quality
 from quality_factory import execute
-
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail("headless Chromium is missing: run `make test` (or `bash scripts/install-system-deps.sh`), "
-                    "which installs Debian's chromium package")
-    return path
-
-
-def render(page: Path, tmp_path: Path) -> str:
-    """The DOM after Chromium loaded and laid out the page."""
-    done = subprocess.run(
-        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}", "--dump-dom",
-         page.resolve().as_uri()],
-        capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
 
 
 class Cards(HTMLParser):
