@@ -284,8 +284,13 @@ class Households:
                             and ra["postal"] and ra["postal"] == rb["postal"]):
                         add("parent_child_same_name", f"name+postal_code:{ra['first']} {ra['last']}|{ra['postal']}",
                             _rec(ra), _rec(rb))
+        logged_in: dict[str, list[dict]] = {}  # shared cookie -> the people who logged in on it
+        for p in self.gen.persons:
+            for anon in p.get("logged_in", []):
+                if anon in self.gen.shared_cookies:
+                    logged_in.setdefault(anon, []).append(p)
         for anon in sorted(self.gen.shared_cookies):
-            users = [p for p in self.gen.persons if anon in p.get("logged_in", [])]
+            users = logged_in.get(anon, [])
             for i, pa in enumerate(users):
                 for pb in users[i + 1:]:
                     add("family_computer", f"anonymousId:{anon}", ("web_user", str(pa["sales"][0]), pa["pid"]),
