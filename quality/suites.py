@@ -25,6 +25,7 @@ from typing import Any, Iterable
 import duckdb
 
 from quality.config import Check, QualityConfig, load_config
+from quality.data_docs import make_offline
 from quality.kinds import Measurement
 from quality.model import LAYERS, ExpectationOutcome, Layer
 from quality.sql import columns_of, one, table_ref
@@ -261,6 +262,7 @@ def run_suites(
     checked_at = datetime.now(timezone.utc)
     result = checkpoint.run(batch_parameters={"dataframe": frame},
                             run_id=RunIdentifier(run_name=run_id, run_time=checked_at))
+    make_offline(quality_dir / "data_docs")  # GX links its pages to CDNs: point them at vendored copies
 
     verdicts: dict[str, tuple[bool, str | None]] = {}
     for identifier, suite_result in result.run_results.items():
