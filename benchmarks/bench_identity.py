@@ -9,7 +9,7 @@ social security id. Each data set is written as the sample *sales* database (cus
 last_name, birth_date, street = "<number> <street>", city = suburb, postal_code, country AU; address_2, state
 and the social security id have no column there and are left out; a date of birth that is not a calendar date
 is NULL, as a DATE column would hold it), loaded with the real dlt sales pipeline into a warehouse whose other
-sources are empty (their raw tables exist and hold no rows), built with dbt, and scored with quality.evaluation
+sources are empty (their raw tables exist and hold no rows), built with dbt, and scored with samples.evaluation
 against FEBRL's own truth (rec-<n>-org / rec-<n>-dup-<k> are one person). Side by side, in the same run:
 
   * c360      - this checkout's resolver (the full dbt build of the identity models);
@@ -48,7 +48,7 @@ import duckdb  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import sample_loader  # noqa: E402
-from quality.evaluation import evaluate  # noqa: E402
+from samples.evaluation import evaluate  # noqa: E402
 
 #: The last main commit whose transform/ held only the hand-written fuzzy rules (no Splink model).
 PREVIOUS_RULES_REF = "5c358d4"
@@ -80,10 +80,7 @@ def write_sales_db(df: pd.DataFrame, path: Path) -> None:
     """The sample sales database with FEBRL people as customers (no products, orders or items)."""
     import sqlalchemy as sa
 
-    try:
-        from samples.sales_db import create_schema, customers, sqlite_url
-    except ImportError:  # before the samples/ move
-        from ingestion.samples.sales_db import create_schema, customers, sqlite_url
+    from samples.sales_db import create_schema, customers, sqlite_url
 
     now = dt.datetime(2024, 1, 1)
     rows = [
@@ -171,9 +168,12 @@ def dbt_build(warehouse: Path, project: Path, target: Path) -> float:
 
 def splink_default(df: pd.DataFrame, threshold: float = 0.95) -> tuple[pd.DataFrame, float]:
     """Splink's FEBRL example on the fields c360 sees; returns (rec_id -> cluster id, seconds)."""
+    import logging
+
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+    logging.getLogger("splink").setLevel(logging.WARNING)
     data = df[["rec_id", "given_name", "surname", "street_number", "postcode", "date_of_birth"]].replace("", None)
     started = time.perf_counter()
     con = duckdb.connect()
