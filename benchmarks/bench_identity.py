@@ -31,6 +31,7 @@ import argparse
 import datetime as dt
 import importlib.util
 import io
+import json
 import os
 import platform
 import shutil
@@ -48,6 +49,7 @@ import duckdb  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import sample_loader  # noqa: E402
+from identity import model as identity_model  # noqa: E402
 from samples.evaluation import evaluate  # noqa: E402
 
 #: The last main commit whose transform/ held only the hand-written fuzzy rules (no Splink model).
@@ -151,14 +153,15 @@ def previous_rules_project(ref: str, workdir: Path) -> Path:
     return out
 
 
-def dbt_build(warehouse: Path, project: Path, target: Path) -> float:
+def dbt_build(warehouse: Path, project: Path, target: Path, model_path: Path | None = None) -> float:
     env = {**os.environ, "C360_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     started = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "dbt.cli.main", "build", "--select", *IDENTITY_MODELS, "--indirect-selection", "cautious",
          "--exclude-resource-type", "unit_test",  # unit tests need fixture columns an emptied raw table may lack
          "--project-dir", str(project), "--profiles-dir", str(project), "--target-path", str(target),
-         "--log-path", str(target / "logs")],
+         "--log-path", str(target / "logs"),
+         *(["--vars", json.dumps({"identity_model_path": str(model_path)})] if model_path else [])],
         env=env, cwd=project, capture_output=True, text=True,
     )
     if result.returncode != 0:
@@ -257,7 +260,13 @@ def main(argv: list[str] | None = None) -> int:
             seconds = dbt_build(previous, previous_rules_project(args.previous_rules, workdir), run_dir / "target-previous")
             print(_line("rules", evaluate(previous, run_dir / "truth.csv"), seconds))
         seconds = dbt_build(warehouse, REPO / "transform", run_dir / "target")
-        print(_line("c360", evaluate(warehouse, run_dir / "truth.csv"), seconds))
+        print(_line("c360", evaluate(warehouse, run_dir / "truth.csv"), seconds) + "  shipped model")
+        # a deployment's own model: `c360 identity train` on this warehouse, then the next run predicts with it
+        own_model = run_dir / "identity_model.json"
+        _, train_seconds = identity_model.timed_train(warehouse, own_model)
+        seconds = dbt_build(warehouse, REPO / "transform", run_dir / "target", model_path=own_model)
+        print(_line("c360", evaluate(warehouse, run_dir / "truth.csv"), seconds)
+              + f"  model trained on this warehouse ({train_seconds:.1f} s)")
         clusters, seconds = splink_default(df)
         print(_line("splink", score_clusters(df, clusters, run_dir), seconds))
     return 0

@@ -23,8 +23,7 @@ rule_strength as (
         ('anonymous_id_with_user_id', 2),
         ('email', 3),
         ('phone', 4),
-        ('fuzzy_name_birth_date', 5),
-        ('fuzzy_name_address', 6)
+        ('probabilistic', 5)
     ) as v(rule, strength)
 
 ),

@@ -11,6 +11,7 @@ sales as (
         'sales' as source,
         customer_id as source_record_id,
         email, phone, first_name, last_name, first_name_canonical, birth_date, postal_code, street_normalized,
+        lower(city) as city,
         customer_id as customer_ref,
         false as is_staff,
         created_at as first_seen_at,
@@ -27,6 +28,7 @@ support as (
         email, phone, first_name, last_name, first_name_canonical, birth_date,
         null::varchar as postal_code,
         null::varchar as street_normalized,
+        null::varchar as city,
         external_id as customer_ref,
         -- agents and admins answer tickets: nodes (every record is mapped) that never link to customers
         role in ('agent', 'admin') as is_staff,
@@ -47,7 +49,7 @@ email as (
         email,
         null::varchar as phone, null::varchar as first_name, null::varchar as last_name,
         null::varchar as first_name_canonical, null::date as birth_date,
-        null::varchar as postal_code, null::varchar as street_normalized,
+        null::varchar as postal_code, null::varchar as street_normalized, null::varchar as city,
         null::varchar as customer_ref,
         false as is_staff,
         first_seen_at,
@@ -70,6 +72,7 @@ web_traits as (
         arg_max(birth_date, occurred_at) filter (where birth_date is not null) as birth_date,
         arg_max(postal_code, occurred_at) filter (where postal_code is not null) as postal_code,
         arg_max(street_normalized, occurred_at) filter (where street_normalized is not null) as street_normalized,
+        arg_max(lower(city), occurred_at) filter (where city is not null) as city,
     from {{ ref('stg_web__identifies') }}
     where coalesce(user_id, anonymous_id) is not null
     group by all
@@ -82,7 +85,7 @@ web_users as (
         'web_user' as source,
         observed.user_id as source_record_id,
         web_traits.email, web_traits.phone, web_traits.first_name, web_traits.last_name,
-        web_traits.first_name_canonical, web_traits.birth_date, web_traits.postal_code, web_traits.street_normalized,
+        web_traits.first_name_canonical, web_traits.birth_date, web_traits.postal_code, web_traits.street_normalized, web_traits.city,
         observed.user_id as customer_ref,
         false as is_staff,
         observed.first_seen_at,
@@ -103,7 +106,7 @@ web_anonymous as (
         'web_anonymous' as source,
         observed.anonymous_id as source_record_id,
         web_traits.email, web_traits.phone, web_traits.first_name, web_traits.last_name,
-        web_traits.first_name_canonical, web_traits.birth_date, web_traits.postal_code, web_traits.street_normalized,
+        web_traits.first_name_canonical, web_traits.birth_date, web_traits.postal_code, web_traits.street_normalized, web_traits.city,
         null::varchar as customer_ref,
         false as is_staff,
         observed.first_seen_at,
