@@ -100,6 +100,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_identity_train(args: argparse.Namespace) -> int:
+    from c360.settings import warehouse_path
+    from identity import model
+
+    warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
+    if not warehouse.exists():
+        print(f"error: warehouse {warehouse} does not exist (set C360_WAREHOUSE or pass --warehouse)", file=sys.stderr)
+        return 2
+    out = Path(args.out).resolve() if args.out else model.configured_model_path()
+    try:
+        trained, seconds = model.timed_train(warehouse, out, seed=args.seed)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"identity model trained on {warehouse} in {seconds:.1f} s "
+          f"(prior match probability {trained['probability_two_random_records_match']:.3g}); written to {out}")
+    return 0
+
+
 def cmd_quality(args: argparse.Namespace) -> int:
     from quality.runner import cli_quality
 
@@ -197,6 +216,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--must-not-merge", dest="must_not_merge",
                    help="CSV of record pairs that must stay apart (default: must_not_merge.csv next to --truth, if any)")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("identity", help="identity resolution model: `c360 identity train` re-estimates it on the warehouse")
+    identity_sub = p.add_subparsers(dest="identity_command", metavar="ACTION", required=True)
+    t = identity_sub.add_parser(
+        "train",
+        help="estimate the probabilistic identity model (u by random sampling, m by EM) on the built warehouse and "
+             "write it (default: dbt var identity_model_path); pipeline runs only predict with it",
+    )
+    t.add_argument("--warehouse", help="warehouse DuckDB file (default: C360_WAREHOUSE or data/warehouse.duckdb)")
+    t.add_argument("--out", help="model file to write (default: the file of dbt var identity_model_path)")
+    t.add_argument("--seed", type=int, default=1, help="seed of the random sampling of pairs for u (default 1)")
+    t.set_defaults(func=cmd_identity_train)
 
     p = sub.add_parser("quality", help="run the expectation suites on the warehouse; exit 1 if a critical one fails",
                        description="Validates the raw, identity and marts layers (quality/expectations.yml), records "

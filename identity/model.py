@@ -34,6 +34,14 @@ PROFILES_TABLE = "intermediate.int_identity_profiles"
 UNIQUE_ID = "node_key"
 
 
+def configured_model_path() -> Path:
+    """The model file of dbt var identity_model_path (transform/dbt_project.yml), where training writes."""
+    import yaml
+
+    project = yaml.safe_load((TRANSFORM_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return resolve(project.get("vars", {}).get("identity_model_path"))
+
+
 def resolve(path: str | Path | None) -> Path:
     """A model/overrides path from a setting: absolute as given, relative to transform/, default the shipped model."""
     if not path:

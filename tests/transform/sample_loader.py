@@ -53,7 +53,7 @@ def load(sample_dir: Path, warehouse: Path) -> None:
 
 
 #: The models this part of the project owns and everything they read (the CRM marts are built by their own tests).
-FOUNDATION = ("+customer_360", "+identity_map", "+customer_id_history")
+FOUNDATION = ("+customer_360", "+identity_map", "+identity_links", "+customer_id_history")
 
 
 def dbt(warehouse: Path, *args: str, target_path: Path | None = None) -> float:

@@ -23,26 +23,31 @@ rule_strength as (
         ('anonymous_id_with_user_id', 2),
         ('email', 3),
         ('phone', 4),
-        ('probabilistic', 5)
+        ('probabilistic', 5),
+        ('steward_must_link', 0)
     ) as v(rule, strength)
+
+),
+
+-- the evidence that holds records together: inside one cluster and not cut by the conflict guard
+kept as (
+
+    select edges.node_key_a, edges.node_key_b, edges.rule, edges.score
+    from {{ ref('int_identity_edges') }} as edges
+    inner join assignments as a on a.node_key = edges.node_key_a
+    inner join assignments as b on b.node_key = edges.node_key_b
+    anti join {{ ref('int_identity_edges_cut') }} as cut using (node_key_a, node_key_b, rule)
+    where a.cluster_key = b.cluster_key
 
 ),
 
 incident_edges as (
 
-    select edges.node_key_a as node_key, edges.rule, edges.score
-    from {{ ref('int_identity_edges') }} as edges
-    inner join assignments as a on a.node_key = edges.node_key_a
-    inner join assignments as b on b.node_key = edges.node_key_b
-    where a.cluster_key = b.cluster_key
+    select kept.node_key_a as node_key, kept.rule, kept.score from kept
 
     union all
 
-    select edges.node_key_b, edges.rule, edges.score
-    from {{ ref('int_identity_edges') }} as edges
-    inner join assignments as a on a.node_key = edges.node_key_a
-    inner join assignments as b on b.node_key = edges.node_key_b
-    where a.cluster_key = b.cluster_key
+    select kept.node_key_b, kept.rule, kept.score from kept
 
 ),
 
@@ -64,6 +69,9 @@ select
     assignments.customer_id,
     case when nodes.is_staff then 'support_agent' else coalesce(strongest.rule, 'singleton') end as rule,
     coalesce(strongest.score, 1.0)::double as score,
+    -- how sure the link holding the record in its customer is: 1 for a rule, the model's probability for a record
+    -- held only by probabilistic evidence; null for a record linked to nothing
+    case when not nodes.is_staff then strongest.score end::double as link_probability,
 from nodes
 inner join assignments using (node_key)
 left join strongest using (node_key)

@@ -1,5 +1,6 @@
 -- Clusters = connected components of the identity edge graph (transitive closure), in two passes:
---   1. components over all edges;
+--   1. components over all edges except those the conflict guard cut (int_identity_edges_cut: the weakest
+--      evidence between two records that contradict each other or that a steward keeps apart);
 --   2. components again without the fuzzy edges inside first-pass clusters larger than
 --      var('identity_max_cluster_size') (see int_identity_clusters_oversized): a chain of fuzzy matches is the
 --      usual way a resolver glues strangers together, deterministic keys rarely are.
@@ -16,6 +17,7 @@ nodes as (
 edges as (
 
     select node_key_a, node_key_b, is_fuzzy from {{ ref('int_identity_edges') }}
+    anti join {{ ref('int_identity_edges_cut') }} using (node_key_a, node_key_b)
 
 ),
 

@@ -77,6 +77,23 @@ probabilistic_edges as (
 
 ),
 
+-- a steward's must-link decision (int_identity_overrides) is the strongest evidence there is
+steward_edges as (
+
+    select
+        least(node_key_a, node_key_b) as node_key_a,
+        greatest(node_key_a, node_key_b) as node_key_b,
+        'steward_must_link' as rule,
+        1.0::double as score,
+        'steward: ' || coalesce(reason, 'must link') || ' (' || coalesce(decided_by, '?') || ', '
+            || coalesce(decided_at::date::varchar, '?') || ')' as evidence,
+    from {{ ref('int_identity_overrides') }}
+    where action = 'must_link'
+      and node_key_a in (select node_key from {{ ref('int_identity_nodes') }})
+      and node_key_b in (select node_key from {{ ref('int_identity_nodes') }})
+
+),
+
 all_edges as (
 
     select *, null::varchar as evidence from key_edges where node_key_a <> node_key_b
@@ -84,6 +101,8 @@ all_edges as (
     select *, null::varchar as evidence from anonymous_edges
     union all
     select * from probabilistic_edges
+    union all
+    select * from steward_edges
 
 )
 

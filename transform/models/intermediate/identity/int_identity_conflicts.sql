@@ -1,0 +1,59 @@
+-- Pairs of records that must not end up as one customer although the evidence joins them into one component:
+--   contradiction  the two records contradict each other (macro identity_records_contradict: different given
+--                  names and different birth dates or surnames);
+--   cannot_link    a steward said so (int_identity_overrides).
+-- Only records with a given name can contradict; components with more than var('identity_max_conflict_check')
+-- of them are left to the cluster size guard (int_identity_clusters) so the pairwise check stays small.
+
+with
+
+components as (
+
+    select * from {{ ref('int_identity_components') }}
+
+),
+
+named as (
+
+    select components.component_key, nodes.node_key, nodes.first_name_canonical, nodes.last_name, nodes.birth_date,
+    from components
+    inner join {{ ref('int_identity_nodes') }} as nodes using (node_key)
+    where nodes.first_name_canonical is not null and not nodes.is_staff
+
+),
+
+checkable as (
+
+    select * from named
+    where component_key in (
+        select component_key from named group by component_key
+        having count(*) between 2 and {{ var('identity_max_conflict_check') }}
+    )
+
+),
+
+contradictions as (
+
+    select a.node_key as node_key_a, b.node_key as node_key_b, 'contradiction' as reason,
+    from checkable as a
+    inner join checkable as b
+        on a.component_key = b.component_key and a.node_key < b.node_key
+    where {{ identity_records_contradict('a', 'b') }}
+
+),
+
+cannot_links as (
+
+    select least(overrides.node_key_a, overrides.node_key_b) as node_key_a,
+        greatest(overrides.node_key_a, overrides.node_key_b) as node_key_b,
+        'cannot_link' as reason,
+    from {{ ref('int_identity_overrides') }} as overrides
+    inner join components as a on a.node_key = overrides.node_key_a
+    inner join components as b on b.node_key = overrides.node_key_b
+    where overrides.action = 'cannot_link' and a.component_key = b.component_key
+
+)
+
+select node_key_a, node_key_b, min(reason) as reason,
+from (select * from contradictions union all select * from cannot_links)
+group by node_key_a, node_key_b
