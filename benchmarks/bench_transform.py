@@ -9,8 +9,8 @@ loaded batch-0 sample of that size yet, then prints:
   * pairwise precision / recall / F1, over-merged and split people (samples.evaluation);
   * the increment: `c360 generate --increment` (about 1% new and changed records), load, and the incremental
     `dbt build` time.
-  * with --splink: the same identity graph with the fuzzy rules replaced by a Splink 5 model (trained on the
-    profile records: sales, support, web_user), scored with the same evaluator, and its train+predict time.
+  * the identity part of the build (the identity models' own execution time);
+  * with --train: the time of `c360 identity train` on the built warehouse (written to the work dir).
 Figures only; nothing is asserted. Needs a few GB of disk at 100,000 customers.
 """
 
@@ -39,77 +39,15 @@ def _slowest(target_path: Path, n: int = 8) -> list[tuple[float, str]]:
     return [(round(t, 1), uid.split(".", 2)[-1]) for t, uid in timed[:n]]
 
 
-def splink_comparison(warehouse: Path, truth: Path, threshold: float = 0.9) -> tuple[float, int, dict]:
-    """Deterministic edges of the rules + Splink predictions instead of the fuzzy rules; evaluated like the rules."""
-    import tempfile
-
-    import duckdb
-    import pandas as pd
-    import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        profiles = con.execute(
-            """
-            select node_key as unique_id, email, phone, first_name_canonical as first_name, last_name,
-                   birth_date::varchar as birth_date, postal_code, street_normalized as street, customer_ref
-            from intermediate.int_identity_nodes
-            where source in ('sales', 'support', 'web_user') and not is_staff
-            """
-        ).df()
-        deterministic = con.execute(
-            "select node_key_a as a, node_key_b as b from intermediate.int_identity_edges where not is_fuzzy"
-        ).df()
-        nodes = con.execute("select node_key, source, source_record_id from intermediate.int_identity_nodes").df()
-    finally:
-        con.close()
-
-    started = time.perf_counter()
-    settings = SettingsCreator(
-        link_type="dedupe_only",
-        comparisons=[
-            cl.ExactMatch("email"),
-            cl.ExactMatch("phone"),
-            cl.ExactMatch("customer_ref"),
-            cl.JaroWinklerAtThresholds("first_name", [0.92, 0.8]),
-            cl.JaroWinklerAtThresholds("last_name", [0.92, 0.8]),
-            cl.ExactMatch("birth_date"),
-            cl.ExactMatch("postal_code"),
-            cl.JaroWinklerAtThresholds("street", [0.9]),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("email"), block_on("phone"), block_on("customer_ref"), block_on("birth_date"), block_on("postal_code"),
-        ],
+def _identity_seconds(target_path: Path) -> float:
+    """Seconds the identity models took in the last dbt command (intermediate/identity/ and the identity marts)."""
+    results = json.loads((target_path / "run_results.json").read_text())["results"]
+    return sum(
+        r["execution_time"] for r in results
+        if r["unique_id"].startswith("model.")
+        and (".int_identity_" in r["unique_id"] or r["unique_id"].endswith((".identity_map", ".identity_links",
+                                                                              ".int_customer_ids_assigned")))
     )
-    linker = Linker(DuckDBAPI().register(profiles), settings)
-    linker.training.estimate_probability_two_random_records_match([block_on("email"), block_on("customer_ref")], recall=0.8)
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
-    for rule in (block_on("birth_date"), block_on("email"), block_on("first_name", "last_name")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
-    predictions = linker.inference.predict(threshold_match_probability=threshold).as_pandas_dataframe()
-    seconds = time.perf_counter() - started
-
-    edges = pd.concat([predictions[["unique_id_l", "unique_id_r"]].set_axis(["a", "b"], axis=1), deterministic])
-    out = Path(tempfile.mkdtemp()) / "splink.duckdb"
-    con = duckdb.connect(str(out))
-    try:
-        con.register("edges_df", edges)
-        con.register("nodes_df", nodes)
-        con.execute("create table edges as select a as node_key_a, b as node_key_b from edges_df")
-        con.execute("create table nodes as select node_key from nodes_df")
-        macro = (REPO / "transform" / "macros" / "connected_components.sql").read_text()
-        body = macro[macro.index("with recursive"):macro.index("{%- endmacro %}")]
-        body = body.replace("{{ edges }}", "edges").replace("{{ nodes }}", "nodes")
-        con.execute(f"create table components as {body}")
-        con.execute("create schema marts")
-        con.execute(
-            "create table marts.identity_map as select n.source, n.source_record_id, c.cluster_key as customer_id"
-            " from nodes_df n join components c using (node_key)"
-        )
-    finally:
-        con.close()
-    return seconds, len(predictions), evaluate(out, truth)
 
 
 def components_benchmark(nodes: int) -> tuple[float, int]:
@@ -148,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", default=None, help="default: data/bench-transform-<customers>")
     parser.add_argument("--all-models", action="store_true", help="build the whole dbt project, not only the foundation")
-    parser.add_argument("--splink", action="store_true", help="also score a Splink 5 model in place of the fuzzy rules")
+    parser.add_argument("--train", action="store_true", help="also time `c360 identity train` on the built warehouse")
     parser.add_argument("--components-nodes", type=int, default=0,
                         help="only time the connected-components macro on a synthetic chain graph of this many nodes")
     args = parser.parse_args(argv)
@@ -187,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copy2(sample_dir / "truth.csv", workdir / "truth-batch0.csv")
 
     seconds = _build(warehouse, target, args.all_models, full_refresh=True)
-    print(f"full dbt build: {seconds:.1f} s")
+    print(f"full dbt build: {seconds:.1f} s (identity models {_identity_seconds(target):.1f} s)")
     print("  slowest nodes:", ", ".join(f"{name} {t}s" for t, name in _slowest(target)))
 
     t = time.perf_counter()
@@ -197,12 +135,11 @@ def main(argv: list[str] | None = None) -> int:
                 "over_merged_customers", "split_people", "missing_from_identity_map", "missing_from_truth"):
         print(f"  {key}: {result[key]}")
 
-    if args.splink:
-        for threshold in (0.5, 0.9, 0.99):
-            secs, pairs, r = splink_comparison(warehouse, workdir / "truth-batch0.csv", threshold)
-            print(f"splink (threshold {threshold}): train+predict {secs:.1f} s, {pairs:,} predicted pairs; "
-                  f"precision {r['precision']}, recall {r['recall']}, over-merged people {r['over_merged_people']}, "
-                  f"split people {r['split_people']}")
+    if args.train:
+        from identity import model as identity_model
+
+        _, secs = identity_model.timed_train(warehouse, workdir / "identity_model.json")
+        print(f"c360 identity train: {secs:.1f} s")
 
     t = time.perf_counter()
     batch = sample_loader.generate(sample_dir, customers=args.customers, seed=args.seed, increment=True)

@@ -245,7 +245,9 @@ def train(con: duckdb.DuckDBPyConnection, table: str = PROFILES_TABLE, seed: int
             block_on("postal_code", "substr(last_name, 1, 1)"),
         ):
             linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
-    return regularize(linker.misc.save_model_to_json(), u_floor=1.0 / max_pairs)
+    trained = regularize(linker.misc.save_model_to_json(), u_floor=1.0 / max_pairs)
+    trained[TRAINING_RECORDS_KEY] = con.sql(f"select count(*) from {table}").fetchall()[0][0]
+    return trained
 
 
 #: Additive smoothing of the m probabilities: every comparison level keeps at least about this share of the
@@ -314,6 +316,22 @@ def evidence_text(row: Any, weights: dict[str, list[tuple[float, str]]]) -> str:
     return "; ".join(parts)
 
 
+#: How many profile records the model was trained on. The prior (probability that two random records match) is
+#: about "matches per record / number of records": at prediction it is scaled by training records / records now,
+#: so a model trained on 4,000 records does not overrate every same-name pair among 40,000.
+TRAINING_RECORDS_KEY = "c360_training_record_count"
+
+
+def settings_for(model: dict, records: int) -> dict:
+    """The Splink settings to predict ``records`` records with: the prior scaled to their number."""
+    settings = {k: v for k, v in model.items() if k != TRAINING_RECORDS_KEY}
+    trained_on = model.get(TRAINING_RECORDS_KEY)
+    if trained_on and records > 1:
+        prior = model["probability_two_random_records_match"] * (trained_on - 1) / (records - 1)
+        settings["probability_two_random_records_match"] = min(prior, 0.5)
+    return settings
+
+
 def unwrap(session: Any) -> duckdb.DuckDBPyConnection:
     """The DuckDB connection under dbt-duckdb's cursor wrappers (Splink accepts only a real connection)."""
     while not isinstance(session, duckdb.DuckDBPyConnection) and hasattr(session, "_cursor"):
@@ -332,7 +350,8 @@ def predict(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, m
     _quiet()
     db_api = DuckDBAPI(connection=con)
     # the gamma_<column> levels are the evidence a steward reads: keep them in the output
-    linker = Linker(db_api.register(relation), {**model, "retain_intermediate_calculation_columns": True})
+    records = relation.aggregate("count(*)").fetchall()[0][0]
+    linker = Linker(db_api.register(relation), {**settings_for(model, records), "retain_intermediate_calculation_columns": True})
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     df = predictions.as_pandas_dataframe()
     predictions.drop_table_from_database_and_remove_from_cache()

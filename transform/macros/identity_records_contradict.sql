@@ -6,40 +6,38 @@
 
   "Clearly differ" means both values are present and no ordinary error explains the difference:
     given names  - not the same after nickname mapping (seed nickname_map: bob = robert), Jaro-Winkler < 0.8,
-                   not an initial of the other, not the other record's surname (swapped fields);
+                   not an initial of the other, not similar (Jaro-Winkler >= 0.8) to the other record's surname
+                   (swapped fields, with or without a typo);
     birth dates  - not equal, not day and month transposed, more than one digit apart (YYYYMMDD);
-    surnames     - not equal, Jaro-Winkler < 0.8, no part in common (double-barrelled or changed names), not the
-                   other record's given name.
+    surnames     - not equal, Jaro-Winkler < 0.8, no part in common (double-barrelled or changed names).
   A missing value never contradicts. Spouses sharing a family email or landline (different given names and
   birth dates), two people on one family computer, colleagues sharing info@company (different given names and
-  surnames) contradict; one person with a nickname, a typo or a new surname does not.
+  surnames) contradict; one person with a nickname, a typo, a transposed day and month or a new surname does not.
+  A birth date alone never contradicts: public record-linkage data (FEBRL) shows whole birth dates replaced in
+  true duplicates; the probabilistic model weighs a differing birth date instead.
 
   Used for shared keys (int_identity_keys_overshared) and inside clusters (int_identity_edges_cut). `a` and `b` are
   relation aliases with first_name_canonical, last_name and birth_date columns.
 -#}
 {% macro identity_records_contradict(a, b) -%}
 (
-    {{ a }}.first_name_canonical is not null and {{ b }}.first_name_canonical is not null
-    and {{ a }}.first_name_canonical <> {{ b }}.first_name_canonical
-    and jaro_winkler_similarity({{ a }}.first_name_canonical, {{ b }}.first_name_canonical) < 0.8
-    and not ((length({{ a }}.first_name_canonical) = 1 or length({{ b }}.first_name_canonical) = 1)
-             and left({{ a }}.first_name_canonical, 1) = left({{ b }}.first_name_canonical, 1))
-    and {{ a }}.first_name_canonical is distinct from {{ b }}.last_name
-    and {{ b }}.first_name_canonical is distinct from {{ a }}.last_name
-    and (
-        (
-            {{ a }}.birth_date is not null and {{ b }}.birth_date is not null
-            and {{ a }}.birth_date <> {{ b }}.birth_date
-            and not (year({{ a }}.birth_date) = year({{ b }}.birth_date)
-                     and month({{ a }}.birth_date) = day({{ b }}.birth_date)
-                     and day({{ a }}.birth_date) = month({{ b }}.birth_date))
-            and damerau_levenshtein(strftime({{ a }}.birth_date, '%Y%m%d'), strftime({{ b }}.birth_date, '%Y%m%d')) > 1
-        )
-        or (
-            {{ a }}.last_name is not null and {{ b }}.last_name is not null
-            and {{ a }}.last_name <> {{ b }}.last_name
-            and jaro_winkler_similarity({{ a }}.last_name, {{ b }}.last_name) < 0.8
-            and len(list_intersect(string_split({{ a }}.last_name, ' '), string_split({{ b }}.last_name, ' '))) = 0
+    (
+        {{ a }}.first_name_canonical is not null and {{ b }}.first_name_canonical is not null
+        and {{ a }}.first_name_canonical <> {{ b }}.first_name_canonical
+        and jaro_winkler_similarity({{ a }}.first_name_canonical, {{ b }}.first_name_canonical) < 0.8
+        and not ((length({{ a }}.first_name_canonical) = 1 or length({{ b }}.first_name_canonical) = 1)
+                 and left({{ a }}.first_name_canonical, 1) = left({{ b }}.first_name_canonical, 1))
+        -- given name and surname swapped, possibly with a typo
+        and coalesce(jaro_winkler_similarity({{ a }}.first_name_canonical, {{ b }}.last_name), 0) < 0.8
+        and coalesce(jaro_winkler_similarity({{ b }}.first_name_canonical, {{ a }}.last_name), 0) < 0.8
+        and (
+            {{ c360.identity_birth_dates_differ(a, b) }}
+            or (
+                {{ a }}.last_name is not null and {{ b }}.last_name is not null
+                and {{ a }}.last_name <> {{ b }}.last_name
+                and jaro_winkler_similarity({{ a }}.last_name, {{ b }}.last_name) < 0.8
+                and len(list_intersect(string_split({{ a }}.last_name, ' '), string_split({{ b }}.last_name, ' '))) = 0
+            )
         )
     )
 )
