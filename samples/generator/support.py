@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from samples import _data as D
 from samples.generator.common import (
-    DAY, FAR_FUTURE, SUPPORT_START, T0, ZENDESK_BASE, Batch, Rand, iso_z, n_malformed, parse_iso,
+    DAY, FAR_FUTURE, SUPPORT_START, T0, ZENDESK_BASE, Batch, Rand, email_key, iso_z, n_malformed, parse_iso,
 )
 
 if TYPE_CHECKING:
@@ -164,10 +164,27 @@ def new_zendesk_user(gen: Generator, rng: Rand, b: Batch, p: dict, support: "Sup
     p["zd"].append(uid)
     user = zendesk_user(gen, rng, p, uid, name, email, phone, external_id, created, b.end)
     support.user(user, b)
+    # Some customers give support their other address too: Zendesk lists it as a secondary identity. Chosen by
+    # id, not by a random draw, so every other file of the sample stays as it was.
+    other = [e for e in p["emails"] if email_key(e) != email_key(email or "")]
+    if not pending and email and email not in D.JUNK_EMAILS and other and uid % 4 == 0:
+        support.identities[uid] = user_identities(user, secondary_email=other[0])
     gen.truth(b, "support", uid, p["pid"])
     if gen.hard:
         gen.hard.record_written("support", user, p)
     return uid
+
+
+def user_identities(user: dict[str, Any], secondary_email: str) -> list[dict[str, Any]]:
+    """Zendesk's identities of a user: its primary email and phone, and one more email address."""
+    uid, stamp = user["id"], user["created_at"]
+    values = [("email", user["email"], True), ("phone_number", user["phone"], True), ("email", secondary_email, False)]
+    return [
+        {"url": f"{ZENDESK_BASE}/users/{uid}/identities/{uid * 10 + n}.json", "id": uid * 10 + n, "user_id": uid,
+         "type": kind, "value": value, "verified": bool(user["verified"]) or not primary, "primary": primary,
+         "created_at": stamp, "updated_at": stamp}
+        for n, (kind, value, primary) in enumerate(values, start=1) if value
+    ]
 
 
 def zendesk_user(gen: Generator, rng: Rand, p: dict, uid: int, name: str, email: str | None, phone: str | None,
