@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 
@@ -40,6 +41,13 @@ def _port(text: str) -> int:
     return value
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from samples.generator import generate
 
@@ -50,6 +58,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         messiness=args.messiness,
         increment=args.increment,
         profile=args.profile,
+        reference_date=args.reference_date,
     )
     written = sum(t["written"] for t in batch["tables"].values())
     kind = "increment" if args.increment else "sample source systems"
@@ -169,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "alias-only cookies and must_not_merge.csv (docs/readme/generator.md); an increment "
                         "continues the folder's own profile (default: default)")
     p.add_argument("--increment", action="store_true", help="add the next increment onto an existing --out folder")
+    p.add_argument("--reference-date", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="the day the sample ends (00:00 UTC; default today, so freshness checks pass on a new sample); "
+                   "fix it for reproducible files; an increment continues its folder's date")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("zendesk-server", help="serve a generated support/ folder as a Zendesk-compatible API on loopback")

@@ -40,10 +40,12 @@ def ensure_sample(sample: Path, customers: int, seed: int, messiness: float, ech
                   profile: str = "default") -> bool:
     """Generate the sample into `sample` unless one with the same settings is already there.
 
-    Returns True when it generated a new sample. An existing sample with other settings (or with increments
-    added) is replaced only if it is a generated sample (has manifest.json); any other folder is left alone.
+    Returns True when it generated a new sample. An existing sample with other settings, with increments added,
+    or ending on another day (a sample ends the day it is generated, so freshness checks pass on it) is
+    replaced only if it is a generated sample (has manifest.json); any other folder is left alone.
     """
     from samples.generator import generate
+    from samples.generator.common import iso_z, reference_time
 
     manifest = _manifest(sample)
     if manifest is not None:
@@ -54,10 +56,12 @@ def ensure_sample(sample: Path, customers: int, seed: int, messiness: float, ech
             and manifest.get("profile", "default") == profile
             and len(manifest.get("batches", [])) == 1
         )
-        if same:
+        today = manifest.get("reference_time") == iso_z(reference_time())
+        if same and today:
             echo(f"c360 demo: reusing the sample in {sample} ({customers:,} customers, seed {seed})")
             return False
-        echo(f"c360 demo: the sample in {sample} has other settings; generating it again")
+        why = "has other settings" if not same else f"ends on {str(manifest.get('reference_time'))[:10]}, not today"
+        echo(f"c360 demo: the sample in {sample} {why}; generating it again")
         shutil.rmtree(sample)
     elif sample.exists() and any(sample.iterdir()):
         raise SystemExit(

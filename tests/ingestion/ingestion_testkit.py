@@ -21,9 +21,9 @@ import duckdb
 import pytest
 
 from ingestion import pipelines
-from samples.generator import generate
 from samples.zendesk_server import ZendeskServer
 from c360.settings import RAW_DATASETS
+from samplekit import generate_sample
 
 CUSTOMERS = 200
 SEED = 11
@@ -66,7 +66,7 @@ class IngestionEnv:
 
     def increment(self) -> dict[str, Any]:
         """Writes the next generated increment into the sample; returns its manifest tables."""
-        generate(out=self.sample, customers=CUSTOMERS, seed=SEED, increment=True)
+        generate_sample(self.sample, customers=CUSTOMERS, seed=SEED, increment=True)
         return self.manifest["batches"][-1]["tables"]
 
     def run(self, sources: list[str] | None = None) -> pipelines.IngestionReport:

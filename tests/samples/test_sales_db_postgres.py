@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
-from samples.generator import generate
+from samplekit import generate_sample
 from samples.sales_db import TABLES, copy_sales_db
 
 DEFAULT_URL = "postgresql+psycopg2://c360:c360@127.0.0.1:5432/c360_test"
@@ -57,7 +57,7 @@ def sqlite_rows(path: Path, table: str) -> dict[int, tuple]:
 
 def test_sales_schema_and_rows_load_into_postgresql(tmp_path: Path, pg_url: str) -> None:
     out = tmp_path / "sample"
-    generate(out, 60, 11)
+    generate_sample(out, 60, 11)
     sqlite_path = out / "sales.sqlite"
 
     counts = copy_sales_db(sqlite_path, pg_url)
@@ -82,7 +82,7 @@ def test_sales_schema_and_rows_load_into_postgresql(tmp_path: Path, pg_url: str)
 
         # idempotent, and an increment's updates replace rows in place
         assert copy_sales_db(sqlite_path, pg_url) == counts
-        generate(out, 60, 11, increment=True)
+        generate_sample(out, 60, 11, increment=True)
         counts2 = copy_sales_db(sqlite_path, pg_url)
         with engine.connect() as conn:
             for table in ("customers", "orders", "order_items"):

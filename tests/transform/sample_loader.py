@@ -18,9 +18,9 @@ TRANSFORM_DIR = REPO / "transform"
 
 
 def generate(sample_dir: Path, customers: int, seed: int = 42, increment: bool = False, messiness: float = 1.0) -> dict:
-    from samples.generator import generate as _generate
+    from samplekit import generate_sample
 
-    return _generate(out=Path(sample_dir), customers=customers, seed=seed, messiness=messiness, increment=increment)
+    return generate_sample(Path(sample_dir), customers=customers, seed=seed, messiness=messiness, increment=increment)
 
 
 def load(sample_dir: Path, warehouse: Path) -> None:

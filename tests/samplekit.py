@@ -1,0 +1,22 @@
+"""The one way the tests get sample systems (importable from every test folder: pytest's pythonpath).
+
+A generated sample with a fixed reference date: the generator's time window otherwise ends on the day it runs,
+and the tests assert exact counts and checksums that must not change with the calendar. The date lies in the
+past, so increments never produce timestamps the loaders would call "in the future".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+#: The reference date (end of batch 0) of every sample the tests generate.
+REFERENCE_DATE = date(2026, 11, 1)
+
+
+def generate_sample(out: Path, customers: int, seed: int, messiness: float = 1.0, increment: bool = False) -> dict:
+    """``samples.generator.generate`` at :data:`REFERENCE_DATE` (an increment continues the folder's date)."""
+    from samples.generator import generate
+
+    return generate(out=Path(out), customers=customers, seed=seed, messiness=messiness, increment=increment,
+                    reference_date=REFERENCE_DATE)
