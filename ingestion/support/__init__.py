@@ -25,14 +25,14 @@ access token (secret ``sources.support.oauth_token``, ``SOURCES__SUPPORT__OAUTH_
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import dlt
 from dlt.sources import DltResource
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
 
 from c360.settings import SOURCES
-from ingestion.errors import MissingSettingError
+from ingestion.errors import MissingSettingError, missing_setting_resource
 from ingestion.quarantine import with_quarantine
 from ingestion.support.helpers import (
     AuthGuard,
@@ -73,17 +73,6 @@ def settings_problem(
     except MissingSettingError as exc:
         problems.append(str(exc).removeprefix("support source: "))
     return "support source: " + "; ".join(problems) if problems else None
-
-
-def _missing_setting(name: str, message: str) -> DltResource:
-    """A resource that fails the run with ``message``. Building the source never fails on a missing
-    setting: Dagster builds its asset graph from the source before any setting is needed."""
-
-    def fail() -> Iterator[Any]:
-        raise MissingSettingError(message)
-        yield  # pragma: no cover - makes this a generator
-
-    return dlt.resource(fail, name=name, primary_key="id", write_disposition="merge")()
 
 
 def _endpoint(resource: str, hooks: list[Any], page_size: int) -> dict[str, Any]:
@@ -130,7 +119,8 @@ def support(
     """
     problem = settings_problem(base_url, api_token, email, oauth_token)
     if problem:
-        return [_missing_setting(name, problem) for name in ENDPOINTS]
+        return [missing_setting_resource(name, problem, primary_key="id", write_disposition="merge")
+                for name in ENDPOINTS]
     assert base_url is not None
 
     auth = resolve_auth(api_token, email, oauth_token)

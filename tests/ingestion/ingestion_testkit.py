@@ -20,15 +20,14 @@ from typing import Any, Iterator
 import duckdb
 import pytest
 
-from ingestion import pipelines
-from samples.zendesk_server import ZendeskServer
 from c360.settings import RAW_DATASETS
-from samplekit import generate_sample
+from ingestion import pipelines
+from samplekit import generate_sample, sample_sources
+from samples.zendesk_server import ZendeskServer
 
 CUSTOMERS = 200
 SEED = 11
 API_TOKEN = "test-token-5f0c2a9e71"
-AGENT_EMAIL = "agent@example.com"
 
 #: manifest table -> raw tables it loads into (docs/contracts.md)
 RAW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -117,16 +116,10 @@ def make_env(
     warehouse = tmp / "warehouse.duckdb"
     monkeypatch.setenv("C360_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("C360_SAMPLE_DIR", str(sample))
-    monkeypatch.setenv("SOURCES__SUPPORT__API_TOKEN", API_TOKEN)
-    monkeypatch.setenv("SOURCES__SALES__CREDENTIALS", f"sqlite:///{sample / 'sales.sqlite'}")
-    monkeypatch.setenv("SOURCES__EMAIL__BUCKET_URL", str(sample / "email"))
-    monkeypatch.setenv("SOURCES__WEB__BUCKET_URL", str(sample / "web"))
-    monkeypatch.setenv("SOURCES__SUPPORT__EMAIL", AGENT_EMAIL)  # Zendesk API tokens are Basic {email}/token
     # many loads per test: Zendesk's 10 export requests a minute would make them wait; that limit has its own tests
     server_kwargs.setdefault("incremental_rate_limit", server_kwargs.get("rate_limit", 700))
-    with ZendeskServer(sample / "support", api_token=API_TOKEN, **server_kwargs) as server:
-        monkeypatch.setenv("SOURCES__SUPPORT__BASE_URL", server.url)
-        yield IngestionEnv(sample=sample, warehouse=warehouse, pipelines_dir=tmp / "dlt", server=server)
+    with sample_sources(sample, monkeypatch, api_token=API_TOKEN, **server_kwargs) as served:
+        yield IngestionEnv(sample=sample, warehouse=warehouse, pipelines_dir=tmp / "dlt", server=served.server)
 
 
 def free_port() -> int:
