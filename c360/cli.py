@@ -1,6 +1,6 @@
 """The `c360` command: the one entry point. It only wires subcommands to the package that owns them
-(orchestration: run, ingest, demo, ui; quality: quality, publish; samples: generate, zendesk-server,
-evaluate; settings: config). Every subcommand imports its machinery lazily so `c360 --help` is instant.
+(orchestration: run, ingest, demo, ui; quality: quality, publish; activation: export; samples: generate,
+zendesk-server, evaluate; settings: config). Every subcommand imports its machinery lazily so `c360 --help` is instant.
 """
 
 from __future__ import annotations
@@ -65,6 +65,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from orchestration.ui import serve_ui
 
     return serve_ui(host=args.host, port=args.port, daemon=not args.no_daemon, sample=args.sample)
+
+
+def cmd_export_segment(args: argparse.Namespace) -> int:
+    from activation.export import cli_export
+
+    return cli_export(args)
 
 
 def cmd_config(args: argparse.Namespace) -> int:
@@ -140,6 +146,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="generator profile of the sample (see `c360 generate --help`; default: default)")
     p.add_argument("--sample-dir", help="where the sample goes (default: C360_SAMPLE_DIR or data/sample)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("export", help="export customers for other tools (`c360 export segment NAME`)")
+    export = p.add_subparsers(dest="export_command", metavar="WHAT", required=True)
+    p = export.add_parser("segment", help="the emailable customers of a segment as SendGrid contacts CSV, CSV and Parquet",
+                          description="Writes the customers of segment NAME (marts.customer_segments.segment) and/or of "
+                          "a SQL filter over the marts (customer_360, customer_segments, channel_preference columns) "
+                          "as a SendGrid Marketing Contacts CSV, a generic CSV and Parquet in C360_EXPORTS_DIR, leaving "
+                          "out customers without an email, unsubscribed, complained or hard-bounced; records the "
+                          "export in the warehouse table activation.exports.")
+    p.add_argument("name", nargs="?", help="the segment, e.g. Champions (case-insensitive; optional with --where)")
+    p.add_argument("--where", help="SQL condition over the audience row, e.g. \"value_tier = 'platinum'\"")
+    p.add_argument("--format", action="append", choices=("sendgrid", "csv", "parquet"),
+                   help="file to write (repeatable; default: all three)")
+    p.add_argument("--out", help="folder for the files (default: C360_EXPORTS_DIR or data/exports)")
+    p.add_argument("--source", help="DuckDB file with the marts (default: C360_PUBLISHED, the published marts)")
+    p.add_argument("--warehouse-source", action="store_true", help="read the marts from the warehouse instead")
+    p.add_argument("--warehouse", help="warehouse that records the export (default: C360_WAREHOUSE)")
+    p.set_defaults(func=cmd_export_segment)
 
     p = sub.add_parser("config", help="list every setting with its meaning, default and whether it is set (secrets masked)")
     p.set_defaults(func=cmd_config)

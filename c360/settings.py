@@ -239,6 +239,8 @@ PATHS: dict[str, EnvSetting] = {
                    _path),
         EnvSetting("C360_QUALITY_DIR", "data/quality", "steward report and Data Docs", _path),
         EnvSetting("C360_SAMPLE_DIR", "data/sample", "where `c360 demo` writes the sample source systems", _path),
+        EnvSetting("C360_EXPORTS_DIR", "data/exports", "where `c360 export segment` writes its CSV and Parquet files",
+                   _path),
     )
 }
 
@@ -291,6 +293,11 @@ def published_parquet_dir() -> Path:
 def quality_dir() -> Path:
     """Data Docs and the steward front pages."""
     return _env("C360_QUALITY_DIR")
+
+
+def exports_dir() -> Path:
+    """Where `c360 export segment` writes the audience files."""
+    return _env("C360_EXPORTS_DIR")
 
 
 def sample_dir() -> Path:
