@@ -52,6 +52,11 @@ def validate_event(event: Any, limit: datetime) -> tuple[str, dict[str, Any]]:
         raise QuarantineError("invalid_value", "messageId is empty")
     if table == "tracks" and get("event") is None:
         raise QuarantineError("missing_key", "event")
+    # Segment spec: a group call names its group, an alias call the id it replaces and the new userId
+    if table == "groups" and not get("groupId"):
+        raise QuarantineError("missing_key", "groupId")
+    if table == "aliases" and (not get("previousId") or not get("userId")):
+        raise QuarantineError("missing_key", "previousId and userId")
     for key in TIMESTAMP_KEYS:
         value = get(key)
         if value is None:

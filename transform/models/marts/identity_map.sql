@@ -21,10 +21,11 @@ rule_strength as (
     select * from (values
         ('customer_id', 1),
         ('anonymous_id_with_user_id', 2),
-        ('email', 3),
-        ('phone', 4),
-        ('fuzzy_name_birth_date', 5),
-        ('fuzzy_name_address', 6)
+        ('alias', 3),
+        ('email', 4),
+        ('phone', 5),
+        ('fuzzy_name_birth_date', 6),
+        ('fuzzy_name_address', 7)
     ) as v(rule, strength)
 
 ),

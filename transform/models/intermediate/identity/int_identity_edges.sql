@@ -1,8 +1,8 @@
 -- Evidence that two identity nodes are the same person: one row per (node_key_a < node_key_b, rule).
 --
 -- Deterministic rules (score 1): shared normalized email, shared normalized phone, the same claimed sales
--- customer id (a sales record's own id, a Zendesk external_id, a Segment userId), and a Segment anonymousId
--- seen in the same event as a userId. Nodes sharing a key are linked as a star to the group's smallest node:
+-- customer id (a sales record's own id, a Zendesk external_id, a Segment userId), a Segment anonymousId
+-- seen in the same event as a userId, and a Segment alias call (previousId -> userId). Nodes sharing a key are linked as a star to the group's smallest node:
 -- the components are the same as with all pairs, at linear cost.
 --
 -- Fuzzy rules, only between profile records (sales, support, web_user) on blocked candidate pairs; the score
@@ -70,6 +70,24 @@ anonymous_edges as (
     where anonymous_id is not null and user_id is not null
       -- an anonymousId shared by too many users is a shared device or a bot, not a person
       and anonymous_id not in (select key_value from overshared where key_type = 'anonymous_id')
+
+),
+
+-- Segment alias calls: previousId (a cookie's anonymousId or an earlier userId) is the same user as userId. Only
+-- ids that are identity nodes link; an over-shared anonymousId links nothing, as above.
+alias_edges as (
+
+    select distinct
+        least(previous.node_key, renamed.node_key) as node_key_a,
+        greatest(previous.node_key, renamed.node_key) as node_key_b,
+        'alias' as rule,
+        1.0::double as score,
+    from {{ ref('stg_web__aliases') }} as aliases
+    inner join nodes as previous
+        on previous.node_key in ('web_anonymous:' || aliases.previous_id, 'web_user:' || aliases.previous_id)
+    inner join nodes as renamed on renamed.node_key = 'web_user:' || aliases.user_id
+    where previous.node_key <> renamed.node_key
+      and aliases.previous_id not in (select key_value from overshared where key_type = 'anonymous_id')
 
 ),
 
@@ -163,6 +181,8 @@ all_edges as (
     select * from key_edges where node_key_a <> node_key_b
     union all
     select * from anonymous_edges
+    union all
+    select * from alias_edges
     union all
     select * from fuzzy_edges
 
