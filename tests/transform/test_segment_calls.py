@@ -99,6 +99,12 @@ def test_group_call_gives_the_account(mobile):
     assert built.query(
         "select group_id, group_name, industry, employee_count, plan, user_id from staging.stg_web__groups"
     ) == [("acct-881", "Acme Corp", "Retail", 120, "business", user_id)]
+    assert built.query(
+        "select c.account_id, c.account_name, c.account_plan from marts.customer_360 as c "
+        "inner join marts.identity_map as m using (customer_id) "
+        "where m.source = 'web_user' and m.source_record_id = ?", [user_id]
+    ) == [("acct-881", "Acme Corp", "business")]
+    assert built.query("select count(*) from marts.customer_360 where account_id is not null") == [(1,)]
 
 
 def test_broken_group_and_alias_calls_are_quarantined(mobile):
