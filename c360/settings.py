@@ -249,6 +249,32 @@ def _int(key: str, text: str) -> int:
     return parse_number(key, text, int)
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def _engine(key: str, text: str) -> str:
+    engine = text.strip().lower()
+    if engine not in ENGINES:
+        raise ConfigError(f"{key}={text!r}: expected one of {', '.join(ENGINES)}")
+    return engine
+
+
+# The execution engine: DuckDB on one machine (default), or Spark when one machine is not enough
+# (docs/readme/spark.md). The dbt profile picks its target from C360_ENGINE itself (transform/profiles.yml).
+ENGINE: dict[str, EnvSetting] = {
+    s.env: s
+    for s in (
+        EnvSetting("C360_ENGINE", "duckdb",
+                   "execution engine: `duckdb` (one machine) or `spark` (dbt target `spark`, lakehouse tables)",
+                   _engine),
+        EnvSetting("C360_SPARK_DIR", "data/spark",
+                   "engine `spark`: the lakehouse root (raw Parquet, Spark warehouse folder, local metastore)", _path),
+        EnvSetting("C360_SPARK_MASTER", "local[2]",
+                   "engine `spark`: the master of the session dbt starts (`local[N]`, `spark://host:7077`, ...)"),
+    )
+}
+
+
 ORCHESTRATION: dict[str, EnvSetting] = {
     s.env: s
     for s in (
@@ -272,7 +298,17 @@ ORCHESTRATION: dict[str, EnvSetting] = {
 
 
 def _env(name: str) -> Any:
-    return (PATHS.get(name) or ORCHESTRATION[name]).value()
+    return (PATHS.get(name) or ENGINE.get(name) or ORCHESTRATION[name]).value()
+
+
+def engine() -> str:
+    """`duckdb` or `spark` (C360_ENGINE); anything else fails fast naming the setting."""
+    return _env("C360_ENGINE")
+
+
+def spark_dir() -> Path:
+    """The Spark engine's lakehouse root: raw Parquet written by dlt, the Spark warehouse folder, the metastore."""
+    return _env("C360_SPARK_DIR")
 
 
 def warehouse_path() -> Path:
@@ -308,7 +344,9 @@ def sample_dir() -> Path:
 def export_environment() -> dict[str, str]:
     """Absolute paths for subprocesses (dbt resolves relative paths against its own cwd)."""
     os.environ["C360_WAREHOUSE"] = str(warehouse_path())
-    return {"C360_WAREHOUSE": os.environ["C360_WAREHOUSE"]}
+    os.environ["C360_ENGINE"] = engine()
+    os.environ["C360_SPARK_DIR"] = str(spark_dir())
+    return {key: os.environ[key] for key in ("C360_WAREHOUSE", "C360_ENGINE", "C360_SPARK_DIR")}
 
 
 def full_schedule() -> str:
@@ -365,7 +403,7 @@ def describe() -> list[dict[str, str]]:
             rows.append({"setting": s.env, "default": s.default or "",
                          "secret": "yes" if s.secret else "", "value": shown,
                          "what": ("required: " if s.required else "") + s.doc})
-    for s in (*PATHS.values(), *ORCHESTRATION.values()):
+    for s in (*PATHS.values(), *ENGINE.values(), *ORCHESTRATION.values()):
         rows.append({"setting": s.env, "default": s.default, "secret": "", "value": os.environ.get(s.env, ""),
                      "what": s.doc})
     return rows
