@@ -23,7 +23,7 @@ REASON_WORDS = {
     "wrong_type": "a value of the wrong type",
     "missing_key": "a required field is missing",
     "future_timestamp": "a time in the future",
-    "invalid_value": "a value outside the vendor's documented set",
+    "invalid_value": "a value the vendor does not define",
 }
 EXAMPLES = 6
 PAYLOAD_CHARS = 400
