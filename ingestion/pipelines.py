@@ -180,12 +180,15 @@ class IngestionReport:
         }
 
 
-def report_for(source_name: str, pipeline: dlt.Pipeline, load_info: LoadInfo | None = None) -> SourceReport:
+def report_for(
+    source_name: str, pipeline: dlt.Pipeline, load_info: LoadInfo | None = None, normalize_info: Any = None
+) -> SourceReport:
     """Counts of the pipeline's last run: rows per table from dlt's normalize info, quarantined rows
     per intended table from the quarantine rows of the loads just made."""
     rep = SourceReport(source=source_name, dataset=pipeline.dataset_name)
-    trace = pipeline.last_trace
-    normalize_info = trace.last_normalize_info if trace else None
+    if normalize_info is None:
+        trace = pipeline.last_trace
+        normalize_info = trace.last_normalize_info if trace else None
     row_counts: Mapping[str, int] = normalize_info.row_counts if normalize_info else {}
     for table, count in row_counts.items():
         if table.startswith("_dlt") or table == QUARANTINE_TABLE or not count:
@@ -310,24 +313,79 @@ def preflight(source_name: str) -> None:
         _check_bucket(source_name, str(src.setting("bucket_url").get()))
 
 
+def _pipeline_lock(pipelines_dir: Path, pipeline_name: str):
+    """One run of a pipeline at a time: two processes sharing dlt's working folder corrupt each other."""
+    from c360.locks import hold
+
+    return hold(Path(pipelines_dir) / f"{pipeline_name}.lock", f"the dlt working folder of {pipeline_name}")
+
+
+def _default_pipelines_dir(pipelines_dir: str | os.PathLike[str] | None) -> Path:
+    if pipelines_dir is not None:
+        return Path(pipelines_dir)
+    warehouse = warehouse_path()
+    return warehouse.parent / f"{warehouse.name}.dlt"
+
+
 def run_source(
     source_name: str,
     pipelines_dir: str | os.PathLike[str] | None = None,
     source: DltSource | None = None,
+    writer_lock: Callable[[], Any] | None = None,
 ) -> SourceReport:
-    """Loads one source into its raw dataset and returns its counts."""
+    """Loads one source into its raw dataset and returns its counts.
+
+    The steps, and which of them hold the warehouse writer lock (``writer_lock``, default
+    :func:`c360.locks.warehouse_writer`; Dagster passes its own):
+
+    1. *under the lock*: dlt's local working state is dropped and restored from the warehouse, which is the
+       truth: a run killed before its load committed leaves local state (the loaded-files ledger, cursors)
+       ahead of the warehouse, and a package half loaded; both are thrown away and the source is read again.
+       Every raw table is merged on its key, quarantine included, so redoing a load that partly committed
+       converges to the warehouse an uninterrupted run makes (issue 14: exactly once under kill -9).
+    2. extract and normalize, *without the lock*: a slow or silent API holds up this source only, never
+       the warehouse (network sources have a total deadline per run, e.g. ``SOURCES__SUPPORT__DEADLINE``);
+    3. *under the lock*: load, count, create the declared tables that got no rows.
+    """
+    from c360.locks import warehouse_writer
+
     if source is None:
         preflight(source_name)
-    pipeline = make_pipeline(source_name, pipelines_dir=pipelines_dir)
-    src = source if source is not None else source_for(source_name)
+    lock = writer_lock or warehouse_writer
+    pdir = _default_pipelines_dir(pipelines_dir)
+    pdir.mkdir(parents=True, exist_ok=True)
+    with _pipeline_lock(pdir, f"c360_{source_name}"):
+        with lock():
+            pipeline = make_pipeline(source_name, pipelines_dir=pdir)
+            pipeline = _restore_from_warehouse(source_name, pipeline)
+        src = source if source is not None else source_for(source_name)
+        try:
+            pipeline.extract(src)
+            normalize_info = pipeline.normalize()
+        except PipelineStepFailed as exc:
+            raise classify(source_name, root_cause(exc), exc.step) from None
+        with lock():
+            try:
+                load_info = pipeline.load()
+            except PipelineStepFailed as exc:
+                raise classify(source_name, root_cause(exc), exc.step) from None
+            report = report_for(source_name, pipeline, load_info, normalize_info)
+            # tables that got no record yet (and `quarantine` when nothing was bad) exist anyway, empty and typed
+            materialize_missing_tables(pipeline, source_name)
+    return report
+
+
+def _restore_from_warehouse(source_name: str, pipeline: dlt.Pipeline) -> dlt.Pipeline:
+    """Drops dlt's local state and pending packages; the state comes back from the warehouse (step 1 of
+    :func:`run_source`). Caller holds the writer lock."""
+    pipeline.drop()
     try:
-        load_info = pipeline.run(src)
+        pipeline.sync_destination()
     except PipelineStepFailed as exc:
         raise classify(source_name, root_cause(exc), exc.step) from None
-    report = report_for(source_name, pipeline, load_info)
-    # tables that got no record yet (and `quarantine` when nothing was bad) exist anyway, empty and typed
-    materialize_missing_tables(pipeline, source_name)
-    return report
+    except Exception as exc:  # the warehouse file unreadable, a permission problem
+        raise classify(source_name, exc, "sync") from None
+    return pipeline
 
 
 def run(

@@ -6,6 +6,10 @@ routes a bad record there with :func:`quarantine_items`, which marks the rows wi
 travel through the same extract/normalize/load as the good rows (and are counted with them), while the load
 goes on.
 
+The table is merged on ``quarantine_id`` (insert-only), not appended: a load killed after dlt committed the
+quarantine rows but before it committed the source state (the loaded-files ledger, the incremental cursor)
+is redone by the next run, which quarantines the same records again; keyed, they land once.
+
 A reason is one of :data:`REASONS` followed by ``: detail``. Validation is about the vendor format
 (required keys, types, sane timestamps), never about quirks of our sample generator.
 """
@@ -45,7 +49,9 @@ QUARANTINE_COLUMNS: dict[str, dict[str, Any]] = {
 
 _HINTS = dlt.mark.make_hints(
     table_name=QUARANTINE_TABLE,
-    write_disposition="append",
+    # idempotent: a rerun after a kill quarantines the same records with the same ids (module docstring)
+    write_disposition={"disposition": "merge", "strategy": "insert-only"},
+    primary_key="quarantine_id",
     columns=QUARANTINE_COLUMNS,
     file_format="parquet",
 )
@@ -74,11 +80,12 @@ def payload_text(payload: Any) -> str:
     return json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":"))
 
 
-def fingerprint(source: str, resource: str, payload: str) -> str:
-    """Stable id of one quarantined record: the same bad record seen again (on a later page or run, in a
-    re-delivered file) gets the same id."""
+def fingerprint(source: str, resource: str, payload: str, *where: str) -> str:
+    """Stable id of one quarantined record: the same bad record seen again (on a later page or run) gets the
+    same id. ``where`` (a file and the position in it) tells apart equal records at different places of the
+    input, which are counted as separate records."""
     h = hashlib.blake2b(digest_size=16)
-    for part in (source, resource, payload):
+    for part in (source, resource, payload, *where):
         h.update(part.encode("utf-8", errors="replace"))
         h.update(b"\x00")
     return h.hexdigest()
@@ -92,8 +99,14 @@ def quarantine_row(
     payload: Any,
     detail: str | None = None,
     quarantined_at: datetime | None = None,
+    position: str | int | None = None,
 ) -> dict[str, Any]:
-    """One row of the ``quarantine`` table. ``reason`` may already carry its ``: detail``."""
+    """One row of the ``quarantine`` table. ``reason`` may already carry its ``: detail``.
+
+    ``position`` (a line or item number in the file ``origin``) is given by file sources, whose input does
+    not change: the id is then unique per place in the input. Sources that re-read changing records (SQL
+    tables, APIs) leave it out, so a record keeps its id wherever it is served.
+    """
     reason_text = str(reason)
     if detail:
         reason_text = f"{reason_text}: {detail}"
@@ -101,7 +114,7 @@ def quarantine_row(
         raise ValueError(f"quarantine reason must start with one of {REASONS}, got {reason_text!r}")
     text = payload_text(payload)
     return {
-        "quarantine_id": fingerprint(source, resource, text),
+        "quarantine_id": fingerprint(source, resource, text, *(() if position is None else (origin or "", str(position)))),
         "source": source,
         "resource": resource,
         "origin": origin,

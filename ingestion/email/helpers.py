@@ -67,17 +67,17 @@ def parse_file(data: bytes, origin: str) -> tuple[list[dict[str, Any]], list[dic
     try:
         events = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        return [], [quarantine_row(SOURCE, RESOURCE, origin, "unparseable", data, detail=f"file is not JSON ({exc})")]
+        return [], [quarantine_row(SOURCE, RESOURCE, origin, "unparseable", data, detail=f"file is not JSON ({exc})", position="file")]
     if not isinstance(events, list):
-        return [], [quarantine_row(SOURCE, RESOURCE, origin, "wrong_type", data, detail="file is not a JSON array of events")]
+        return [], [quarantine_row(SOURCE, RESOURCE, origin, "wrong_type", data, detail="file is not a JSON array of events", position="file")]
     limit = future_limit().timestamp()
     good: list[dict[str, Any]] = []
     bad: list[dict[str, Any]] = []
-    for event in events:
+    for index, event in enumerate(events):
         try:
             good.append(validate_event(event, limit))
         except QuarantineError as exc:
-            bad.append(quarantine_row(SOURCE, RESOURCE, origin, exc.reason, event, detail=exc.detail))
+            bad.append(quarantine_row(SOURCE, RESOURCE, origin, exc.reason, event, detail=exc.detail, position=index))
     return good, bad
 
 

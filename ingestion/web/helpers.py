@@ -96,23 +96,23 @@ def parse_file(data: bytes, origin: str) -> tuple[dict[str, list[dict[str, Any]]
     limit = future_limit()
     good: dict[str, list[dict[str, Any]]] = {}
     bad: list[dict[str, Any]] = []
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             event = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            bad.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", line, detail=f"line is not JSON ({exc})"))
+            bad.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", line, detail=f"line is not JSON ({exc})", position=number))
             continue
         try:
             table, parsed = validate_event(event, limit)
         except QuarantineError as exc:
             resource = TABLES.get(event.get("type"), UNKNOWN_TABLE) if isinstance(event, dict) and isinstance(event.get("type"), str) else UNKNOWN_TABLE
-            bad.append(quarantine_row(SOURCE, resource, origin, exc.reason, event, detail=exc.detail))
+            bad.append(quarantine_row(SOURCE, resource, origin, exc.reason, event, detail=exc.detail, position=number))
             continue
         good.setdefault(table, []).append(parsed)
     if broken:
-        bad.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", data, detail=broken))
+        bad.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", data, detail=broken, position="file"))
     return good, bad
 
 
