@@ -168,6 +168,8 @@ SOURCES: dict[str, Source] = {
             ("oauth_token", "Zendesk OAuth access token, sent as Bearer; used instead of email + api_token when set",
              True),
             ("page_size", "items per page of the exports (Zendesk's maximum 1000)", False, False, "1000"),
+            ("deadline", "total time one run may spend on the Zendesk API, every page and retry included "
+             "(90s, 15m, 1h); each request also times out after runtime.request_timeout", False, False, "15m"),
         ),
         _source(
             "email", "SendGrid events", "raw_email", True,

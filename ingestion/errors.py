@@ -30,6 +30,18 @@ class MissingSettingError(SourceConfigError):
     """A required setting is not set; the message names the exact key."""
 
 
+class DeadlineExceeded(IngestionError):
+    """A network source used up its total time for this run (e.g. ``SOURCES__SUPPORT__DEADLINE``).
+
+    Not retried within the run: the deadline bounds the whole run, retries included; the next scheduled run
+    starts where this one's committed state left off.
+    """
+
+
+class UnexpectedResponseError(IngestionError):
+    """An API answered with a shape its documentation does not allow (``{}`` where a list was expected)."""
+
+
 class CredentialsRejectedError(SourceConfigError):
     """The source refused the credentials (HTTP 401/403, a database login failure)."""
 

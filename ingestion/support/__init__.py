@@ -31,11 +31,12 @@ import dlt
 from dlt.sources import DltResource
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
 
-from c360.settings import SOURCES
+from c360.settings import SOURCES, parse_duration
 from ingestion.errors import MissingSettingError, missing_setting_resource
 from ingestion.quarantine import with_quarantine
 from ingestion.support.helpers import (
     AuthGuard,
+    Deadline,
     PageTracker,
     SideloadAttacher,
     ZendeskAuthError,
@@ -110,6 +111,7 @@ def support(
     email: Optional[str] = dlt.config.value,
     oauth_token: Optional[str] = dlt.secrets.value,
     page_size: int = INCREMENTAL_PAGE_SIZE,
+    deadline: Optional[str] = dlt.config.value,
 ) -> list[DltResource]:
     """Zendesk ``users`` (+ ``users__identities``), ``tickets`` (+ ``tickets__tags``...),
     ``satisfaction_ratings`` (+ ``quarantine``).
@@ -125,13 +127,21 @@ def support(
 
     auth = resolve_auth(api_token, email, oauth_token)
     guard = AuthGuard(oauth=auth["type"] == "bearer")
-    trackers = {name: PageTracker() for name in ENDPOINTS}
+    deadline_setting = SOURCES["support"].setting("deadline")
+    total = parse_duration(deadline_setting.env, deadline or deadline_setting.default)
+    # each page must hold the resource's documented list: {} is an error, not zero records
+    base_url_key = SOURCES["support"].setting("base_url").env
+    trackers = {name: PageTracker(ENDPOINTS[name][1], base_url_key) for name in ENDPOINTS}
     # the guard first: a refused token fails the run before anything reads the error page
     hooks: dict[str, list[Any]] = {name: [guard, trackers[name]] for name in ENDPOINTS}
     for name, sideload in SIDELOADS.items():
         hooks[name].append(SideloadAttacher(ENDPOINTS[name][1], *sideload))
     config: RESTAPIConfig = {
-        "client": {"base_url": base_url.rstrip("/") + "/", "auth": auth, "session": retrying_session()},
+        "client": {
+            "base_url": base_url.rstrip("/") + "/",
+            "auth": auth,
+            "session": retrying_session(Deadline(total, deadline_setting.env)),
+        },
         "resource_defaults": {
             "primary_key": "id",
             "write_disposition": "merge",

@@ -19,7 +19,7 @@ from dlt.extract.resource import DltResource
 
 from c360.settings import ConfigError
 from ingestion.dlt_private import table_variants
-from ingestion.errors import classify
+from ingestion.errors import DeadlineExceeded, classify
 from ingestion.pipelines import listing_source, make_pipeline, preflight, run_source, source_for
 from ingestion.quarantine import QUARANTINE_TABLE
 from c360.settings import RAW_DATASETS, export_environment
@@ -197,7 +197,8 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
             report = run_source(source, source=dlt_source, writer_lock=lambda: warehouse_lock.writer(context))
         except Exception as exc:
             error = classify(source, exc)
-            if isinstance(error, ConfigError):
+            # a used-up deadline bounds the whole run, retries included: the next scheduled run goes on
+            if isinstance(error, (ConfigError, DeadlineExceeded)):
                 raise _fail_without_retry(source, error) from None
             # anything else may be transient (API 5xx, a database restarting): the retry policy retries it
             raise error from exc
