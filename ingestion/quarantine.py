@@ -16,6 +16,7 @@ A reason is one of :data:`REASONS` followed by ``: detail``. Validation is about
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from datetime import datetime, timedelta, timezone
@@ -44,6 +45,8 @@ QUARANTINE_COLUMNS: dict[str, dict[str, Any]] = {
     "origin": {"data_type": "text"},
     "reason": {"data_type": "text", "nullable": False},
     "payload": {"data_type": "text"},
+    # "text", or "base64" when the raw bytes are not UTF-8: the payload then decodes to them exactly
+    "payload_encoding": {"data_type": "text"},
     "quarantined_at": {"data_type": "timestamp", "nullable": False},
 }
 
@@ -71,13 +74,27 @@ def future_limit(now: datetime | None = None) -> datetime:
     return (now or datetime.now(timezone.utc)) + FUTURE_TOLERANCE
 
 
-def payload_text(payload: Any) -> str:
-    """The raw record as text: strings and bytes verbatim, anything else as compact JSON."""
-    if isinstance(payload, bytes):
-        return payload.decode("utf-8", errors="replace")
+def payload_text(payload: Any) -> tuple[str, str]:
+    """(the raw record as text, its encoding): UTF-8 bytes and strings verbatim (``text``), other bytes as
+    ``base64`` so the original can be replayed byte for byte, anything else as compact JSON (``text``)."""
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        raw = bytes(payload)
+        try:
+            return raw.decode("utf-8"), "text"
+        except UnicodeDecodeError:
+            return base64.b64encode(raw).decode("ascii"), "base64"
     if isinstance(payload, str):
-        return payload
-    return json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":"))
+        try:
+            payload.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8, kept by surrogateescape
+            return base64.b64encode(payload.encode("utf-8", "surrogateescape")).decode("ascii"), "base64"
+        return payload, "text"
+    return payload_text(json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":")))
+
+
+def payload_bytes(payload: str, encoding: str | None) -> bytes:
+    """The original bytes of a quarantined record (inverse of :func:`payload_text`)."""
+    return base64.b64decode(payload) if encoding == "base64" else payload.encode("utf-8")
 
 
 def fingerprint(source: str, resource: str, payload: str, *where: str) -> str:
@@ -112,7 +129,7 @@ def quarantine_row(
         reason_text = f"{reason_text}: {detail}"
     if reason_text.split(":", 1)[0] not in REASONS:
         raise ValueError(f"quarantine reason must start with one of {REASONS}, got {reason_text!r}")
-    text = payload_text(payload)
+    text, encoding = payload_text(payload)
     return {
         "quarantine_id": fingerprint(source, resource, text, *(() if position is None else (origin or "", str(position)))),
         "source": source,
@@ -120,6 +137,7 @@ def quarantine_row(
         "origin": origin,
         "reason": reason_text,
         "payload": text,
+        "payload_encoding": encoding,
         "quarantined_at": quarantined_at or datetime.now(timezone.utc),
     }
 

@@ -102,17 +102,33 @@ def _new_files(folder: Path, sub: str, pattern: str, since: Path | None) -> set[
     return {folder / p for p in files}
 
 
+def complete_events(text: str) -> list[dict]:
+    """The events of a JSON array cut short that end before the cut."""
+    decoder, events = json.JSONDecoder(), []
+    pos = text.index("[") + 1
+    while True:
+        while pos < len(text) and text[pos] in " ,\n":
+            pos += 1
+        try:
+            event, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            return events
+        events.append(event)
+
+
 def count_email(files: set[Path]) -> tuple[dict, list[dict]]:
     """Recount one batch of SendGrid files the way a strict loader would judge them."""
     c = {"written": 0, "malformed": Counter(), "duplicates": 0}
     good, seen = [], set()
     for path in sorted(files):
+        text = path.read_text()
         try:
-            events = json.loads(path.read_text())
+            events = json.loads(text)
         except json.JSONDecodeError:
+            # a file cut short: the reader salvages the events complete before the cut; the rest is one record
             c["written"] += 1
             c["malformed"]["unparseable"] += 1
-            continue
+            events = complete_events(text)
         assert isinstance(events, list)
         for ev in events:
             c["written"] += 1
