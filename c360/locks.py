@@ -72,14 +72,16 @@ def hold(path: Path, what: str, timeout: float | None = None, say: Say | None = 
         lock.release()
 
 
-def warehouse_writer(timeout: float | None = None, say: Say | None = None) -> "contextmanager[None]":
-    """Holds the writer lock of the configured warehouse (see the module docstring)."""
-    return hold(warehouse_lock_path(), f"the warehouse {warehouse_path()}", timeout, say)
+def warehouse_writer(timeout: float | None = None, say: Say | None = None, warehouse: Path | None = None):
+    """Holds the writer lock of ``warehouse`` (default: the configured one; see the module docstring)."""
+    warehouse = warehouse or warehouse_path()
+    return hold(warehouse_lock_path(warehouse), f"the warehouse {warehouse}", timeout, say)
 
 
-def run_lock(timeout: float | None = None, say: Say | None = None) -> "contextmanager[None]":
-    """Holds the run lock of the configured warehouse (see the module docstring)."""
-    return hold(run_lock_path(), f"the warehouse {warehouse_path()} (another run)", timeout, say)
+def run_lock(timeout: float | None = None, say: Say | None = None, warehouse: Path | None = None):
+    """Holds the run lock of ``warehouse`` (default: the configured one; see the module docstring)."""
+    warehouse = warehouse or warehouse_path()
+    return hold(run_lock_path(warehouse), f"the warehouse {warehouse} (a pipeline run)", timeout, say)
 
 
 def is_held(path: Path) -> bool:

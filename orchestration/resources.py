@@ -28,19 +28,16 @@ class WarehouseLock(dg.ConfigurableResource):
         with self.writer(context):
             yield
 
-    def writer(self, context: dg.OpExecutionContext | dg.AssetCheckExecutionContext | None = None):
-        """The writer lock as a context manager factory's product; a step that waits too long fails, unretried."""
+    @contextmanager
+    def writer(self, context: dg.OpExecutionContext | dg.AssetCheckExecutionContext | None = None) -> Iterator[None]:
+        """The writer lock; a step that waited longer than the timeout fails at once (retrying cannot help)."""
         say = context.log.info if context is not None else None
-        return _as_failure(warehouse_writer(self.timeout_seconds, say))
-
-
-@contextmanager
-def _as_failure(lock) -> Iterator[None]:
-    try:
-        lock.__enter__()
-    except WarehouseBusy as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
-    try:
-        yield
-    finally:
-        lock.__exit__(None, None, None)
+        lock = warehouse_writer(self.timeout_seconds, say)
+        try:
+            lock.__enter__()
+        except WarehouseBusy as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        try:
+            yield
+        finally:
+            lock.__exit__(None, None, None)

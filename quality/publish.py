@@ -82,11 +82,17 @@ def publish(
     parquet_dir: Path | None = None,
     require_layers: tuple[str, ...] = ("marts",),
     keep_versions: int = 3,
+    require_own_build: bool = False,
 ) -> PublicationResult:
     """Publish the warehouse's marts if run ``run_id`` passed every critical expectation.
 
     ``outcomes`` defaults to the run's rows in quality.validation_results. Never raises for a refusal: the
     result says whether it published and why not; the previous publication stays.
+
+    ``require_own_build`` (the Dagster job): publish only if the last dbt build started in the warehouse
+    (:func:`record_build`) is this run's. A run's checks come after its build, so when no other build
+    started since, everything this run checked is what it publishes; otherwise another run rebuilt the
+    marts in between and publishes them itself, after checking them.
     """
     from quality.results import load_results
 
@@ -97,6 +103,11 @@ def publish(
     if outcomes is None:
         outcomes = load_results(warehouse, run_id)
     reason, blocking = blocking_reasons(outcomes, require_layers)
+    if not reason and require_own_build:
+        builder = last_build(warehouse)
+        if builder != run_id:
+            reason = (f"the marts were rebuilt by run {builder} after this run's checks began"
+                      if builder else "no dbt build of this run is recorded in the warehouse")
     if reason:
         result.reason = f"{reason}; the last good publication stays in place"
         result.blocking = blocking
@@ -192,6 +203,35 @@ def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, 
     finally:
         con.close()
     return counts
+
+
+BUILDS_TABLE = "quality.builds"
+
+
+def record_build(warehouse: Path, run_id: str) -> None:
+    """Records that run ``run_id`` starts a dbt build of the warehouse (call it under the writer lock, before
+    the build: a build that fails half way has changed the marts too)."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("create schema if not exists quality")
+        con.execute(f"create table if not exists {BUILDS_TABLE} (run_id varchar not null, started_at timestamptz not null)")
+        con.execute(f"insert into {BUILDS_TABLE} values (?, ?)", [run_id, datetime.now(timezone.utc)])
+    finally:
+        con.close()
+
+
+def last_build(warehouse: Path) -> str | None:
+    """The run whose dbt build started last in the warehouse (None if none is recorded)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'quality' "
+                             "and table_name = 'builds'").fetchone()[0]
+        if not exists:
+            return None
+        row = con.execute(f"select run_id from {BUILDS_TABLE} order by started_at desc limit 1").fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
 
 
 def _seal(tmp_db: Path) -> None:

@@ -56,8 +56,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.must_not_merge and not Path(args.must_not_merge).exists():
         print(f"error: --must-not-merge {args.must_not_merge} does not exist", file=sys.stderr)
         return 2
-    result = evaluate(warehouse=Path(args.warehouse) if args.warehouse else warehouse_path(), truth_csv=truth,
-                      must_not_merge_csv=Path(args.must_not_merge) if args.must_not_merge else None)
+    from c360.locks import WarehouseBusy, warehouse_writer
+
+    warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
+    if not warehouse.exists():
+        print(f"error: the warehouse {warehouse} does not exist: run `c360 run` first (or fix C360_WAREHOUSE)",
+              file=sys.stderr)
+        return 2
+
+    def say(message: str) -> None:
+        print(f"c360 evaluate: {message}", file=sys.stderr, flush=True)
+
+    try:
+        # DuckDB refuses even a read-only open while a step writes: wait for that step, then read
+        with warehouse_writer(say=say, warehouse=warehouse):
+            result = evaluate(warehouse=warehouse, truth_csv=truth,
+                              must_not_merge_csv=Path(args.must_not_merge) if args.must_not_merge else None)
+    except WarehouseBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(result, indent=2))
     return 0
 

@@ -130,3 +130,45 @@ def test_killed_publication_leaves_nothing_behind_after_the_next_one(site):
         assert con.execute("select count(*) from _publication where run_id = 'after-kill'").fetchone()[0] > 0
     finally:
         con.close()
+
+
+def test_a_run_publishes_only_marts_it_built_itself(site):
+    """Run A built and checked; run B rebuilt the marts since: A's publication is refused (B publishes what it
+    checked), and B's goes through."""
+    from quality.publish import last_build, record_build
+
+    outcomes_a = run_suites("marts", site.warehouse, "run-a", quality_dir=site.quality_dir)
+    record_build(site.warehouse, "run-a")
+    record_build(site.warehouse, "run-b")
+    outcomes_b = run_suites("marts", site.warehouse, "run-b", quality_dir=site.quality_dir)
+    assert last_build(site.warehouse) == "run-b"
+
+    refused = publish(site.warehouse, "run-a", outcomes=outcomes_a, require_own_build=True)
+    assert not refused.published
+    assert "rebuilt by run run-b" in refused.reason and "last good publication stays" in refused.reason
+    done = publish(site.warehouse, "run-b", outcomes=outcomes_b, require_own_build=True)
+    assert done.published, done.reason
+    con = duckdb.connect(str(site.published), read_only=True)
+    try:
+        assert {r[0] for r in con.execute("select distinct run_id from _publication").fetchall()} == {"baseline-run", "run-b"}
+    finally:
+        con.close()
+
+
+def test_c360_quality_waits_for_a_running_pipeline_with_a_clear_message(site, tmp_path):
+    """While a run holds the warehouse, `c360 quality` says it waits (no DuckDB lock traceback), then runs."""
+    from c360.locks import run_lock
+
+    env = {**os.environ, "C360_WAREHOUSE": str(site.warehouse), "C360_QUALITY_DIR": str(site.quality_dir)}
+    with run_lock(warehouse=site.warehouse):
+        proc = subprocess.Popen([sys.executable, "-m", "c360.cli", "quality", "--layer", "marts"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        first = ""
+        while time.monotonic() < deadline and "waiting" not in first:
+            first += proc.stderr.readline()
+        assert "c360 quality:" in first and "(a pipeline run) is in use by another process; waiting" in first, first
+        assert proc.poll() is None, "it gave up instead of waiting"
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out + err
+    assert "Traceback" not in err and "Could not set lock" not in err
