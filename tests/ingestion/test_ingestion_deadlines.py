@@ -66,6 +66,7 @@ def bad_zendesk(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("SOURCES__SUPPORT__BASE_URL", server.url)
     monkeypatch.setenv("SOURCES__SUPPORT__API_TOKEN", "deadline-test-token")
+    monkeypatch.setenv("SOURCES__SUPPORT__EMAIL", "agent@example.com")
     monkeypatch.setenv("SOURCES__SUPPORT__DEADLINE", f"{DEADLINE:g}s")
     # per-request timeout and retries far beyond the deadline: only the deadline can end the run in time
     monkeypatch.setenv("RUNTIME__REQUEST_TIMEOUT", "60")
@@ -91,7 +92,9 @@ def _run_and_watch_lock(server: BadZendesk, tmp_path: Path) -> tuple[BaseExcepti
 
     thread = threading.Thread(target=target)
     thread.start()
-    assert server.first_request.wait(60), "the source never called the API"
+    while thread.is_alive() and not server.first_request.wait(0.2):
+        pass
+    assert server.first_request.is_set(), f"the source never called the API: {outcome.get('error')!r}"
     lock_free = not is_held(warehouse_lock_path())
     thread.join(120)
     assert not thread.is_alive(), "the run did not end"
@@ -132,6 +135,7 @@ def test_a_malformed_deadline_fails_fast_naming_the_setting(tmp_path: Path, monk
     apply_test_settings(monkeypatch)
     monkeypatch.setenv("SOURCES__SUPPORT__BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("SOURCES__SUPPORT__API_TOKEN", "x" * 8)
+    monkeypatch.setenv("SOURCES__SUPPORT__EMAIL", "agent@example.com")
     monkeypatch.setenv("SOURCES__SUPPORT__DEADLINE", "soon")
     with pytest.raises(ConfigError, match="SOURCES__SUPPORT__DEADLINE"):
         source_for("support")
