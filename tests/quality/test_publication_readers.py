@@ -172,3 +172,57 @@ def test_c360_quality_waits_for_a_running_pipeline_with_a_clear_message(site, tm
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, out + err
     assert "Traceback" not in err and "Could not set lock" not in err
+
+
+KILLED_PUBLISHER = r"""
+import os, signal, sys
+from pathlib import Path
+from quality.publish import publish
+from quality.suites import run_suites
+
+warehouse, quality_dir = Path(sys.argv[1]), Path(sys.argv[2])
+outcomes = run_suites("marts", warehouse, "killed-run", quality_dir=quality_dir)
+
+def replace_then_die(src, dst):  # the temp DuckDB file and Parquet folder are complete: die at the commit point
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+
+os.replace = replace_then_die  # the whole process dies at its first rename
+publish(warehouse, "killed-run", outcomes=outcomes)
+"""
+
+
+def _marts(path: Path) -> dict[str, tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' and table_type = 'BASE TABLE'"
+        ).fetchall()]
+        out = {}
+        for table in sorted(tables):
+            cols = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ? "
+                "and column_name not like '\\_dlt\\_%' escape '\\' order by ordinal_position", [table]).fetchall()]
+            select = ", ".join(f'"{c}"' for c in cols)
+            out[table] = con.execute(
+                f"select count(*), sum(hash({select})) from (select {select} from marts.\"{table}\")").fetchone()
+        return out
+    finally:
+        con.close()
+
+
+def test_kill_during_publication_then_a_rerun_publishes_the_warehouse_marts_and_no_temp_files(site, tmp_path):
+    script = tmp_path / "killed_publisher.py"
+    script.write_text(KILLED_PUBLISHER)
+    proc = subprocess.run([sys.executable, str(script), str(site.warehouse), str(site.quality_dir)],
+                          env={**os.environ, "C360_PUBLISHED": str(site.published),
+                               "C360_PUBLISHED_PARQUET_DIR": str(site.parquet_dir)},
+                          capture_output=True, text=True, timeout=300, start_new_session=True)
+    assert proc.returncode == -9, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert leftovers(site.published, site.parquet_dir), "the kill left the publication's temporary files"
+
+    outcomes = run_suites("marts", site.warehouse, "rerun", quality_dir=site.quality_dir)
+    result = publish(site.warehouse, "rerun", outcomes=outcomes)
+
+    assert result.published, result.reason
+    assert leftovers(site.published, site.parquet_dir) == []
+    assert _marts(site.published) == _marts(site.warehouse)
