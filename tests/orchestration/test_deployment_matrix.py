@@ -11,12 +11,17 @@ runs cover each source switched off once and each source present with no data at
 | B | support | email   | |
 | C | email   | web     | Zendesk users without phone/locale, tickets without tags, no satisfaction ratings |
 | D | web     | sales   | |
+
+Where the web source runs with data (A, B), hand-written mobile-app calls are added (screen, group and alias,
+in Segment's spec; the generator makes no screen or group calls) and must reach their raw and staging tables.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
+import uuid
 import sqlite3
 from pathlib import Path
 
@@ -25,6 +30,7 @@ import duckdb
 import pytest
 
 from orchestration.runner import format_summary, run_job
+from samplekit import generate_sample, sample_sources
 
 CUSTOMERS = 120
 SEED = 23
@@ -32,10 +38,8 @@ SEED = 23
 
 @pytest.fixture(scope="module")
 def clean_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from samples.generator import generate
-
     out = tmp_path_factory.mktemp("clean-sample")
-    generate(out=out, customers=CUSTOMERS, seed=SEED, messiness=0.0, increment=False)
+    generate_sample(out, customers=CUSTOMERS, seed=SEED, messiness=0.0)
     return out
 
 
@@ -72,9 +76,44 @@ def _sparse_support(sample: Path) -> None:
     (sample / "support" / "satisfaction_ratings.jsonl").write_text("")
 
 
+def _add_app_calls(sample: Path) -> None:
+    """A mobile app and a B2B account setup, written by hand in Segment's spec (the generator makes none):
+    screen calls from analytics-ios, group calls with account traits, and alias calls (previousId -> userId)
+    for people the web already knows by userId."""
+    logs = next((sample / "web" / "segment-logs").iterdir())
+    user_ids: list[str] = []
+    for path in sorted(logs.rglob("*.gz")):
+        for line in gzip.decompress(path.read_bytes()).splitlines():
+            event = json.loads(line)
+            if event.get("type") == "identify" and event.get("userId") and event["userId"] not in user_ids:
+                user_ids.append(event["userId"])
+        if len(user_ids) >= 6:
+            break
+    day = sorted(p.name for p in logs.iterdir())[-1]
+    stamp = "2026-10-30T10:00:00.000Z"
+    calls = []
+    for i, user_id in enumerate(user_ids[:6]):
+        device = str(uuid.UUID(int=i + 1))
+        base = {"messageId": f"app-{i}-{{}}", "timestamp": stamp, "originalTimestamp": stamp, "receivedAt": stamp,
+                "sentAt": stamp, "channel": "mobile", "version": 2, "integrations": {}}
+        app = {"app": {"name": "C360 Shop", "version": "4.2.0", "build": "420"}, "device": {"id": device,
+               "manufacturer": "Apple", "model": "iPhone15,2", "type": "ios"}, "os": {"name": "iOS", "version": "18.1"},
+               "library": {"name": "analytics-ios", "version": "4.1.8"}, "locale": "en-GB"}
+        calls.append({**base, "messageId": base["messageId"].format("screen"), "type": "screen", "name": "Basket",
+                      "anonymousId": device, "userId": user_id, "properties": {"items": 2}, "context": app})
+        calls.append({**base, "messageId": base["messageId"].format("group"), "type": "group", "userId": user_id,
+                      "groupId": f"acct-{i % 2}", "traits": {"name": f"Account {i % 2}", "industry": "Retail",
+                                                             "plan": "Business", "employees": 40},
+                      "context": app})
+        calls.append({**base, "messageId": base["messageId"].format("alias"), "type": "alias",
+                      "previousId": f"legacy-{device}", "userId": user_id, "context": app})
+    (logs / day / f"{1799999999999}-{uuid.UUID(int=99)}.gz").write_bytes(
+        gzip.compress("".join(json.dumps(c) + "\n" for c in calls).encode()))
+
+
 SCENARIOS = {
-    "A-sales-off-support-empty": ("sales", lambda s: _empty_support(s)),
-    "B-support-off-email-empty": ("support", lambda s: _empty_files(s / "email")),
+    "A-sales-off-support-empty": ("sales", lambda s: (_empty_support(s), _add_app_calls(s))),
+    "B-support-off-email-empty": ("support", lambda s: (_empty_files(s / "email"), _add_app_calls(s))),
     "C-email-off-web-empty-support-sparse": ("email", lambda s: (_empty_files(s / "web"), _sparse_support(s))),
     "D-web-off-sales-empty": ("web", lambda s: _empty_sales(s)),
 }
@@ -83,8 +122,6 @@ SCENARIOS = {
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_subset_of_sources_publishes(scenario: str, clean_sample: Path, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from orchestration.demo import sample_sources
-
     off, change = SCENARIOS[scenario]
     sample = tmp_path / "sample"
     shutil.copytree(clean_sample, sample)
@@ -101,7 +138,7 @@ def test_subset_of_sources_publishes(scenario: str, clean_sample: Path, tmp_path
     monkeypatch.setenv(f"SOURCES__{off.upper()}__ENABLED", "false")
 
     lines: list[str] = []
-    with sample_sources(sample):
+    with sample_sources(sample, monkeypatch):
         summary = run_job("full_pipeline_job", instance=dg.DagsterInstance.ephemeral(), echo=lines.append)
     text = "\n".join(lines) + format_summary(summary)
     assert summary.success, text
@@ -120,3 +157,10 @@ def test_subset_of_sources_publishes(scenario: str, clean_sample: Path, tmp_path
     assert {"customer_360", "identity_map", "customer_segments", "customer_satisfaction",
             "customer_interactions", "customer_value", "retention_cohorts", "channel_preference"} <= published
     assert customers > 0
+
+    if scenario[0] in "AB":
+        with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+            for call in ("screens", "groups", "aliases"):
+                raw = con.execute(f"select count(*) from raw_web.{call}").fetchone()[0]
+                staged = con.execute(f"select count(*) from staging.stg_web__{call}").fetchone()[0]
+                assert raw > 0 and staged > 0, (call, raw, staged)
