@@ -8,6 +8,7 @@ past, so increments never produce timestamps the loaders would call "in the futu
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -39,3 +40,41 @@ def sample_sources(sample_dir: Path, monkeypatch: pytest.MonkeyPatch | None = No
 
     with serve_sample(sample_dir, env=monkeypatch, **server_kwargs) as served:
         yield served
+
+
+#: The PostgreSQL server `make test` starts on loopback (scripts/install-system-deps.sh).
+DEFAULT_POSTGRES_URL = "postgresql+psycopg2://c360:c360@127.0.0.1:5432/c360_test"
+
+
+@contextmanager
+def postgres_schema(prefix: str) -> Iterator[tuple[str, str]]:
+    """(URL whose search_path is a fresh schema, schema name); the schema is dropped afterwards.
+
+    Fails (never skips) without a server: the PostgreSQL tests are part of the suite, not optional.
+    """
+    import uuid
+
+    import sqlalchemy as sa
+
+    url = os.environ.get("C360_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("select 1")).fetchall()
+    except sa.exc.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {engine.url.render_as_string(hide_password=True)} ({exc.orig}). "
+            "Start it with `bash scripts/install-system-deps.sh` (or `make test`), or point "
+            "C360_TEST_POSTGRES_URL at a server.",
+            pytrace=False,
+        )
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'create schema "{schema}"'))
+    scoped = engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield scoped.render_as_string(hide_password=False), schema
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'drop schema if exists "{schema}" cascade'))
+        engine.dispose()
