@@ -73,6 +73,12 @@ def cmd_export_segment(args: argparse.Namespace) -> int:
     return cli_export(args)
 
 
+def cmd_erase(args: argparse.Namespace) -> int:
+    from privacy.erase import cli_erase
+
+    return cli_erase(args)
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     from c360.settings import describe
 
@@ -164,6 +170,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse-source", action="store_true", help="read the marts from the warehouse instead")
     p.add_argument("--warehouse", help="warehouse that records the export (default: C360_WAREHOUSE)")
     p.set_defaults(func=cmd_export_segment)
+    p = sub.add_parser("erase", help="erase one person from the warehouse, publications and reports; loads never bring them back",
+                       description="Resolves the person through identity resolution (marts.identity_map), removes every "
+                       "record of theirs from raw, quarantine, intermediate and mart tables, the published DuckDB, every "
+                       "kept Parquet version and the reports, records tombstones (salted hashes) that later loads honour, "
+                       "and an audit row in privacy.erasures. Give exactly one identifier.")
+    p.add_argument("--email", help="an email address of the person")
+    p.add_argument("--customer-id", help="the c360 customer id (marts.customer_360.customer_id)")
+    p.add_argument("--source-record", help="one source record of the person, SOURCE:ID (e.g. sales:10002, support:372000000085)")
+    p.add_argument("--dry-run", action="store_true", help="only show what would be removed")
+    p.set_defaults(func=cmd_erase)
 
     p = sub.add_parser("config", help="list every setting with its meaning, default and whether it is set (secrets masked)")
     p.set_defaults(func=cmd_config)

@@ -216,6 +216,7 @@ class EnvSetting:
     default: str
     doc: str
     parse: Callable[[str, str], Any] = lambda key, text: text
+    secret: bool = False
 
     def raw(self) -> str:
         value = os.environ.get(self.env)
@@ -299,8 +300,33 @@ ORCHESTRATION: dict[str, EnvSetting] = {
 }
 
 
+def _choice(*choices: str) -> Callable[[str, str], str]:
+    def parse(key: str, text: str) -> str:
+        value = str(text).strip().lower()
+        if value not in choices:
+            raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {text!r}")
+        return value
+
+    return parse
+
+
+#: What the published marts show of each kind of personal data (privacy/masking.py): the value (keep), a salted
+#: sha256 of it (hash: still joinable across marts and publications, not readable) or nothing (drop).
+MASK_CHOICES = ("keep", "hash", "drop")
+
+PRIVACY: dict[str, EnvSetting] = {
+    s.env: s
+    for s in (
+        EnvSetting("C360_PRIVACY_SALT", "",
+                   "salt of the erasure tombstones and of hashed published values; unset: generated once and kept "
+                   "in the warehouse (privacy.salt). Set it to keep the salt out of the warehouse; never change it",
+                   secret=True),
+    )
+}
+
+
 def _env(name: str) -> Any:
-    return (PATHS.get(name) or ENGINE.get(name) or ORCHESTRATION[name]).value()
+    return (PATHS.get(name) or ENGINE.get(name) or ORCHESTRATION.get(name) or PRIVACY[name]).value()
 
 
 def engine() -> str:
@@ -311,6 +337,11 @@ def engine() -> str:
 def spark_dir() -> Path:
     """The Spark engine's lakehouse root: raw Parquet written by dlt, the Spark warehouse folder, the metastore."""
     return _env("C360_SPARK_DIR")
+
+
+def privacy_salt() -> str | None:
+    """C360_PRIVACY_SALT, or None (the warehouse then generates and keeps its own)."""
+    return _env("C360_PRIVACY_SALT") or None
 
 
 def warehouse_path() -> Path:
@@ -405,7 +436,8 @@ def describe() -> list[dict[str, str]]:
             rows.append({"setting": s.env, "default": s.default or "",
                          "secret": "yes" if s.secret else "", "value": shown,
                          "what": ("required: " if s.required else "") + s.doc})
-    for s in (*PATHS.values(), *ENGINE.values(), *ORCHESTRATION.values()):
-        rows.append({"setting": s.env, "default": s.default, "secret": "", "value": os.environ.get(s.env, ""),
-                     "what": s.doc})
+    for s in (*PATHS.values(), *ENGINE.values(), *ORCHESTRATION.values(), *PRIVACY.values()):
+        value = os.environ.get(s.env, "")
+        rows.append({"setting": s.env, "default": s.default, "secret": "yes" if s.secret else "",
+                     "value": "(set)" if s.secret and value else value, "what": s.doc})
     return rows

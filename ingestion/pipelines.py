@@ -45,6 +45,9 @@ _DLT_DEFAULTS: dict[str, Any] = {
     # Arrow tables get the same bookkeeping column as dict rows (docs/contracts.md: every table has it);
     # _dlt_id is set by the sources themselves where they yield Arrow (deterministic ids).
     "normalize.parquet_normalizer.add_dlt_load_id": True,
+    # dlt keeps a copy of every loaded file (load/loaded/*/completed_jobs) unless told not to: a second copy of
+    # every person's data that nothing reads, and that an erasure would have to chase (privacy/files.py)
+    "load.delete_completed_jobs": True,
 }
 
 
@@ -64,8 +67,11 @@ def source_for(source_name: str) -> DltSource:
     Missing settings do not fail here (Dagster builds its asset graph from the source without running
     it); they fail the run with a :class:`MissingSettingError` naming the key.
     """
+    from privacy.load_filter import guard
+
     source(source_name)
-    return _source_factories()[source_name]()
+    # erased people's records are dropped before anything is written (tombstones, privacy/load_filter.py)
+    return guard(source_name, _source_factories()[source_name]())
 
 
 #: Stand-in settings for listing a source's resources (Dagster builds its asset graph from them) without
