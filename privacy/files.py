@@ -15,7 +15,6 @@ copies of loaded packages; and the warehouse file's own free blocks.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
