@@ -24,6 +24,7 @@ are recomputed without the person by the next run's dbt build.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,12 +35,20 @@ import duckdb
 
 from c360 import settings
 from privacy import store
-from privacy.identifiers import canonical_email, digest, phone_key
+from privacy.identifiers import canonical_email, digest, identifiers_in, phone_key
 from privacy.matching import RAW_KEYS, Matcher, model_key_kind, norm
 
 #: Schemas of models (dbt) whose tables may hold the person; views need nothing.
 MODEL_SCHEMAS = ("intermediate", "marts", "snapshots")
+#: Schemas of records about runs (checks, exports) that may quote the person: scrubbed in place.
+SCRUB_SCHEMAS = ("quality", "activation")
 TEXT_TYPES = ("VARCHAR", "JSON")
+#: The sources of identity nodes (marts.identity_map.source), i.e. what SOURCE may be in --source-record.
+NODE_SOURCES = ("sales", "support", "email", "web_user", "web_anonymous")
+
+
+class ErasureError(ValueError):
+    """The request names nobody c360 knows, or cannot be carried out; the message says why."""
 
 
 @dataclass
@@ -125,8 +134,14 @@ def resolve(con: duckdb.DuckDBPyConnection, request: Request) -> Plan:
                 "using (source, source_record_id) where n.email = ? order by 1", [value]).fetchall()]
     elif request.kind == "customer_id":
         plan.customers = [value]
+        if has_map and not con.execute("select count(*) from marts.identity_map where customer_id = ?",
+                                       [value]).fetchone()[0]:
+            raise ErasureError(f"customer id {value!r} is not in marts.identity_map: nothing to erase "
+                               "(erase by --email to also block future loads of an address)")
     else:
         source, record_id = value.split(":", 1)
+        if source not in NODE_SOURCES:
+            raise ErasureError(f"--source-record: unknown source {source!r}; one of {', '.join(NODE_SOURCES)}")
         plan.records.add(value)
         if has_map:
             plan.customers = [r[0] for r in con.execute(
@@ -213,43 +228,88 @@ def _raw_tables(con) -> list[tuple[str, str]]:
             if s.removesuffix("_staging") in datasets and not t.startswith("_dlt_")]
 
 
+#: Raw tables that describe the person (rather than something they did): every email and phone in their rows is
+#: the person's too (a Zendesk user's secondary address, a Segment identify's traits) and is erased and tombstoned.
+IDENTITY_TABLES = {("raw_sales", "customers"), ("raw_support", "users"), ("raw_support", "users__identities"),
+                   ("raw_web", "identifies")}
+#: Their columns that hold identifiers (not urls or ids that merely look like long numbers).
+IDENTIFIER_COLUMN = re.compile(r"mail|phone|mobile|^value$", re.I)
+
+
+def _raw_where(con, s: str, t: str, matcher: Matcher) -> tuple[str, list[Any]]:
+    """The person's rows of one raw table; a child table's rows also go with their parent's."""
+    if "__" not in t:
+        qkeys = {tbl: k for (ds, tbl), k in RAW_KEYS.items() if ds == s.removesuffix("_staging")}
+        return _predicate(con, s, t, matcher, raw_keys(s, t), quarantine_keys=qkeys if t == "quarantine" else None)
+    parent = t.split("__", 1)[0]
+    own, oparams = _predicate(con, s, t, matcher, raw_keys(s, t))
+    if not _exists(con, s, parent):
+        return own, oparams
+    pwhere, pparams = _predicate(con, s, parent, matcher, raw_keys(s, parent))
+    link = "_dlt_root_id" if "_dlt_root_id" in {c for c, _ in _columns(con, s, t)} else "_dlt_parent_id"
+    return f"({own}) or {link} in (select _dlt_id from {q(s)}.{q(parent)} where {pwhere})", oparams + pparams
+
+
+def _harvest(con, plan: Plan, matcher: Matcher, raw: list[tuple[str, str]]) -> None:
+    """Adds the emails and phones in the person's rows of :data:`IDENTITY_TABLES` to the plan and the matcher."""
+    for s, t in raw:
+        if (s.removesuffix("_staging"), t) not in IDENTITY_TABLES:
+            continue
+        where, params = _raw_where(con, s, t, matcher)
+        if where == "false":
+            continue
+        for column, dtype in _columns(con, s, t):
+            if dtype.upper() not in TEXT_TYPES or not IDENTIFIER_COLUMN.search(column):
+                continue
+            for (value,) in con.execute(f"select distinct {q(column)}::varchar from {q(s)}.{q(t)} "
+                                        f"where ({where}) and {q(column)} is not null", params).fetchall():
+                emails, phones = identifiers_in(value)
+                for e in emails - plan.emails:
+                    plan.emails.add(e)
+                    matcher.add("email", e)
+                for p in phones - plan.phones:
+                    plan.phones.add(p)
+                    matcher.add("phone", p)
+
+
 def _plan_deletes(con, plan: Plan, matcher: Matcher) -> list[tuple[str, str, str, list[Any]]]:
     """(schema, table, condition, params) of every warehouse table holding the person, children included."""
     raw = _raw_tables(con)
-    parents = [(s, t) for s, t in raw if "__" not in t]
-    # A matched row's keys may reveal more of the person's records (an order's id -> its items): repeat until stable.
+    parents = [(s, t) for s, t in raw if "__" not in t and t != "quarantine"]
+    # A matched row's keys may reveal more of the person's records (an order's id -> its items), and their identity
+    # rows more of their addresses: repeat until nothing new turns up.
     for _ in range(4):
         grew = False
         for s, t in parents:
             keys = raw_keys(s, t)
-            if not keys or t == "quarantine":
-                continue
-            where, params = _predicate(con, s, t, matcher, keys)
-            if where != "false":
-                grew |= _learn_keys(con, s, t, keys, where, params, matcher)
-        if not grew:
+            if keys:
+                where, params = _predicate(con, s, t, matcher, keys)
+                if where != "false":
+                    grew |= _learn_keys(con, s, t, keys, where, params, matcher)
+        before = len(matcher.digests)
+        _harvest(con, plan, matcher, raw)
+        if not grew and len(matcher.digests) == before:
             break
-    deletes = []
-    matched_parents: dict[tuple[str, str], tuple[str, list[Any]]] = {}
-    for s, t in parents:
-        qkeys = {tbl: k for (ds, tbl), k in RAW_KEYS.items() if ds == s.removesuffix("_staging")}
-        where, params = _predicate(con, s, t, matcher, raw_keys(s, t),
-                                   quarantine_keys=qkeys if t == "quarantine" else None)
-        matched_parents[(s, t)] = (where, params)
-        deletes.append((s, t, where, params))
-    for s, t in raw:
-        if "__" not in t:
-            continue
-        parent = (s, t.split("__", 1)[0])
-        pwhere, pparams = matched_parents.get(parent, ("false", []))
-        own, oparams = _predicate(con, s, t, matcher, raw_keys(s, t))
-        link = "_dlt_root_id" if "_dlt_root_id" in {c for c, _ in _columns(con, s, t)} else "_dlt_parent_id"
-        where = (f"({own}) or {link} in (select _dlt_id from {q(parent[0])}.{q(parent[1])} where {pwhere})")
-        deletes.append((s, t, where, oparams + pparams))
+    deletes = [(s, t, *_raw_where(con, s, t, matcher)) for s, t in raw]
     for s, t in _tables(con, MODEL_SCHEMAS):
-        where, params = _predicate(con, s, t, matcher, None)
-        deletes.append((s, t, where, params))
+        deletes.append((s, t, *_predicate(con, s, t, matcher, None)))
     return deletes
+
+
+def _scrubs(con, matcher: Matcher) -> list[tuple[str, str, str, str, str]]:
+    """Values to rewrite in place (schema, table, column, old, new) in the tables that are records about runs,
+    not about the person — quality results' failing-row examples, export records: their rows stay, the person's
+    emails and phones in them become ``[erased]``."""
+    from privacy.files import scrub_text
+
+    out = []
+    for s, t in _tables(con, SCRUB_SCHEMAS):
+        for column, dtype in _columns(con, s, t):
+            if dtype.upper() not in TEXT_TYPES:
+                continue
+            for value in _matching_values(con, s, t, column, matcher.text_hits):
+                out.append((s, t, column, value, scrub_text(value, matcher)[0]))
+    return out
 
 
 def erase(request: Request, dry_run: bool = False, warehouse: Path | None = None, echo=print) -> Plan:
@@ -266,13 +326,17 @@ def erase(request: Request, dry_run: bool = False, warehouse: Path | None = None
         con = duckdb.connect(str(warehouse), read_only=dry_run)
         try:
             con.execute("set TimeZone = 'UTC'")
+            plan = resolve(con, request)  # first: a request naming nobody writes nothing
             salt = store.salt(con, create=not dry_run) or "dry-run"
-            plan = resolve(con, request)
             matcher = Matcher.from_identifiers(salt, plan.emails, plan.phones, plan.records, plan.customers)
             deletes = _plan_deletes(con, plan, matcher)
             for s, t, where, params in deletes:
                 n = con.execute(f"select count(*) from {q(s)}.{q(t)} where {where}", params).fetchone()[0]
                 plan.rows[f"{s}.{t}"] = n
+            scrubs = _scrubs(con, matcher)
+            for s, t, column, _, _ in scrubs:
+                key = f"{s}.{t}.{column} (values scrubbed)"
+                plan.rows[key] = plan.rows.get(key, 0) + 1
             if dry_run:
                 plan.files = files.scan(matcher, warehouse)
                 echo("c360 erase --dry-run: would remove\n" + plan.summary())
@@ -283,6 +347,8 @@ def erase(request: Request, dry_run: bool = False, warehouse: Path | None = None
             for s, t, where, params in deletes:
                 if plan.rows[f"{s}.{t}"]:
                     con.execute(f"delete from {q(s)}.{q(t)} where {where}", params)
+            for s, t, column, old, new in scrubs:
+                con.execute(f"update {q(s)}.{q(t)} set {q(column)} = ? where {q(column)}::varchar = ?", [new, old])
             # the tombstones: the identifiers identity resolution saw plus every record id the raw rows revealed
             store.add_tombstones(con, erasure_id, matcher.kinds.items())
             con.execute("commit")
@@ -327,4 +393,7 @@ def cli_erase(args) -> int:
     except settings.ConfigError as exc:
         print(f"c360 erase: {exc}", file=sys.stderr)
         return 2
+    except ErasureError as exc:
+        print(f"c360 erase: {exc}", file=sys.stderr)
+        return 1
     return 0

@@ -4,7 +4,8 @@ copies of loaded packages; and the warehouse file's own free blocks.
 * The published DuckDB file is rebuilt without the person under a temporary name and moved into place with
   ``os.replace``, like a publication (readers keep the old inode until they reopen).
 * Every kept Parquet version (``<parquet dir>/versions/*``, the last ``keep_versions`` publications; see the
-  README) gets each file rewritten without the person's rows, file by file (temporary file + ``os.replace``).
+  README) gets each file rewritten without the person's rows, file by file (temporary file + ``os.replace``);
+  so do the segment exports (``C360_EXPORTS_DIR``: Parquet, and CSV line by line).
 * Text files under the quality folder (steward pages, Data Docs, GX results) and Dagster's run logs: each of the
   person's emails and phones, in whatever form written, becomes ``[erased]``.
 * dlt keeps a copy of every loaded package (``<warehouse>.dlt/<pipeline>/load/loaded/*/completed_jobs``): removed.
@@ -113,20 +114,17 @@ def rewrite_published(matcher: Matcher, published: Path, dry_run: bool = False) 
     return removed
 
 
-def rewrite_parquet_versions(matcher: Matcher, parquet_dir: Path, dry_run: bool = False) -> dict[str, int]:
-    """Rows of the person in every kept Parquet version; each file rewritten without them unless ``dry_run``."""
+def rewrite_parquet(matcher: Matcher, paths: list[Path], dry_run: bool = False) -> dict[str, int]:
+    """Rows of the person in each Parquet file; each rewritten without them unless ``dry_run``."""
     counts: dict[str, int] = {}
-    versions = parquet_dir / "versions"
-    if not versions.is_dir():
-        return counts
     con = duckdb.connect()
     try:
-        for path in sorted(versions.glob("*/*.parquet")):
+        for path in paths:
             con.execute(f"create or replace view pq as select * from read_parquet({_lit(path)})")
             where, params = _model_where(con, "memory", "main", "pq", matcher)
             n = con.execute(f"select count(*) from pq where {where}", params).fetchone()[0]
             if n:
-                counts[str(path.relative_to(parquet_dir))] = n
+                counts[str(path)] = n
             if n and not dry_run:
                 tmp = path.with_name(f".{path.name}.erase.tmp")
                 con.execute(f"copy (select * from pq where not coalesce({where}, false)) to {_lit(tmp)} "
@@ -134,6 +132,28 @@ def rewrite_parquet_versions(matcher: Matcher, parquet_dir: Path, dry_run: bool 
                 os.replace(tmp, path)
     finally:
         con.close()
+    return counts
+
+
+def rewrite_csv(matcher: Matcher, paths: list[Path], dry_run: bool = False) -> dict[str, int]:
+    """Lines of the person (one of their emails, phones or customer ids in a field) removed from CSV files."""
+    import csv
+    import io
+
+    counts: dict[str, int] = {}
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        rows = list(csv.reader(io.StringIO(text)))
+        kept = rows[:1] + [r for r in rows[1:] if not any(
+            matcher.text_hits(f) or matcher.key_hits("customer", f) for f in r)]
+        if len(kept) < len(rows):
+            counts[str(path)] = len(rows) - len(kept)
+            if not dry_run:
+                out = io.StringIO()
+                csv.writer(out, lineterminator="\n").writerows(kept)
+                tmp = path.with_name(f".{path.name}.erase.tmp")
+                tmp.write_text(out.getvalue(), encoding="utf-8")
+                os.replace(tmp, path)
     return counts
 
 
@@ -205,9 +225,9 @@ def drop_dlt_copies(warehouse: Path, dry_run: bool = False) -> dict[str, int]:
     return counts
 
 
-def _targets(warehouse: Path) -> tuple[Path, Path, list[Path]]:
+def _targets(warehouse: Path) -> tuple[Path, Path, Path, list[Path]]:
     folders = [settings.quality_dir(), settings.dagster_home() / "logs"]
-    return settings.published_path(), settings.published_parquet_dir(), folders
+    return settings.published_path(), settings.published_parquet_dir(), settings.exports_dir(), folders
 
 
 def scan(matcher: Matcher, warehouse: Path) -> dict[str, int]:
@@ -216,12 +236,17 @@ def scan(matcher: Matcher, warehouse: Path) -> dict[str, int]:
 
 
 def erase_files(matcher: Matcher, warehouse: Path, dry_run: bool = False) -> dict[str, int]:
-    published, parquet_dir, folders = _targets(warehouse)
+    published, parquet_dir, exports, folders = _targets(warehouse)
     counts: dict[str, int] = {}
     n = rewrite_published(matcher, published, dry_run)
     if n:
         counts[str(published)] = n
-    counts.update({str(parquet_dir / k): v for k, v in rewrite_parquet_versions(matcher, parquet_dir, dry_run).items()})
+    versions = sorted((parquet_dir / "versions").glob("*/*.parquet")) if parquet_dir.is_dir() else []
+    counts.update(rewrite_parquet(matcher, versions, dry_run))
+    # segment exports (`c360 export segment`): files handed to other tools, still c360's to clean
+    if exports.is_dir():
+        counts.update(rewrite_parquet(matcher, sorted(exports.rglob("*.parquet")), dry_run))
+        counts.update(rewrite_csv(matcher, sorted(exports.rglob("*.csv")), dry_run))
     for folder in folders:
         counts.update(scrub_folder(matcher, folder, dry_run))
     counts.update({f"dlt:{k}": v for k, v in drop_dlt_copies(warehouse, dry_run).items()})

@@ -36,7 +36,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data.mkdir()
     for key, name in (("C360_WAREHOUSE", "warehouse.duckdb"), ("C360_PUBLISHED", "published.duckdb"),
                       ("C360_PUBLISHED_PARQUET_DIR", "published"), ("C360_QUALITY_DIR", "quality"),
-                      ("C360_DAGSTER_HOME", "dagster")):
+                      ("C360_DAGSTER_HOME", "dagster"), ("C360_EXPORTS_DIR", "exports")):
         monkeypatch.setenv(key, str(data / name))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.delenv("C360_ALERT_WEBHOOK_URL", raising=False)
@@ -45,8 +45,9 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture()
-def sources(sample: Path, data_dir: Path) -> Iterator[dict[str, str]]:
-    from orchestration.demo import sample_sources
+def sources(sample: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The sources pointed at ``sample`` (its Zendesk API served on loopback), as `c360 demo` does."""
+    from samplekit import sample_sources
 
-    with sample_sources(sample) as env:
-        yield {**env, "PATH": os.environ.get("PATH", "")}
+    with sample_sources(sample, monkeypatch) as served:
+        yield {**served.env, "PATH": os.environ.get("PATH", "")}

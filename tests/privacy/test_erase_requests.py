@@ -1,0 +1,77 @@
+"""`c360 erase` refuses requests it cannot carry out, with one clear line; the load gate drops exactly the erased
+person's records from dict batches, Arrow tables and quarantine rows."""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from c360.cli import main
+from privacy.identifiers import canonical_email, phone_key
+from privacy.load_filter import TombstoneFilter
+from privacy.matching import Matcher
+
+
+def _warehouse(tmp_path, monkeypatch):
+    wh = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(wh)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.identity_map (source varchar, source_record_id varchar, customer_id varchar)")
+        con.execute("insert into marts.identity_map values ('sales', '1', 'C1')")
+    monkeypatch.setenv("C360_WAREHOUSE", str(wh))
+    for key, name in (("C360_PUBLISHED", "published.duckdb"), ("C360_PUBLISHED_PARQUET_DIR", "published"),
+                      ("C360_QUALITY_DIR", "quality"), ("C360_DAGSTER_HOME", "dagster")):
+        monkeypatch.setenv(key, str(tmp_path / name))
+    return wh
+
+
+def test_requests_that_name_nobody_fail_clearly(tmp_path, monkeypatch, capsys):
+    wh = _warehouse(tmp_path, monkeypatch)
+    assert main(["erase", "--customer-id", "C404"]) == 1
+    assert "C404" in capsys.readouterr().err
+    assert main(["erase", "--source-record", "crm:1"]) == 1
+    assert "unknown source 'crm'" in capsys.readouterr().err
+    assert main(["erase", "--source-record", "no-colon"]) == 2
+    assert main(["erase", "--email", "not an address"]) == 2
+    assert main(["erase", "--email", "a@b.example", "--customer-id", "C1"]) == 2
+    capsys.readouterr()
+    with duckdb.connect(str(wh), read_only=True) as con:  # nothing was written by the refused requests
+        assert con.execute("select count(*) from information_schema.tables where table_schema = 'privacy'").fetchone()[0] == 0
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "absent.duckdb"))
+    assert main(["erase", "--customer-id", "C1"]) == 2
+    assert "C360_WAREHOUSE" in capsys.readouterr().err
+
+
+def test_identifiers_are_compared_as_the_mailbox_and_the_number():
+    assert canonical_email(" <Jane.Doe+news@GoogleMail.com>") == canonical_email("janedoe@gmail.com") == "janedoe@gmail.com"
+    assert canonical_email("Jane.Doe@Example.com") == "jane.doe@example.com"  # dots matter outside Gmail
+    assert phone_key("+1 (512) 419-7795 ext. 12") == phone_key("512.419.7795") == phone_key("001 512 4197795")
+    assert phone_key("12345") is None and phone_key(None) is None
+
+
+def test_the_load_gate_drops_only_the_erased_persons_records():
+    matcher = Matcher.from_identifiers("salt", emails={"janedoe@gmail.com"}, phones={phone_key("+15124197795")},
+                                       records={"web_user:42", "sales:7"})
+    gate = TombstoneFilter("web", "tracks")
+    gate._matcher = matcher
+    rows = [{"userId": "42", "event": "x"}, {"userId": "43", "anonymousId": "a", "event": "x"},
+            {"userId": "44", "context": {"traits": {"email": "Jane.Doe+x@gmail.com"}}},
+            {"userId": "45", "properties": {"note": "call (512) 419-7795"}}]
+    assert [r["userId"] for r in gate(rows)] == ["43"]
+    table = pa.Table.from_pylist([{"user_id": "42", "n": 1}, {"user_id": "43", "n": 2}])
+    assert gate(table).column("n").to_pylist() == [2]
+    assert gate(pa.Table.from_pylist([{"user_id": "42"}])) is None
+
+    class Meta:
+        table_name = "quarantine"
+
+    sales = TombstoneFilter("sales", "customers")
+    sales._matcher = matcher
+    quarantined = [{"resource": "customers", "payload": '{"id": 7, "email": null}'},
+                   {"resource": "customers", "payload": '{"id": 8, "email": "someone@else.example"}'},
+                   {"resource": "orders", "payload": "broken line JaneDoe@gmail.com"}]
+    assert [r["payload"] for r in sales(quarantined, Meta())] == ['{"id": 8, "email": "someone@else.example"}']
+    # a warehouse without tombstones passes everything through untouched
+    nothing = TombstoneFilter("sales", "customers")
+    nothing._matcher = None
+    assert nothing(rows) is rows
