@@ -231,7 +231,7 @@ def _raw_tables(con) -> list[tuple[str, str]]:
 #: Raw tables that describe the person (rather than something they did): every email and phone in their rows is
 #: the person's too (a Zendesk user's secondary address, a Segment identify's traits) and is erased and tombstoned.
 IDENTITY_TABLES = {("raw_sales", "customers"), ("raw_support", "users"), ("raw_support", "users__identities"),
-                   ("raw_web", "identifies")}
+                   ("raw_web", "identifies"), ("raw_web", "aliases")}
 #: Their columns that hold identifiers (not urls or ids that merely look like long numbers).
 IDENTIFIER_COLUMN = re.compile(r"mail|phone|mobile|^value$", re.I)
 

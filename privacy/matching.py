@@ -30,7 +30,10 @@ RAW_KEYS: dict[tuple[str, str], dict[str, str]] = {
     ("raw_support", "users"): {"id": "support"},
     ("raw_support", "tickets"): {"requesterid": "support", "id": "support_ticket"},
     ("raw_support", "satisfaction_ratings"): {"requesterid": "support", "ticketid": "support_ticket"},
-    **{("raw_web", t): {"userid": "web_user", "anonymousid": "web_anonymous"} for t in ("identifies", "pages", "tracks")},
+    **{("raw_web", t): {"userid": "web_user", "anonymousid": "web_anonymous"}
+       for t in ("identifies", "pages", "tracks", "screens", "groups")},
+    # an alias links the id a visitor had before (usually the anonymous id) to the one they have now
+    ("raw_web", "aliases"): {"userid": "web_user", "anonymousid": "web_anonymous", "previousid": "web_anonymous"},
 }
 
 #: Key columns of the models (intermediate, marts, published marts): name -> record kind. A column whose name
