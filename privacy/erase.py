@@ -191,9 +191,11 @@ def _predicate(con, schema: str, table: str, matcher: Matcher, keys: dict[str, s
                 params += values
         if dtype.upper() in TEXT_TYPES and not column.startswith("_dlt_"):
             if quarantine_keys is not None and column == "payload":
-                rows = con.execute(f"select distinct resource, payload from {q(schema)}.{q(table)} "
+                encoding = ("payload_encoding" if "payload_encoding" in {c for c, _ in _columns(con, schema, table)}
+                            else "null")
+                rows = con.execute(f"select distinct resource, payload, {encoding} from {q(schema)}.{q(table)} "
                                    "where payload is not null").fetchall()
-                values = sorted({p for r, p in rows if matcher.payload_hits(p, quarantine_keys.get(r, {}))})
+                values = sorted({p for r, p, e in rows if matcher.payload_hits(p, quarantine_keys.get(r, {}), e)})
             else:
                 values = _matching_values(con, schema, table, column, matcher.text_hits)
             if values:

@@ -61,7 +61,8 @@ class TombstoneFilter:
         if not isinstance(row, dict):
             return False
         if quarantine:
-            return self.matcher.payload_hits(row.get("payload"), self.quarantine_keys.get(row.get("resource"), {}))
+            return self.matcher.payload_hits(row.get("payload"), self.quarantine_keys.get(row.get("resource"), {}),
+                                             row.get("payload_encoding"))
         return self.matcher.record_hits(row, self.keys)
 
     def __call__(self, item: Any, meta: Any = None) -> Any:

@@ -113,8 +113,11 @@ class Matcher:
                 return True
         return False
 
-    def payload_hits(self, payload: Any, keys: Mapping[str, str]) -> bool:
-        """A quarantined payload (text, JSON when it parses) of a table with key columns ``keys``."""
+    def payload_hits(self, payload: Any, keys: Mapping[str, str], encoding: str | None = None) -> bool:
+        """A quarantined payload (text, JSON when it parses; ``encoding`` base64: the original bytes, gzip or not)
+        of a table with key columns ``keys``."""
+        if encoding == "base64" and isinstance(payload, str):
+            payload = payload_as_text(payload)
         if self.text_hits(payload):
             return True
         if isinstance(payload, str) and payload.lstrip()[:1] == "{":
@@ -124,6 +127,24 @@ class Matcher:
                 return False
             return isinstance(parsed, dict) and self.record_hits(parsed, keys)
         return False
+
+
+def payload_as_text(payload: str) -> str:
+    """The text inside a base64 payload (ingestion.quarantine keeps bytes that are not UTF-8 that way): decoded,
+    gunzipped as far as the stream goes when it is gzip (a truncated file), undecodable bytes replaced."""
+    import base64
+    import zlib
+
+    try:
+        raw = base64.b64decode(payload)
+    except ValueError:
+        return payload
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = zlib.decompressobj(wbits=47).decompress(raw)
+        except zlib.error:
+            pass
+    return raw.decode("utf-8", errors="replace")
 
 
 def _flat(record: Mapping[str, Any], prefix: str = ""):

@@ -3,6 +3,9 @@ person's records from dict batches, Arrow tables and quarantine rows."""
 
 from __future__ import annotations
 
+import base64
+import gzip
+
 import duckdb
 import pyarrow as pa
 
@@ -69,7 +72,12 @@ def test_the_load_gate_drops_only_the_erased_persons_records():
     sales._matcher = matcher
     quarantined = [{"resource": "customers", "payload": '{"id": 7, "email": null}'},
                    {"resource": "customers", "payload": '{"id": 8, "email": "someone@else.example"}'},
-                   {"resource": "orders", "payload": "broken line JaneDoe@gmail.com"}]
+                   {"resource": "orders", "payload": "broken line JaneDoe@gmail.com"},
+                   # original bytes kept as base64 (not UTF-8; or a truncated gzip file): read inside them too
+                   {"resource": "customers", "payload_encoding": "base64",
+                    "payload": base64.b64encode(b'{"email": "jane.doe@gmail.com", "x": "\xff"}').decode()},
+                   {"resource": "customers", "payload_encoding": "base64",
+                    "payload": base64.b64encode(gzip.compress(b'[{"email": "jane.doe@gmail.com"}, {"e')[:-9]).decode()}]
     assert [r["payload"] for r in sales(quarantined, Meta())] == ['{"id": 8, "email": "someone@else.example"}']
     # a warehouse without tombstones passes everything through untouched
     nothing = TombstoneFilter("sales", "customers")
