@@ -321,6 +321,10 @@ PRIVACY: dict[str, EnvSetting] = {
                    "salt of the erasure tombstones and of hashed published values; unset: generated once and kept "
                    "in the warehouse (privacy.salt). Set it to keep the salt out of the warehouse; never change it",
                    secret=True),
+        *(EnvSetting(f"C360_PUBLISHED_MASK_{kind.upper()}", "keep",
+                     f"{what} columns of the published marts: keep, hash or drop", _choice(*MASK_CHOICES))
+          for kind, what in (("email", "email"), ("phone", "phone"), ("address", "street and postal code"),
+                             ("birth_date", "birth date"))),
     )
 }
 
@@ -342,6 +346,11 @@ def spark_dir() -> Path:
 def privacy_salt() -> str | None:
     """C360_PRIVACY_SALT, or None (the warehouse then generates and keeps its own)."""
     return _env("C360_PRIVACY_SALT") or None
+
+
+def published_masking() -> dict[str, str]:
+    """kind of personal data (email, phone, address, birth_date) -> keep, hash or drop, for the published marts."""
+    return {kind: _env(f"C360_PUBLISHED_MASK_{kind.upper()}") for kind in ("email", "phone", "address", "birth_date")}
 
 
 def warehouse_path() -> Path:

@@ -106,53 +106,61 @@ def digest(salt: str, kind: str, value: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------- masking
+# One masking for every place a person may read examples (steward page, reports): by field name in JSON, by
+# shape (emails, phone-like digit runs, `name=value` pairs with a personal field name) in any other text.
 
-#: Keys whose values are personal data whatever they look like (names, addresses, birth dates).
-PII_KEYS = re.compile(
-    r"(^|_|\b)(e-?mail|phone|mobile|street|address|address1|address2|postal_code|postcode|zip|zipcode|"
-    r"birth_?date|birthday|dob|first_?name|last_?name|name|full_?name|ip)$", re.IGNORECASE)
-MASK = "***"
+#: Field names whose values are personal data (matched as a part of the name: `traits__email`, `billing_address`).
+PII_FIELDS = re.compile(r"e-?mail|phone|mobile|fax|name|address|street|line_?[12]|city|zip|postal|postcode|"
+                        r"birth|ip$|^ip_|ssn|iban|card", re.I)
+_MASK_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+_MASK_PHONE = re.compile(r"\+?\(?\d[\d ().-]{5,}\d")
+#: `name=Maria Lopez`, `"email": "x"`, `phone: 555` in text that is not valid JSON (broken or truncated payloads).
+_KEYED = re.compile(r"(?P<key>[\w-]*(?:" + PII_FIELDS.pattern + r")[\w-]*)(?P<sep>[\"']?\s*[=:]\s*[\"']?)"
+                    r"(?P<value>[^;,&\"'\n<>{}]+)", re.I)
+#: A date or time is not a phone number, though it has the shape of one.
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}")
+
+
+def mask_email(text: str) -> str:
+    local, _, domain = text.partition("@")
+    tld = domain.rsplit(".", 1)[-1] if "." in domain else ""
+    return f"{local[:1]}***@***" + (f".{tld}" if tld else "")
+
+
+def mask_text(text: str) -> str:
+    """Free text: ``name=value`` pairs with a personal field name, email addresses and phone-like digit runs
+    masked (the last two digits stay)."""
+    text = _KEYED.sub(lambda m: m.group("key") + m.group("sep") + (m.group("value")[:1] + "***"), text)
+    text = _MASK_EMAIL.sub(lambda m: mask_email(m.group()), text)
+    return _MASK_PHONE.sub(lambda m: m.group() if _DATE.match(m.group()) else "***" + re.sub(r"\D", "", m.group())[-2:],
+                           text)
+
+
+def mask_value(key: str, value: Any) -> Any:
+    """A JSON value under ``key``, masked: personal fields by name, any other text by shape."""
+    if isinstance(value, dict):
+        return {k: mask_value(k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_value(key, v) for v in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if PII_FIELDS.search(key):
+        text = str(value)
+        if "@" in text:
+            return mask_email(text)
+        if re.sub(r"\D", "", text) and _MASK_PHONE.fullmatch(text.strip()):
+            return "***" + re.sub(r"\D", "", text)[-2:]
+        return (text[:1] + "***") if text else text
+    return mask_text(value) if isinstance(value, str) else value
 
 
 def mask_pii(text: Any) -> Any:
-    """``text`` with personal data masked, for reports and examples shown to people who need no PII.
-
-    A JSON payload keeps its shape: values of personal keys (email, phone, name, address, birth date, ip) become
-    ``***``; in any other text, every email becomes ``***@domain`` and every phone-like number ``***`` plus its
-    last two digits (enough to tell two examples apart, not to call anyone). Non-text values pass through.
-    """
+    """``text`` with personal data masked, for anything shown to people who need no PII (quarantine examples,
+    failing-row examples): a JSON document keeps its shape with personal fields masked; other text is masked by
+    shape. Non-text values pass through."""
     if not isinstance(text, str) or not text:
         return text
-    stripped = text.strip()
-    if stripped[:1] in "{[":
-        try:
-            parsed = json.loads(stripped)
-        except ValueError:
-            pass
-        else:
-            return json.dumps(_mask_json(parsed), ensure_ascii=False, separators=(",", ":"))
-    return _mask_text(text)
-
-
-def _mask_json(value: Any, key: str = "") -> Any:
-    if isinstance(value, dict):
-        return {k: _mask_json(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask_json(v, key) for v in value]
-    if value is not None and key and PII_KEYS.search(key.replace("-", "_")) and not isinstance(value, bool):
-        return MASK
-    if isinstance(value, str):
-        return _mask_text(value)
-    return value
-
-
-def _mask_text(text: str) -> str:
-    text = EMAIL_RE.sub(lambda m: MASK + "@" + m.group(0).rsplit("@", 1)[1].rstrip(">"), text)
-
-    def phone(m: re.Match[str]) -> str:
-        token = m.group(0)
-        if _DATE_LIKE_RE.match(token) or phone_key(token) is None:
-            return token
-        return MASK + re.sub(r"\D", "", token)[-2:]
-
-    return PHONE_RE.sub(phone, text)
+    try:
+        return json.dumps(mask_value("", json.loads(text)), ensure_ascii=False, default=str)
+    except (ValueError, TypeError):
+        return mask_text(text)

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import duckdb
 
+from privacy import masking
 from quality.model import ExpectationOutcome, PublicationResult
 from quality.sql import q
 
@@ -118,6 +119,7 @@ def publish(
     # Publications run one at a time (the run lock), so whatever temporary file is here now was left by a
     # publication that was killed: remove it before it piles up (a .tmp DuckDB file + WAL can be many MB).
     clean_leftovers(published_path, parquet_dir)
+    masking.ensure_salt(warehouse)
     stamp = datetime.now(timezone.utc)
     version_name = f"{stamp.strftime('%Y%m%dT%H%M%S%fZ')}-{run_id}"
     tmp_db = published_path.with_name(f".{published_path.name}.{version_name}.tmp")
@@ -170,13 +172,13 @@ def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, 
         con.execute(f"create schema {MARTS_SCHEMA}")
         counts: dict[str, int] = {}
         for table in tables:
-            internal = [r[0] for r in con.execute(
-                "select column_name from information_schema.columns where table_catalog = 'wh' "
-                "and table_schema = ? and table_name = ?", [MARTS_SCHEMA, table]).fetchall()
-                if r[0].startswith(INTERNAL_COLUMN_PREFIXES)]
-            exclude = f" exclude ({', '.join(q(c) for c in internal)})" if internal else ""
+            columns = [(name, dtype) for name, dtype in con.execute(
+                "select column_name, data_type from information_schema.columns where table_catalog = 'wh' "
+                "and table_schema = ? and table_name = ? order by ordinal_position", [MARTS_SCHEMA, table]).fetchall()
+                if not name.startswith(INTERNAL_COLUMN_PREFIXES)]
+            # personal data kept, hashed or dropped as C360_PUBLISHED_MASK_* say (privacy/masking.py)
             con.execute(f"create table {MARTS_SCHEMA}.{q(table)} as "
-                        f"select *{exclude} from wh.{MARTS_SCHEMA}.{q(table)}")
+                        f"select {masking.projection(con, columns)} from wh.{MARTS_SCHEMA}.{q(table)}")
             # Downstream tools may query `customer_360` as well as `marts.customer_360`.
             con.execute(f"create view main.{q(table)} as select * from {MARTS_SCHEMA}.{q(table)}")
             counts[table] = con.execute(f"select count(*) from {MARTS_SCHEMA}.{q(table)}").fetchall()[0][0]
