@@ -262,6 +262,19 @@ def _engine(key: str, text: str) -> str:
     return engine
 
 
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def _memory(key: str, text: str) -> str:
+    if not _MEMORY.match(text):
+        raise ConfigError(f"{key} must be an amount of memory such as 512MB, 2GB or 1.5GiB, got {text!r}")
+    return text.strip()
+
+
+def _optional_path(key: str, text: str) -> Path | None:
+    return _path(key, text) if text.strip() else None
+
+
 # The execution engine: DuckDB on one machine (default), or Spark when one machine is not enough
 # (docs/readme/spark.md). The dbt profile picks its target from C360_ENGINE itself (transform/profiles.yml).
 ENGINE: dict[str, EnvSetting] = {
@@ -270,6 +283,14 @@ ENGINE: dict[str, EnvSetting] = {
         EnvSetting("C360_ENGINE", "duckdb",
                    "execution engine: `duckdb` (one machine) or `spark` (dbt target `spark`, lakehouse tables)",
                    _engine),
+        # DuckDB's default is 80 % of the machine's RAM per process, so memory grew with the data (issue 11: 6 GB
+        # at 100k customers); with a limit, joins, aggregates and sorts beyond it spill to the temp directory.
+        EnvSetting("C360_DUCKDB_MEMORY_LIMIT", "2GB",
+                   "memory limit of DuckDB in dbt and the quality checks (per process); beyond it they spill to "
+                   "C360_DUCKDB_TEMP_DIR", _memory),
+        EnvSetting("C360_DUCKDB_TEMP_DIR", "",
+                   "where DuckDB spills what does not fit in C360_DUCKDB_MEMORY_LIMIT; unset: `<warehouse>.tmp` next "
+                   "to the warehouse", _optional_path),
         EnvSetting("C360_SPARK_DIR", "data/spark",
                    "engine `spark`: the lakehouse root (raw Parquet, Spark warehouse folder, local metastore)", _path),
         EnvSetting("C360_SPARK_MASTER", "local[2]",
@@ -353,6 +374,13 @@ def published_masking() -> dict[str, str]:
     return {kind: _env(f"C360_PUBLISHED_MASK_{kind.upper()}") for kind in ("email", "phone", "address", "birth_date")}
 
 
+def duckdb_config() -> dict[str, str]:
+    """DuckDB settings every heavy connection on the warehouse uses (dbt through profiles.yml, the quality
+    checks): the memory limit and where to spill beyond it."""
+    temp = _env("C360_DUCKDB_TEMP_DIR") or warehouse_path().with_name(warehouse_path().name + ".tmp")
+    return {"memory_limit": _env("C360_DUCKDB_MEMORY_LIMIT"), "temp_directory": str(temp)}
+
+
 def warehouse_path() -> Path:
     """The DuckDB file every writer (dlt, dbt, quality results) uses. One writer at a time."""
     return _env("C360_WAREHOUSE")
@@ -387,8 +415,11 @@ def export_environment() -> dict[str, str]:
     """Absolute paths for subprocesses (dbt resolves relative paths against its own cwd)."""
     os.environ["C360_WAREHOUSE"] = str(warehouse_path())
     os.environ["C360_ENGINE"] = engine()
+    duck = duckdb_config()
+    os.environ["C360_DUCKDB_MEMORY_LIMIT"], os.environ["C360_DUCKDB_TEMP_DIR"] = duck["memory_limit"], duck["temp_directory"]
     os.environ["C360_SPARK_DIR"] = str(spark_dir())
-    return {key: os.environ[key] for key in ("C360_WAREHOUSE", "C360_ENGINE", "C360_SPARK_DIR")}
+    return {key: os.environ[key] for key in (
+        "C360_WAREHOUSE", "C360_ENGINE", "C360_DUCKDB_MEMORY_LIMIT", "C360_DUCKDB_TEMP_DIR", "C360_SPARK_DIR")}
 
 
 def full_schedule() -> str:
