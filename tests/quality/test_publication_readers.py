@@ -94,6 +94,8 @@ def test_readers_see_only_whole_publications_and_no_error(site, tmp_path):
             proc.wait(timeout=60)
             stats.append(json.loads(out.read_text()))
     opens = sum(s["opens"] for s in stats)
+    reads = sum(s["reads"] for s in stats)
+    print(f"reader stress: {len(published)} publications, {opens} opens, {reads} whole-publication reads")
     assert opens >= 100, f"the readers barely ran ({opens} opens)"
     assert [e for s in stats for e in s["errors"]] == []
     assert [m for s in stats for m in s["mixed"]] == []
