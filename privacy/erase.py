@@ -316,15 +316,17 @@ def _scrubs(con, matcher: Matcher) -> list[tuple[str, str, str, str, str]]:
 
 def erase(request: Request, dry_run: bool = False, warehouse: Path | None = None, echo=print) -> Plan:
     """Erases the person behind ``request`` (see the module docstring); with ``dry_run`` only reports what it would."""
-    from filelock import FileLock
+    from c360.locks import run_lock, warehouse_writer
 
     from privacy import files
 
     warehouse = Path(warehouse or settings.warehouse_path())
     if not warehouse.exists():
         raise settings.ConfigError(f"the warehouse {warehouse} does not exist: check C360_WAREHOUSE")
-    lock = FileLock(str(warehouse.with_name(warehouse.name + ".writer.lock")))
-    with lock.acquire(timeout=settings.warehouse_lock_timeout()):
+    # The run lock too: a run that extracted before the tombstones existed must not load the person afterwards
+    # (an in-process run holds it from its first step to its last; c360/locks.py).
+    say = (lambda text: echo(f"c360 erase: {text}")) if echo else None
+    with run_lock(say=say, warehouse=warehouse), warehouse_writer(say=say, warehouse=warehouse):
         con = duckdb.connect(str(warehouse), read_only=dry_run)
         try:
             con.execute("set TimeZone = 'UTC'")
@@ -372,10 +374,10 @@ def erase(request: Request, dry_run: bool = False, warehouse: Path | None = None
             con.execute(f"insert into {store.SCHEMA}.erasures values (?, ?, ?, ?, now(), ?, ?, ?, ?)",
                         [erasure_id, request.kind, digest(salt, request.kind, request.normalized()), started,
                          plan.customers, len(plan.records), json.dumps(removed), json.dumps(plan.files)])
-            con.executemany(f"insert into {store.SCHEMA}.erasure_counts values (?, 'warehouse', ?, ?)",
-                            [[erasure_id, k, v] for k, v in removed.items()])
-            con.executemany(f"insert into {store.SCHEMA}.erasure_counts values (?, 'file', ?, ?)",
-                            [[erasure_id, k, v] for k, v in plan.files.items() if v])
+            counts = [[erasure_id, "warehouse", k, v] for k, v in removed.items()]
+            counts += [[erasure_id, "file", k, v] for k, v in plan.files.items() if v]
+            if counts:
+                con.executemany(f"insert into {store.SCHEMA}.erasure_counts values (?, ?, ?, ?)", counts)
         finally:
             con.close()
     echo(f"c360 erase: removed (erasure {erasure_id})\n" + plan.summary())
@@ -384,6 +386,8 @@ def erase(request: Request, dry_run: bool = False, warehouse: Path | None = None
 
 def cli_erase(args) -> int:
     import sys
+
+    from c360.locks import WarehouseBusy
 
     given = [(k, v) for k, v in (("email", args.email), ("customer_id", args.customer_id),
                                  ("source_record", args.source_record)) if v]
@@ -395,7 +399,7 @@ def cli_erase(args) -> int:
     except settings.ConfigError as exc:
         print(f"c360 erase: {exc}", file=sys.stderr)
         return 2
-    except ErasureError as exc:
+    except (ErasureError, WarehouseBusy) as exc:
         print(f"c360 erase: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -83,3 +83,38 @@ def test_the_load_gate_drops_only_the_erased_persons_records():
     nothing = TombstoneFilter("sales", "customers")
     nothing._matcher = None
     assert nothing(rows) is rows
+
+
+def test_erase_waits_for_a_run_and_gives_up_naming_the_setting(tmp_path, monkeypatch, capsys):
+    import subprocess
+    import sys
+
+    from c360.locks import run_lock_path
+
+    wh = _warehouse(tmp_path, monkeypatch)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from filelock import FileLock; "
+                               f"lock = FileLock({str(run_lock_path(wh))!r}); lock.acquire(); print('held', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setenv("C360_WAREHOUSE_LOCK_TIMEOUT", "1s")
+        assert main(["erase", "--customer-id", "C1"]) == 1
+        captured = capsys.readouterr()
+        assert "waiting for it" in captured.out and "C360_WAREHOUSE_LOCK_TIMEOUT" in captured.err
+    finally:
+        holder.kill()
+        holder.wait()
+    with duckdb.connect(str(wh), read_only=True) as con:  # nothing happened while the run held the warehouse
+        assert con.execute("select count(*) from marts.identity_map").fetchone()[0] == 1
+
+
+def test_erase_by_customer_id_on_a_bare_warehouse_is_audited(tmp_path, monkeypatch, capsys):
+    wh = _warehouse(tmp_path, monkeypatch)  # no raw data, no publication, no reports yet
+    assert main(["erase", "--customer-id", "C1"]) == 0
+    assert "marts.identity_map: 1 row(s)" in capsys.readouterr().out
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.execute("select count(*) from marts.identity_map").fetchone()[0] == 0
+        assert con.execute("select requested_kind, source_records from privacy.erasures").fetchall() == [("customer_id", 1)]
+        assert con.execute("select location, table_name, rows_removed from privacy.erasure_counts").fetchall() == \
+            [("warehouse", "marts.identity_map", 1)]
+    assert main(["erase", "--customer-id", "C1"]) == 1, "gone: a second request names nobody"
