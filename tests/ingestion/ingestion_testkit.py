@@ -39,11 +39,11 @@ RAW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "support.tickets": ("support", ("tickets",)),
     "support.satisfaction_ratings": ("support", ("satisfaction_ratings",)),
     "email.events": ("email", ("events",)),
-    "web.events": ("web", ("identifies", "tracks", "pages")),
+    "web.events": ("web", ("identifies", "tracks", "pages", "screens", "groups", "aliases")),
 }
 
 #: raw table -> the column that identifies a record
-KEYS: dict[str, str] = {"events": "sg_event_id", "identifies": "message_id", "tracks": "message_id", "pages": "message_id"}
+KEYS: dict[str, str] = {"events": "sg_event_id", **{t: "message_id" for t in ("identifies", "tracks", "pages", "screens", "groups", "aliases")}}
 
 
 @dataclass

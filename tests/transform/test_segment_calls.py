@@ -35,8 +35,10 @@ def mobile(built: Built, workspace: Path) -> tuple[Built, str]:
     sample = root / "sample"
     shutil.copytree(built.sample_dir, sample, copy_function=shutil.copy2)
     warehouse = sample_loader.copy_warehouse(built.warehouse, root / "warehouse.duckdb")
+    # a logged-in customer the sample gives no account, so the account below is the one this file adds
     (user_id, last_seen), = built.query(
         "select user_id, max(occurred_at) from staging.stg_web__pages where user_id is not null "
+        "and user_id not in (select user_id from staging.stg_web__groups where user_id is not null) "
         "group by user_id order by user_id limit 1"
     )
     at = last_seen.isoformat().replace("+00:00", "Z")
@@ -61,15 +63,16 @@ def mobile(built: Built, workspace: Path) -> tuple[Built, str]:
 
 def test_screen_view_counts_as_a_page_view(mobile):
     built, user_id = mobile
-    assert built.query("select screen_name, app_name, device_type, anonymous_id from staging.stg_web__screens") == [
-        ("Product Detail", "C360 Shop", "ios", DEVICE)
-    ]
+    assert built.query(
+        "select screen_name, app_name, device_type, anonymous_id from staging.stg_web__screens where screen_id = ?",
+        ["h5-screen-1"],
+    ) == [("Product Detail", "C360 Shop", "ios", DEVICE)]
     (customer,), = built.query(
         "select customer_id from marts.identity_map where source = 'web_user' and source_record_id = ?", [user_id]
     )
     timeline = built.query(
         "select interaction_type, event_name from marts.customer_interactions "
-        "where customer_id = ? and source_table = 'screens'", [customer]
+        "where customer_id = ? and source_table = 'screens' and source_record_id = 'h5-screen-1'", [customer]
     )
     assert timeline == [("page_view", "Product Detail")]
     (views,), = built.query(
@@ -81,7 +84,9 @@ def test_screen_view_counts_as_a_page_view(mobile):
 
 def test_alias_links_the_new_device_to_the_customer(mobile):
     built, user_id = mobile
-    assert built.query("select previous_id, user_id from staging.stg_web__aliases") == [(DEVICE, user_id)]
+    assert built.query("select previous_id, user_id from staging.stg_web__aliases where alias_id = 'h5-alias-1'") == [
+        (DEVICE, user_id)
+    ]
     rows = dict(built.query(
         "select source_record_id, customer_id from marts.identity_map "
         "where (source, source_record_id) in (('web_anonymous', ?), ('web_user', ?))", [DEVICE, user_id]
@@ -97,14 +102,15 @@ def test_alias_links_the_new_device_to_the_customer(mobile):
 def test_group_call_gives_the_account(mobile):
     built, user_id = mobile
     assert built.query(
-        "select group_id, group_name, industry, employee_count, plan, user_id from staging.stg_web__groups"
+        "select group_id, group_name, industry, employee_count, plan, user_id from staging.stg_web__groups "
+        "where group_call_id = 'h5-group-1'"
     ) == [("acct-881", "Acme Corp", "Retail", 120, "business", user_id)]
     assert built.query(
         "select c.account_id, c.account_name, c.account_plan from marts.customer_360 as c "
         "inner join marts.identity_map as m using (customer_id) "
         "where m.source = 'web_user' and m.source_record_id = ?", [user_id]
     ) == [("acct-881", "Acme Corp", "business")]
-    assert built.query("select count(*) from marts.customer_360 where account_id is not null") == [(1,)]
+    assert built.query("select count(*) from marts.customer_360 where account_id = 'acct-881'") == [(1,)]
 
 
 def test_broken_group_and_alias_calls_are_quarantined(mobile):
