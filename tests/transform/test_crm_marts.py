@@ -124,6 +124,9 @@ STAGING_TOUCHES = """
         union all select 'email_event', 'email', email_address from staging.stg_email__events
         union all select 'page_view', case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
             coalesce(anonymous_id, user_id) from staging.stg_web__pages
+        -- a mobile app's screen view is a page view
+        union all select 'page_view', case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
+            coalesce(anonymous_id, user_id) from staging.stg_web__screens
         union all select 'track_event', case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
             coalesce(anonymous_id, user_id) from staging.stg_web__tracks
     )
@@ -273,6 +276,8 @@ STAGING_ROWS = """
         union all select 'email:' || email_event_id, 'email', email_address, null, null from staging.stg_email__events
         union all select 'page_view:' || page_id, case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
             coalesce(anonymous_id, user_id), null, null from staging.stg_web__pages
+        union all select 'page_view:' || screen_id, case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
+            coalesce(anonymous_id, user_id), null, null from staging.stg_web__screens
         union all select 'track_event:' || track_id, case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
             coalesce(anonymous_id, user_id), null, null from staging.stg_web__tracks
     )
