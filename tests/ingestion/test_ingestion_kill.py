@@ -19,13 +19,13 @@ import pytest
 
 from c360.settings import RAW_DATASETS
 from ingestion.pipelines import make_pipeline, run_source
-from ingestion_testkit import RAW_TABLES, IngestionEnv, expected
+from ingestion_testkit import KEYS, RAW_TABLES, IngestionEnv, expected
 
 HELPER = Path(__file__).with_name("kill_point.py")
 REPO = Path(__file__).resolve().parents[2]
 
 #: raw table -> key column
-KEY = {"events": "sg_event_id", "identifies": "message_id", "tracks": "message_id", "pages": "message_id"}
+KEY = KEYS
 
 CASES = [
     ("web", "extract"),
