@@ -2,7 +2,8 @@
 
 * :func:`source_for` returns the plain ``@dlt.source`` of a source system, configured the dlt way
   (``.dlt/config.toml`` / ``.dlt/secrets.toml`` / ``SOURCES__<SOURCE>__<KEY>`` env vars).
-* :func:`make_pipeline` returns its ``dlt.Pipeline``: DuckDB at ``c360.settings.warehouse_path()``,
+* :func:`make_pipeline` returns its ``dlt.Pipeline``: DuckDB at ``c360.settings.warehouse_path()`` (with
+  ``C360_ENGINE=spark``: Parquet folders under ``<C360_SPARK_DIR>/raw``),
   dataset ``RAW_DATASETS[source]``, pipeline name ``c360_<source>``.
 * :func:`run` loads the chosen sources and returns (and prints) a :class:`IngestionReport` with the rows
   loaded and quarantined per source and table.
@@ -25,7 +26,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from c360.settings import RAW_DATASETS, SOURCE_NAMES, SOURCES, ConfigError, source, warehouse_path
+from c360.settings import RAW_DATASETS, SOURCE_NAMES, SOURCES, ConfigError, engine, source, spark_dir, warehouse_path
 from ingestion.errors import (
     IngestionError,
     MissingSettingError,
@@ -103,6 +104,16 @@ def _apply_dlt_defaults() -> None:
             continue
 
 
+def lakehouse_raw_dir() -> Path:
+    """Where dlt writes the raw datasets as Parquet when C360_ENGINE=spark."""
+    return spark_dir() / "raw"
+
+
+def loader_file_format() -> str | None:
+    """Parquet into the lakehouse (typed, columnar, read by Spark); dlt's default (insert values) into DuckDB."""
+    return "parquet" if engine() == "spark" else None
+
+
 def make_pipeline(
     source_name: str,
     pipelines_dir: str | os.PathLike[str] | None = None,
@@ -119,18 +130,24 @@ def make_pipeline(
     source(source_name)
     _apply_dlt_defaults()
     warehouse = check_warehouse_writable()
-    if pipelines_dir is None:
-        pipelines_dir = warehouse.parent / f"{warehouse.name}.dlt"
+    store = _raw_store()
+    if engine() == "spark":
+        # the lakehouse: one Parquet folder per table under <C360_SPARK_DIR>/raw/<dataset>/, which Spark reads as
+        # tables (transform/macros/register_raw_tables.sql)
+        destination = dlt.destinations.filesystem(bucket_url=str(store))
+    else:
+        destination = dlt.destinations.duckdb(str(warehouse))
+    pipelines_dir = _default_pipelines_dir(pipelines_dir)
     pipeline_name = f"c360_{source_name}"
-    if not warehouse.exists():
+    if not store.exists():
         stale = Path(pipelines_dir) / pipeline_name
         if stale.exists():
-            log.info("warehouse %s is new: dropping local dlt state of %s", warehouse, pipeline_name)
+            log.info("destination %s is new: dropping local dlt state of %s", store, pipeline_name)
             shutil.rmtree(stale)
     return dlt.pipeline(
         pipeline_name=pipeline_name,
         pipelines_dir=str(pipelines_dir),
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        destination=destination,
         dataset_name=RAW_DATASETS[source_name],
         dev_mode=dev_mode,
         progress=progress,
@@ -326,11 +343,17 @@ def _pipeline_lock(pipelines_dir: Path, pipeline_name: str):
     return hold(Path(pipelines_dir) / f"{pipeline_name}.lock", f"the dlt working folder of {pipeline_name}")
 
 
+def _raw_store() -> Path:
+    """Where the raw datasets live: the warehouse file, or the lakehouse folder with C360_ENGINE=spark."""
+    return lakehouse_raw_dir() if engine() == "spark" else warehouse_path()
+
+
 def _default_pipelines_dir(pipelines_dir: str | os.PathLike[str] | None) -> Path:
+    """dlt's local state sits next to the raw store, so a new store never inherits an old one's state."""
     if pipelines_dir is not None:
         return Path(pipelines_dir)
-    warehouse = warehouse_path()
-    return warehouse.parent / f"{warehouse.name}.dlt"
+    store = _raw_store()
+    return store.parent / f"{store.name}.dlt"
 
 
 def run_source(
@@ -366,7 +389,7 @@ def run_source(
             pipeline = _restore_from_warehouse(source_name, pipeline)
         src = source if source is not None else source_for(source_name)
         try:
-            pipeline.extract(src)
+            pipeline.extract(src, loader_file_format=loader_file_format())
             normalize_info = pipeline.normalize()
         except PipelineStepFailed as exc:
             raise classify(source_name, root_cause(exc), exc.step) from None
