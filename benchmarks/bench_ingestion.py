@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import secrets
 import shutil
 import sys
 import tempfile
@@ -45,13 +44,17 @@ def _memory_gib() -> float:
         return float("nan")
 
 
-def _load_all(label: str, sources: list[str], work: Path, pipelines: Any) -> None:
+def _load_all(label: str, sources: list[str], work: Path, pipelines: Any, email_merge_strategy: str) -> None:
     """Runs each source once and prints its figures, then the total."""
+    from ingestion.email import email
+
     print(f"-- {label}")
     total_rows, total_s = 0, 0.0
     for name in sources:
+        # the email source built here only to try another merge strategy; the others as configured
+        source = email(merge_strategy=email_merge_strategy) if name == "email" else None
         t0, c0 = time.perf_counter(), time.process_time()
-        report = pipelines.run_source(name, pipelines_dir=work / "dlt")
+        report = pipelines.run_source(name, pipelines_dir=work / "dlt", source=source)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         trace = pipelines.make_pipeline(name, pipelines_dir=work / "dlt").last_trace
         steps = {s.step: (s.finished_at - s.started_at).total_seconds() for s in trace.steps if s.finished_at}
@@ -88,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from ingestion import pipelines
     from samples.generator import generate
-    from samples.zendesk_server import ZendeskServer
+    from samples.environment import serve_sample
 
     for name in sources:
         if name not in pipelines.SOURCES:
@@ -116,24 +119,15 @@ def main(argv: list[str] | None = None) -> int:
         for leftover in (warehouse, work / "bench-warehouse.duckdb.wal"):
             leftover.unlink(missing_ok=True)
         shutil.rmtree(work / "dlt", ignore_errors=True)
-        token = secrets.token_urlsafe(16)
-        os.environ.update(
-            C360_WAREHOUSE=str(warehouse),
-            C360_SAMPLE_DIR=str(sample),
-            SOURCES__SUPPORT__API_TOKEN=token,
-            SOURCES__SUPPORT__EMAIL="bench-agent@example.com",
-            SOURCES__EMAIL__MERGE_STRATEGY=args.email_merge_strategy,
-        )
-        with ZendeskServer(sample / "support", api_token=token, rate_limit=10_000_000,
-                           incremental_rate_limit=10_000_000) as server:
-            os.environ["SOURCES__SUPPORT__BASE_URL"] = server.url
-            _load_all("first load", sources, work, pipelines)
+        os.environ.update(C360_WAREHOUSE=str(warehouse), C360_SAMPLE_DIR=str(sample))
+        with serve_sample(sample, rate_limit=10_000_000, incremental_rate_limit=10_000_000):
+            _load_all("first load", sources, work, pipelines, args.email_merge_strategy)
             if args.increment:
                 t0 = time.perf_counter()
                 entry = generate(out=sample, customers=args.customers, seed=args.seed, increment=True)
                 print(f"generate increment: {time.perf_counter() - t0:.1f} s; records: "
                       + ", ".join(f"{t}={e['written']}" for t, e in entry["tables"].items()))
-                _load_all("increment", sources, work, pipelines)
+                _load_all("increment", sources, work, pipelines, args.email_merge_strategy)
         print(f"warehouse {warehouse.stat().st_size / 2**20:.0f} MiB (email merge strategy: "
               f"{args.email_merge_strategy}); load average {os.getloadavg()[0]:.1f} at end")
     finally:

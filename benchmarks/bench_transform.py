@@ -27,6 +27,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # samplekit: samples at the tests' fixed reference date
 sys.path.insert(0, str(REPO / "tests" / "transform"))
 
 import sample_loader  # noqa: E402

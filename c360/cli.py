@@ -1,6 +1,6 @@
 """The `c360` command: the one entry point. It only wires subcommands to the package that owns them
-(orchestration: run, ingest, demo, ui; quality: quality, publish; samples: generate, zendesk-server,
-evaluate; settings: config). Every subcommand imports its machinery lazily so `c360 --help` is instant.
+(orchestration: run, ingest, demo, ui; quality: quality, publish; activation: export; samples: generate,
+zendesk-server, evaluate; settings: config). Every subcommand imports its machinery lazily so `c360 --help` is instant.
 """
 
 from __future__ import annotations
@@ -9,65 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {value}")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number between 1 and 65535, got {value}")
-    return value
-
-
-def cmd_generate(args: argparse.Namespace) -> int:
-    from samples.generator import generate
-
-    batch = generate(
-        out=Path(args.out),
-        customers=args.customers,
-        seed=args.seed,
-        messiness=args.messiness,
-        increment=args.increment,
-        profile=args.profile,
-    )
-    written = sum(t["written"] for t in batch["tables"].values())
-    kind = "increment" if args.increment else "sample source systems"
-    print(f"wrote {kind} (batch {batch['batch']}, {written:,} records) to {args.out}")
-    return 0
-
-
-def cmd_zendesk_server(args: argparse.Namespace) -> int:
-    from samples.zendesk_server import serve
-
-    serve(
-        data_dir=Path(args.data_dir),
-        host=args.host,
-        port=args.port,
-        rate_limit=args.rate_limit,
-        incremental_rate_limit=args.incremental_rate_limit,
-    )
-    return 0
+from c360.argtypes import non_negative_float, port, positive_int
+from samples.cli import add_commands as add_sample_commands
 
 
 def cmd_sendgrid_webhook(args: argparse.Namespace) -> int:
@@ -78,25 +21,6 @@ def cmd_sendgrid_webhook(args: argparse.Namespace) -> int:
     except WebhookConfigError as exc:
         print(f"c360 sendgrid-webhook: {exc}", file=sys.stderr)
         return 2
-    return 0
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    import json
-
-    from c360.settings import warehouse_path
-    from samples.evaluation import evaluate
-
-    truth = Path(args.truth)
-    if not truth.exists():
-        print(f"error: --truth {truth} does not exist (point it at the truth.csv that `c360 generate` wrote)", file=sys.stderr)
-        return 2
-    if args.must_not_merge and not Path(args.must_not_merge).exists():
-        print(f"error: --must-not-merge {args.must_not_merge} does not exist", file=sys.stderr)
-        return 2
-    result = evaluate(warehouse=Path(args.warehouse) if args.warehouse else warehouse_path(), truth_csv=truth,
-                      must_not_merge_csv=Path(args.must_not_merge) if args.must_not_merge else None)
-    print(json.dumps(result, indent=2))
     return 0
 
 
@@ -162,6 +86,18 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return serve_ui(host=args.host, port=args.port, daemon=not args.no_daemon, sample=args.sample)
 
 
+def cmd_export_segment(args: argparse.Namespace) -> int:
+    from activation.export import cli_export
+
+    return cli_export(args)
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from privacy.erase import cli_erase
+
+    return cli_erase(args)
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     from c360.settings import describe
 
@@ -177,45 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="c360", description="c360: the open-source customer 360 warehouse.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("generate", help="write sample source systems (sales, support, email, web) and truth.csv")
-    p.add_argument("--customers", type=_positive_int, default=1000, help="number of people to generate (default 1000)")
-    p.add_argument("--seed", type=int, default=42, help="random seed; the same seed writes the same data (default 42)")
-    p.add_argument("--out", default="data/sample", help="output folder (default data/sample)")
-    p.add_argument("--messiness", type=_non_negative_float, default=1.0,
-                   help="scales every messiness rate; 0 = clean, 1 = realistic default (default 1.0)")
-    p.add_argument("--profile", choices=("default", "hard"), default="default",
-                   help="hard: doubled messiness plus households, shared e-mails/phones/cookies, surname changes, "
-                        "alias-only cookies and must_not_merge.csv (docs/readme/generator.md); an increment "
-                        "continues the folder's own profile (default: default)")
-    p.add_argument("--increment", action="store_true", help="add the next increment onto an existing --out folder")
-    p.set_defaults(func=cmd_generate)
-
-    p = sub.add_parser("zendesk-server", help="serve a generated support/ folder as a Zendesk-compatible API on loopback")
-    p.add_argument("--data-dir", default="data/sample/support", help="the support/ folder written by `c360 generate`")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--rate-limit", type=_positive_int, default=700,
-                   help="account-wide requests per minute before HTTP 429 (default 700, Zendesk's Enterprise plan)")
-    p.add_argument("--incremental-rate-limit", type=_positive_int, default=10,
-                   help="requests per minute to the incremental exports before HTTP 429 (default 10, as Zendesk)")
-    p.set_defaults(func=cmd_zendesk_server)
+    add_sample_commands(sub)  # generate, zendesk-server, evaluate (samples/cli.py)
 
     p = sub.add_parser("sendgrid-webhook", help="receive SendGrid Event Webhook POSTs into the email source's folder or bucket",
                        description="Accepts SendGrid Event Webhook batches (JSON arrays of events), verifies the Signed "
                        "Event Webhook signature when SOURCES__EMAIL__WEBHOOK_PUBLIC_KEY is set, and stores each batch "
                        "atomically as a file under SOURCES__EMAIL__BUCKET_URL, where `c360 ingest --source email` reads it.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
-    p.add_argument("--port", type=_port, default=8766, help="port to listen on (default 8766)")
-    p.add_argument("--bucket-url", help="folder or fsspec bucket URL (default: SOURCES__EMAIL__BUCKET_URL or <C360_SAMPLE_DIR>/email)")
-    p.add_argument("--workers", type=_positive_int, default=1, help="uvicorn worker processes (default 1)")
+    p.add_argument("--port", type=port, default=8766, help="port to listen on (default 8766)")
+    p.add_argument("--bucket-url", help="folder or fsspec bucket URL (default: SOURCES__EMAIL__BUCKET_URL)")
+    p.add_argument("--workers", type=positive_int, default=1, help="uvicorn worker processes (default 1)")
     p.set_defaults(func=cmd_sendgrid_webhook)
-
-    p = sub.add_parser("evaluate", help="score identity resolution against a ground-truth CSV; prints JSON")
-    p.add_argument("--truth", required=True, help="CSV with columns source, source_record_id, person_id")
-    p.add_argument("--warehouse", help="warehouse DuckDB file (default: C360_WAREHOUSE or data/warehouse.duckdb)")
-    p.add_argument("--must-not-merge", dest="must_not_merge",
-                   help="CSV of record pairs that must stay apart (default: must_not_merge.csv next to --truth, if any)")
-    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("identity", help="identity resolution model: `c360 identity train` re-estimates it on the warehouse")
     identity_sub = p.add_subparsers(dest="identity_command", metavar="ACTION", required=True)
@@ -268,13 +176,41 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Generates the sample source systems into data/sample (reused when the settings are "
                        "the same), starts the Zendesk-compatible API on a free loopback port with a random token, points "
                        "the SOURCES__* settings at the sample for this process only, and runs `c360 run`.")
-    p.add_argument("--customers", type=_positive_int, default=2000, help="number of sample people (default 2000)")
+    p.add_argument("--customers", type=positive_int, default=2000, help="number of sample people (default 2000)")
     p.add_argument("--seed", type=int, default=42, help="random seed of the sample (default 42)")
-    p.add_argument("--messiness", type=_non_negative_float, default=1.0, help="messiness of the sample (default 1.0)")
+    p.add_argument("--messiness", type=non_negative_float, default=1.0, help="messiness of the sample (default 1.0)")
     p.add_argument("--profile", choices=("default", "hard"), default="default",
                    help="generator profile of the sample (see `c360 generate --help`; default: default)")
     p.add_argument("--sample-dir", help="where the sample goes (default: C360_SAMPLE_DIR or data/sample)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("export", help="export customers for other tools (`c360 export segment NAME`)")
+    export = p.add_subparsers(dest="export_command", metavar="WHAT", required=True)
+    p = export.add_parser("segment", help="the emailable customers of a segment as SendGrid contacts CSV, CSV and Parquet",
+                          description="Writes the customers of segment NAME (marts.customer_segments.segment) and/or of "
+                          "a SQL filter over the marts (customer_360, customer_segments, channel_preference columns) "
+                          "as a SendGrid Marketing Contacts CSV, a generic CSV and Parquet in C360_EXPORTS_DIR, leaving "
+                          "out customers without an email, unsubscribed, complained or hard-bounced; records the "
+                          "export in the warehouse table activation.exports.")
+    p.add_argument("name", nargs="?", help="the segment, e.g. Champions (case-insensitive; optional with --where)")
+    p.add_argument("--where", help="SQL condition over the audience row, e.g. \"value_tier = 'platinum'\"")
+    p.add_argument("--format", action="append", choices=("sendgrid", "csv", "parquet"),
+                   help="file to write (repeatable; default: all three)")
+    p.add_argument("--out", help="folder for the files (default: C360_EXPORTS_DIR or data/exports)")
+    p.add_argument("--source", help="DuckDB file with the marts (default: C360_PUBLISHED, the published marts)")
+    p.add_argument("--warehouse-source", action="store_true", help="read the marts from the warehouse instead")
+    p.add_argument("--warehouse", help="warehouse that records the export (default: C360_WAREHOUSE)")
+    p.set_defaults(func=cmd_export_segment)
+    p = sub.add_parser("erase", help="erase one person from the warehouse, publications and reports; loads never bring them back",
+                       description="Resolves the person through identity resolution (marts.identity_map), removes every "
+                       "record of theirs from raw, quarantine, intermediate and mart tables, the published DuckDB, every "
+                       "kept Parquet version and the reports, records tombstones (salted hashes) that later loads honour, "
+                       "and an audit row in privacy.erasures. Give exactly one identifier.")
+    p.add_argument("--email", help="an email address of the person")
+    p.add_argument("--customer-id", help="the c360 customer id (marts.customer_360.customer_id)")
+    p.add_argument("--source-record", help="one source record of the person, SOURCE:ID (e.g. sales:10002, support:372000000085)")
+    p.add_argument("--dry-run", action="store_true", help="only show what would be removed")
+    p.set_defaults(func=cmd_erase)
 
     p = sub.add_parser("config", help="list every setting with its meaning, default and whether it is set (secrets masked)")
     p.set_defaults(func=cmd_config)
@@ -283,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Starts `dagster dev` (web server + daemon, so schedules and sensors run) on "
                        "orchestration.definitions with DAGSTER_HOME = C360_DAGSTER_HOME (default data/dagster).")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=_port, default=3000, help="port to listen on (default 3000)")
+    p.add_argument("--port", type=port, default=3000, help="port to listen on (default 3000)")
     p.add_argument("--no-daemon", action="store_true", help="only the web server: no schedules, sensors or run queue")
     p.add_argument("--sample", action="store_true",
                    help="point the sources at the generated sample (as `c360 demo` does) while the UI runs")

@@ -168,6 +168,8 @@ SOURCES: dict[str, Source] = {
             ("oauth_token", "Zendesk OAuth access token, sent as Bearer; used instead of email + api_token when set",
              True),
             ("page_size", "items per page of the exports (Zendesk's maximum 1000)", False, False, "1000"),
+            ("deadline", "total time one run may spend on the Zendesk API, every page and retry included "
+             "(90s, 15m, 1h); each request also times out after runtime.request_timeout", False, False, "15m"),
         ),
         _source(
             "email", "SendGrid events", "raw_email", True,
@@ -214,6 +216,7 @@ class EnvSetting:
     default: str
     doc: str
     parse: Callable[[str, str], Any] = lambda key, text: text
+    secret: bool = False
 
     def raw(self) -> str:
         value = os.environ.get(self.env)
@@ -239,12 +242,61 @@ PATHS: dict[str, EnvSetting] = {
                    _path),
         EnvSetting("C360_QUALITY_DIR", "data/quality", "steward report and Data Docs", _path),
         EnvSetting("C360_SAMPLE_DIR", "data/sample", "where `c360 demo` writes the sample source systems", _path),
+        EnvSetting("C360_EXPORTS_DIR", "data/exports", "where `c360 export segment` writes its CSV and Parquet files",
+                   _path),
     )
 }
 
 
 def _int(key: str, text: str) -> int:
     return parse_number(key, text, int)
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def _engine(key: str, text: str) -> str:
+    engine = text.strip().lower()
+    if engine not in ENGINES:
+        raise ConfigError(f"{key}={text!r}: expected one of {', '.join(ENGINES)}")
+    return engine
+
+
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def _memory(key: str, text: str) -> str:
+    if not _MEMORY.match(text):
+        raise ConfigError(f"{key} must be an amount of memory such as 512MB, 2GB or 1.5GiB, got {text!r}")
+    return text.strip()
+
+
+def _optional_path(key: str, text: str) -> Path | None:
+    return _path(key, text) if text.strip() else None
+
+
+# The execution engine: DuckDB on one machine (default), or Spark when one machine is not enough
+# (docs/readme/spark.md). The dbt profile picks its target from C360_ENGINE itself (transform/profiles.yml).
+ENGINE: dict[str, EnvSetting] = {
+    s.env: s
+    for s in (
+        EnvSetting("C360_ENGINE", "duckdb",
+                   "execution engine: `duckdb` (one machine) or `spark` (dbt target `spark`, lakehouse tables)",
+                   _engine),
+        # DuckDB's default is 80 % of the machine's RAM per process, so memory grew with the data (issue 11: 6 GB
+        # at 100k customers); with a limit, joins, aggregates and sorts beyond it spill to the temp directory.
+        EnvSetting("C360_DUCKDB_MEMORY_LIMIT", "2GB",
+                   "memory limit of DuckDB in dbt and the quality checks (per process); beyond it they spill to "
+                   "C360_DUCKDB_TEMP_DIR", _memory),
+        EnvSetting("C360_DUCKDB_TEMP_DIR", "",
+                   "where DuckDB spills what does not fit in C360_DUCKDB_MEMORY_LIMIT; unset: `<warehouse>.tmp` next "
+                   "to the warehouse", _optional_path),
+        EnvSetting("C360_SPARK_DIR", "data/spark",
+                   "engine `spark`: the lakehouse root (raw Parquet, Spark warehouse folder, local metastore)", _path),
+        EnvSetting("C360_SPARK_MASTER", "local[2]",
+                   "engine `spark`: the master of the session dbt starts (`local[N]`, `spark://host:7077`, ...)"),
+    )
+}
 
 
 ORCHESTRATION: dict[str, EnvSetting] = {
@@ -269,8 +321,64 @@ ORCHESTRATION: dict[str, EnvSetting] = {
 }
 
 
+def _choice(*choices: str) -> Callable[[str, str], str]:
+    def parse(key: str, text: str) -> str:
+        value = str(text).strip().lower()
+        if value not in choices:
+            raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {text!r}")
+        return value
+
+    return parse
+
+
+#: What the published marts show of each kind of personal data (privacy/masking.py): the value (keep), a salted
+#: sha256 of it (hash: still joinable across marts and publications, not readable) or nothing (drop).
+MASK_CHOICES = ("keep", "hash", "drop")
+
+PRIVACY: dict[str, EnvSetting] = {
+    s.env: s
+    for s in (
+        EnvSetting("C360_PRIVACY_SALT", "",
+                   "salt of the erasure tombstones and of hashed published values; unset: generated once and kept "
+                   "in the warehouse (privacy.salt). Set it to keep the salt out of the warehouse; never change it",
+                   secret=True),
+        *(EnvSetting(f"C360_PUBLISHED_MASK_{kind.upper()}", "keep",
+                     f"{what} columns of the published marts: keep, hash or drop", _choice(*MASK_CHOICES))
+          for kind, what in (("email", "email"), ("phone", "phone"), ("address", "street and postal code"),
+                             ("birth_date", "birth date"))),
+    )
+}
+
+
 def _env(name: str) -> Any:
-    return (PATHS.get(name) or ORCHESTRATION[name]).value()
+    return (PATHS.get(name) or ENGINE.get(name) or ORCHESTRATION.get(name) or PRIVACY[name]).value()
+
+
+def engine() -> str:
+    """`duckdb` or `spark` (C360_ENGINE); anything else fails fast naming the setting."""
+    return _env("C360_ENGINE")
+
+
+def spark_dir() -> Path:
+    """The Spark engine's lakehouse root: raw Parquet written by dlt, the Spark warehouse folder, the metastore."""
+    return _env("C360_SPARK_DIR")
+
+
+def privacy_salt() -> str | None:
+    """C360_PRIVACY_SALT, or None (the warehouse then generates and keeps its own)."""
+    return _env("C360_PRIVACY_SALT") or None
+
+
+def published_masking() -> dict[str, str]:
+    """kind of personal data (email, phone, address, birth_date) -> keep, hash or drop, for the published marts."""
+    return {kind: _env(f"C360_PUBLISHED_MASK_{kind.upper()}") for kind in ("email", "phone", "address", "birth_date")}
+
+
+def duckdb_config() -> dict[str, str]:
+    """DuckDB settings every heavy connection on the warehouse uses (dbt through profiles.yml, the quality
+    checks): the memory limit and where to spill beyond it."""
+    temp = _env("C360_DUCKDB_TEMP_DIR") or warehouse_path().with_name(warehouse_path().name + ".tmp")
+    return {"memory_limit": _env("C360_DUCKDB_MEMORY_LIMIT"), "temp_directory": str(temp)}
 
 
 def warehouse_path() -> Path:
@@ -293,6 +401,11 @@ def quality_dir() -> Path:
     return _env("C360_QUALITY_DIR")
 
 
+def exports_dir() -> Path:
+    """Where `c360 export segment` writes the audience files."""
+    return _env("C360_EXPORTS_DIR")
+
+
 def sample_dir() -> Path:
     """Where `c360 generate` / `c360 demo` write the generated source systems by default."""
     return _env("C360_SAMPLE_DIR")
@@ -301,7 +414,12 @@ def sample_dir() -> Path:
 def export_environment() -> dict[str, str]:
     """Absolute paths for subprocesses (dbt resolves relative paths against its own cwd)."""
     os.environ["C360_WAREHOUSE"] = str(warehouse_path())
-    return {"C360_WAREHOUSE": os.environ["C360_WAREHOUSE"]}
+    os.environ["C360_ENGINE"] = engine()
+    duck = duckdb_config()
+    os.environ["C360_DUCKDB_MEMORY_LIMIT"], os.environ["C360_DUCKDB_TEMP_DIR"] = duck["memory_limit"], duck["temp_directory"]
+    os.environ["C360_SPARK_DIR"] = str(spark_dir())
+    return {key: os.environ[key] for key in (
+        "C360_WAREHOUSE", "C360_ENGINE", "C360_DUCKDB_MEMORY_LIMIT", "C360_DUCKDB_TEMP_DIR", "C360_SPARK_DIR")}
 
 
 def full_schedule() -> str:
@@ -358,7 +476,8 @@ def describe() -> list[dict[str, str]]:
             rows.append({"setting": s.env, "default": s.default or "",
                          "secret": "yes" if s.secret else "", "value": shown,
                          "what": ("required: " if s.required else "") + s.doc})
-    for s in (*PATHS.values(), *ORCHESTRATION.values()):
-        rows.append({"setting": s.env, "default": s.default, "secret": "", "value": os.environ.get(s.env, ""),
-                     "what": s.doc})
+    for s in (*PATHS.values(), *ENGINE.values(), *ORCHESTRATION.values(), *PRIVACY.values()):
+        value = os.environ.get(s.env, "")
+        rows.append({"setting": s.env, "default": s.default, "secret": "yes" if s.secret else "",
+                     "value": "(set)" if s.secret and value else value, "what": s.doc})
     return rows

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any, Iterator
 
 from c360.settings import SOURCES, ConfigError, source
 
@@ -29,8 +30,43 @@ class MissingSettingError(SourceConfigError):
     """A required setting is not set; the message names the exact key."""
 
 
+class DeadlineExceeded(IngestionError):
+    """A network source used up its total time for this run (e.g. ``SOURCES__SUPPORT__DEADLINE``).
+
+    Not retried within the run: the deadline bounds the whole run, retries included; the next scheduled run
+    starts where this one's committed state left off.
+    """
+
+
+class UnexpectedResponseError(IngestionError):
+    """An API answered with a shape its documentation does not allow (``{}`` where a list was expected)."""
+
+
 class CredentialsRejectedError(SourceConfigError):
     """The source refused the credentials (HTTP 401/403, a database login failure)."""
+
+
+def missing_settings_message(source_name: str, names: list[str]) -> str:
+    """``<source> source: set <KEY> (or <key> in .dlt/...)`` for each missing setting."""
+    src = source(source_name)
+    return f"{source_name} source: set " + "; set ".join(src.setting(name).where for name in names)
+
+
+def missing_setting_resource(resource_name: str, message: str, **hints: Any) -> Any:
+    """A stand-in dlt resource that fails its run with a :class:`MissingSettingError` (``message`` names the
+    keys, e.g. :func:`missing_settings_message`).
+
+    A source is built before any setting is needed (Dagster builds its asset graph from it), so a source
+    with a required setting missing is built with this resource in place of the one that needs the setting;
+    the run then fails at once with one line, never falls back to anything.
+    """
+    import dlt
+
+    def fail() -> Iterator[Any]:
+        raise MissingSettingError(message)
+        yield  # pragma: no cover - makes this a generator
+
+    return dlt.resource(fail, name=resource_name, **hints)()
 
 
 def redact(text: str) -> str:

@@ -2,7 +2,8 @@
 
 * :func:`source_for` returns the plain ``@dlt.source`` of a source system, configured the dlt way
   (``.dlt/config.toml`` / ``.dlt/secrets.toml`` / ``SOURCES__<SOURCE>__<KEY>`` env vars).
-* :func:`make_pipeline` returns its ``dlt.Pipeline``: DuckDB at ``c360.settings.warehouse_path()``,
+* :func:`make_pipeline` returns its ``dlt.Pipeline``: DuckDB at ``c360.settings.warehouse_path()`` (with
+  ``C360_ENGINE=spark``: Parquet folders under ``<C360_SPARK_DIR>/raw``),
   dataset ``RAW_DATASETS[source]``, pipeline name ``c360_<source>``.
 * :func:`run` loads the chosen sources and returns (and prints) a :class:`IngestionReport` with the rows
   loaded and quarantined per source and table.
@@ -25,7 +26,7 @@ from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from c360.settings import RAW_DATASETS, SOURCE_NAMES, SOURCES, ConfigError, source, warehouse_path
+from c360.settings import RAW_DATASETS, SOURCE_NAMES, SOURCES, ConfigError, engine, source, spark_dir, warehouse_path
 from ingestion.errors import (
     IngestionError,
     MissingSettingError,
@@ -45,6 +46,9 @@ _DLT_DEFAULTS: dict[str, Any] = {
     # Arrow tables get the same bookkeeping column as dict rows (docs/contracts.md: every table has it);
     # _dlt_id is set by the sources themselves where they yield Arrow (deterministic ids).
     "normalize.parquet_normalizer.add_dlt_load_id": True,
+    # dlt keeps a copy of every loaded file (load/loaded/*/completed_jobs) unless told not to: a second copy of
+    # every person's data that nothing reads, and that an erasure would have to chase (privacy/files.py)
+    "load.delete_completed_jobs": True,
 }
 
 
@@ -64,8 +68,11 @@ def source_for(source_name: str) -> DltSource:
     Missing settings do not fail here (Dagster builds its asset graph from the source without running
     it); they fail the run with a :class:`MissingSettingError` naming the key.
     """
+    from privacy.load_filter import guard
+
     source(source_name)
-    return _source_factories()[source_name]()
+    # erased people's records are dropped before anything is written (tombstones, privacy/load_filter.py)
+    return guard(source_name, _source_factories()[source_name]())
 
 
 #: Stand-in settings for listing a source's resources (Dagster builds its asset graph from them) without
@@ -97,6 +104,16 @@ def _apply_dlt_defaults() -> None:
             continue
 
 
+def lakehouse_raw_dir() -> Path:
+    """Where dlt writes the raw datasets as Parquet when C360_ENGINE=spark."""
+    return spark_dir() / "raw"
+
+
+def loader_file_format() -> str | None:
+    """Parquet into the lakehouse (typed, columnar, read by Spark); dlt's default (insert values) into DuckDB."""
+    return "parquet" if engine() == "spark" else None
+
+
 def make_pipeline(
     source_name: str,
     pipelines_dir: str | os.PathLike[str] | None = None,
@@ -113,18 +130,24 @@ def make_pipeline(
     source(source_name)
     _apply_dlt_defaults()
     warehouse = check_warehouse_writable()
-    if pipelines_dir is None:
-        pipelines_dir = warehouse.parent / f"{warehouse.name}.dlt"
+    store = _raw_store()
+    if engine() == "spark":
+        # the lakehouse: one Parquet folder per table under <C360_SPARK_DIR>/raw/<dataset>/, which Spark reads as
+        # tables (transform/macros/register_raw_tables.sql)
+        destination = dlt.destinations.filesystem(bucket_url=str(store))
+    else:
+        destination = dlt.destinations.duckdb(str(warehouse))
+    pipelines_dir = _default_pipelines_dir(pipelines_dir)
     pipeline_name = f"c360_{source_name}"
-    if not warehouse.exists():
+    if not store.exists():
         stale = Path(pipelines_dir) / pipeline_name
         if stale.exists():
-            log.info("warehouse %s is new: dropping local dlt state of %s", warehouse, pipeline_name)
+            log.info("destination %s is new: dropping local dlt state of %s", store, pipeline_name)
             shutil.rmtree(stale)
     return dlt.pipeline(
         pipeline_name=pipeline_name,
         pipelines_dir=str(pipelines_dir),
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        destination=destination,
         dataset_name=RAW_DATASETS[source_name],
         dev_mode=dev_mode,
         progress=progress,
@@ -180,12 +203,15 @@ class IngestionReport:
         }
 
 
-def report_for(source_name: str, pipeline: dlt.Pipeline, load_info: LoadInfo | None = None) -> SourceReport:
+def report_for(
+    source_name: str, pipeline: dlt.Pipeline, load_info: LoadInfo | None = None, normalize_info: Any = None
+) -> SourceReport:
     """Counts of the pipeline's last run: rows per table from dlt's normalize info, quarantined rows
     per intended table from the quarantine rows of the loads just made."""
     rep = SourceReport(source=source_name, dataset=pipeline.dataset_name)
-    trace = pipeline.last_trace
-    normalize_info = trace.last_normalize_info if trace else None
+    if normalize_info is None:
+        trace = pipeline.last_trace
+        normalize_info = trace.last_normalize_info if trace else None
     row_counts: Mapping[str, int] = normalize_info.row_counts if normalize_info else {}
     for table, count in row_counts.items():
         if table.startswith("_dlt") or table == QUARANTINE_TABLE or not count:
@@ -310,24 +336,85 @@ def preflight(source_name: str) -> None:
         _check_bucket(source_name, str(src.setting("bucket_url").get()))
 
 
+def _pipeline_lock(pipelines_dir: Path, pipeline_name: str):
+    """One run of a pipeline at a time: two processes sharing dlt's working folder corrupt each other."""
+    from c360.locks import hold
+
+    return hold(Path(pipelines_dir) / f"{pipeline_name}.lock", f"the dlt working folder of {pipeline_name}")
+
+
+def _raw_store() -> Path:
+    """Where the raw datasets live: the warehouse file, or the lakehouse folder with C360_ENGINE=spark."""
+    return lakehouse_raw_dir() if engine() == "spark" else warehouse_path()
+
+
+def _default_pipelines_dir(pipelines_dir: str | os.PathLike[str] | None) -> Path:
+    """dlt's local state sits next to the raw store, so a new store never inherits an old one's state."""
+    if pipelines_dir is not None:
+        return Path(pipelines_dir)
+    store = _raw_store()
+    return store.parent / f"{store.name}.dlt"
+
+
 def run_source(
     source_name: str,
     pipelines_dir: str | os.PathLike[str] | None = None,
     source: DltSource | None = None,
+    writer_lock: Callable[[], Any] | None = None,
 ) -> SourceReport:
-    """Loads one source into its raw dataset and returns its counts."""
+    """Loads one source into its raw dataset and returns its counts.
+
+    The steps, and which of them hold the warehouse writer lock (``writer_lock``, default
+    :func:`c360.locks.warehouse_writer`; Dagster passes its own):
+
+    1. *under the lock*: dlt's local working state is dropped and restored from the warehouse, which is the
+       truth: a run killed before its load committed leaves local state (the loaded-files ledger, cursors)
+       ahead of the warehouse, and a package half loaded; both are thrown away and the source is read again.
+       Every raw table is merged on its key, quarantine included, so redoing a load that partly committed
+       converges to the warehouse an uninterrupted run makes (issue 14: exactly once under kill -9).
+    2. extract and normalize, *without the lock*: a slow or silent API holds up this source only, never
+       the warehouse (network sources have a total deadline per run, e.g. ``SOURCES__SUPPORT__DEADLINE``);
+    3. *under the lock*: load, count, create the declared tables that got no rows.
+    """
+    from c360.locks import warehouse_writer
+
     if source is None:
         preflight(source_name)
-    pipeline = make_pipeline(source_name, pipelines_dir=pipelines_dir)
-    src = source if source is not None else source_for(source_name)
+    lock = writer_lock or warehouse_writer
+    pdir = _default_pipelines_dir(pipelines_dir)
+    pdir.mkdir(parents=True, exist_ok=True)
+    with _pipeline_lock(pdir, f"c360_{source_name}"):
+        with lock():
+            pipeline = make_pipeline(source_name, pipelines_dir=pdir)
+            pipeline = _restore_from_warehouse(source_name, pipeline)
+        src = source if source is not None else source_for(source_name)
+        try:
+            pipeline.extract(src, loader_file_format=loader_file_format())
+            normalize_info = pipeline.normalize()
+        except PipelineStepFailed as exc:
+            raise classify(source_name, root_cause(exc), exc.step) from None
+        with lock():
+            try:
+                load_info = pipeline.load()
+            except PipelineStepFailed as exc:
+                raise classify(source_name, root_cause(exc), exc.step) from None
+            report = report_for(source_name, pipeline, load_info, normalize_info)
+            # tables that got no record yet (and `quarantine` when nothing was bad) exist anyway, empty and typed
+            materialize_missing_tables(pipeline, source_name)
+    return report
+
+
+def _restore_from_warehouse(source_name: str, pipeline: dlt.Pipeline) -> dlt.Pipeline:
+    """Drops dlt's local state and pending packages; the state comes back from the warehouse (step 1 of
+    :func:`run_source`). Caller holds the writer lock."""
+    pipeline.drop()
     try:
-        load_info = pipeline.run(src)
+        pipeline.sync_destination()
     except PipelineStepFailed as exc:
         raise classify(source_name, root_cause(exc), exc.step) from None
-    report = report_for(source_name, pipeline, load_info)
-    # tables that got no record yet (and `quarantine` when nothing was bad) exist anyway, empty and typed
-    materialize_missing_tables(pipeline, source_name)
-    return report
+    except Exception as exc:  # the warehouse file unreadable, a permission problem
+        raise classify(source_name, exc, "sync") from None
+    return pipeline
 
 
 def run(

@@ -6,12 +6,17 @@ routes a bad record there with :func:`quarantine_items`, which marks the rows wi
 travel through the same extract/normalize/load as the good rows (and are counted with them), while the load
 goes on.
 
+The table is merged on ``quarantine_id`` (insert-only), not appended: a load killed after dlt committed the
+quarantine rows but before it committed the source state (the loaded-files ledger, the incremental cursor)
+is redone by the next run, which quarantines the same records again; keyed, they land once.
+
 A reason is one of :data:`REASONS` followed by ``: detail``. Validation is about the vendor format
 (required keys, types, sane timestamps), never about quirks of our sample generator.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from datetime import datetime, timedelta, timezone
@@ -40,12 +45,16 @@ QUARANTINE_COLUMNS: dict[str, dict[str, Any]] = {
     "origin": {"data_type": "text"},
     "reason": {"data_type": "text", "nullable": False},
     "payload": {"data_type": "text"},
+    # "text", or "base64" when the raw bytes are not UTF-8: the payload then decodes to them exactly
+    "payload_encoding": {"data_type": "text"},
     "quarantined_at": {"data_type": "timestamp", "nullable": False},
 }
 
 _HINTS = dlt.mark.make_hints(
     table_name=QUARANTINE_TABLE,
-    write_disposition="append",
+    # idempotent: a rerun after a kill quarantines the same records with the same ids (module docstring)
+    write_disposition={"disposition": "merge", "strategy": "insert-only"},
+    primary_key="quarantine_id",
     columns=QUARANTINE_COLUMNS,
     file_format="parquet",
 )
@@ -65,20 +74,35 @@ def future_limit(now: datetime | None = None) -> datetime:
     return (now or datetime.now(timezone.utc)) + FUTURE_TOLERANCE
 
 
-def payload_text(payload: Any) -> str:
-    """The raw record as text: strings and bytes verbatim, anything else as compact JSON."""
-    if isinstance(payload, bytes):
-        return payload.decode("utf-8", errors="replace")
+def payload_text(payload: Any) -> tuple[str, str]:
+    """(the raw record as text, its encoding): UTF-8 bytes and strings verbatim (``text``), other bytes as
+    ``base64`` so the original can be replayed byte for byte, anything else as compact JSON (``text``)."""
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        raw = bytes(payload)
+        try:
+            return raw.decode("utf-8"), "text"
+        except UnicodeDecodeError:
+            return base64.b64encode(raw).decode("ascii"), "base64"
     if isinstance(payload, str):
-        return payload
-    return json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":"))
+        try:
+            payload.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8, kept by surrogateescape
+            return base64.b64encode(payload.encode("utf-8", "surrogateescape")).decode("ascii"), "base64"
+        return payload, "text"
+    return payload_text(json.dumps(payload, default=str, ensure_ascii=False, separators=(",", ":")))
 
 
-def fingerprint(source: str, resource: str, payload: str) -> str:
-    """Stable id of one quarantined record: the same bad record seen again (on a later page or run, in a
-    re-delivered file) gets the same id."""
+def payload_bytes(payload: str, encoding: str | None) -> bytes:
+    """The original bytes of a quarantined record (inverse of :func:`payload_text`)."""
+    return base64.b64decode(payload) if encoding == "base64" else payload.encode("utf-8")
+
+
+def fingerprint(source: str, resource: str, payload: str, *where: str) -> str:
+    """Stable id of one quarantined record: the same bad record seen again (on a later page or run) gets the
+    same id. ``where`` (a file and the position in it) tells apart equal records at different places of the
+    input, which are counted as separate records."""
     h = hashlib.blake2b(digest_size=16)
-    for part in (source, resource, payload):
+    for part in (source, resource, payload, *where):
         h.update(part.encode("utf-8", errors="replace"))
         h.update(b"\x00")
     return h.hexdigest()
@@ -92,21 +116,28 @@ def quarantine_row(
     payload: Any,
     detail: str | None = None,
     quarantined_at: datetime | None = None,
+    position: str | int | None = None,
 ) -> dict[str, Any]:
-    """One row of the ``quarantine`` table. ``reason`` may already carry its ``: detail``."""
+    """One row of the ``quarantine`` table. ``reason`` may already carry its ``: detail``.
+
+    ``position`` (a line or item number in the file ``origin``) is given by file sources, whose input does
+    not change: the id is then unique per place in the input. Sources that re-read changing records (SQL
+    tables, APIs) leave it out, so a record keeps its id wherever it is served.
+    """
     reason_text = str(reason)
     if detail:
         reason_text = f"{reason_text}: {detail}"
     if reason_text.split(":", 1)[0] not in REASONS:
         raise ValueError(f"quarantine reason must start with one of {REASONS}, got {reason_text!r}")
-    text = payload_text(payload)
+    text, encoding = payload_text(payload)
     return {
-        "quarantine_id": fingerprint(source, resource, text),
+        "quarantine_id": fingerprint(source, resource, text, *(() if position is None else (origin or "", str(position)))),
         "source": source,
         "resource": resource,
         "origin": origin,
         "reason": reason_text,
         "payload": text,
+        "payload_encoding": encoding,
         "quarantined_at": quarantined_at or datetime.now(timezone.utc),
     }
 

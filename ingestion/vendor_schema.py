@@ -111,5 +111,6 @@ def materialize_missing_tables(pipeline: dlt.Pipeline, source: str) -> list[str]
             hints = dlt.mark.make_hints(table_name=table, columns=columns, write_disposition="append")
             yield dlt.mark.with_hints(dlt.mark.materialize_table_schema(), hints, create_table_variant=True)
 
-    pipeline.run(declared())
+    # the same file format as the source's own load (Parquet into the lakehouse)
+    pipeline.run(declared(), loader_file_format="parquet" if pipeline.destination.destination_name == "filesystem" else None)
     return list(missing)

@@ -1,32 +1,18 @@
 """`c360 demo`: generate (or reuse) the sample source systems, serve them, and run the whole pipeline.
 
 The sample's four systems are wired in through the same settings a real deployment uses (SOURCES__*),
-set in this process only: the sales database file, a Zendesk-compatible API on a free loopback port with a
-random token (never printed), and the email and web folders.
+set in this process only (samples.environment.serve_sample): the sales database file, a Zendesk-compatible
+API on a free loopback port with a random token (never printed), and the email and web folders.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from c360.settings import SOURCES, sample_dir, warehouse_path
-
-SUPPORT = SOURCES["support"]
-
-#: The settings the demo points at the sample (and puts back afterwards).
-SOURCE_SETTINGS = (
-    "SOURCES__SALES__CREDENTIALS",
-    "SOURCES__SUPPORT__BASE_URL",
-    "SOURCES__SUPPORT__API_TOKEN",
-    "SOURCES__EMAIL__BUCKET_URL",
-    "SOURCES__WEB__BUCKET_URL",
-)
+from c360.settings import sample_dir, warehouse_path
+from samples.environment import serve_sample
 
 
 def _manifest(sample: Path) -> dict | None:
@@ -40,10 +26,12 @@ def ensure_sample(sample: Path, customers: int, seed: int, messiness: float, ech
                   profile: str = "default") -> bool:
     """Generate the sample into `sample` unless one with the same settings is already there.
 
-    Returns True when it generated a new sample. An existing sample with other settings (or with increments
-    added) is replaced only if it is a generated sample (has manifest.json); any other folder is left alone.
+    Returns True when it generated a new sample. An existing sample with other settings, with increments added,
+    or ending on another day (a sample ends the day it is generated, so freshness checks pass on it) is
+    replaced only if it is a generated sample (has manifest.json); any other folder is left alone.
     """
     from samples.generator import generate
+    from samples.generator.common import iso_z, reference_time
 
     manifest = _manifest(sample)
     if manifest is not None:
@@ -54,10 +42,12 @@ def ensure_sample(sample: Path, customers: int, seed: int, messiness: float, ech
             and manifest.get("profile", "default") == profile
             and len(manifest.get("batches", [])) == 1
         )
-        if same:
+        today = manifest.get("reference_time") == iso_z(reference_time())
+        if same and today:
             echo(f"c360 demo: reusing the sample in {sample} ({customers:,} customers, seed {seed})")
             return False
-        echo(f"c360 demo: the sample in {sample} has other settings; generating it again")
+        why = "has other settings" if not same else f"ends on {str(manifest.get('reference_time'))[:10]}, not today"
+        echo(f"c360 demo: the sample in {sample} {why}; generating it again")
         shutil.rmtree(sample)
     elif sample.exists() and any(sample.iterdir()):
         raise SystemExit(
@@ -85,44 +75,6 @@ def reset_warehouse(echo=print) -> None:
         echo(f"c360 demo: removed the warehouse {warehouse} built from the previous sample")
 
 
-@contextmanager
-def sample_sources(sample: Path) -> Iterator[dict[str, str]]:
-    """Serve the sample's support folder as a Zendesk API and point the SOURCES__* settings at the sample.
-
-    The settings are set in os.environ for the duration (and restored afterwards), so in-process runs and
-    child processes (the Dagster UI) both see them.
-    """
-    from samples.zendesk_server import ZendeskServer
-
-    for required in ("sales.sqlite", "support", "email", "web"):
-        if not (sample / required).exists():
-            raise SystemExit(f"error: {sample / required} is missing: run `c360 generate --out {sample}` first")
-    token = secrets.token_urlsafe(24)
-    # Zendesk's 10 requests a minute to the incremental exports would add a minute of waiting to a sample that
-    # loads in seconds: the demo lifts that limit (`c360 zendesk-server` and the tests keep it)
-    with ZendeskServer(sample / "support", host="127.0.0.1", port=0, api_token=token, incremental_rate_limit=700) as server:
-        env = {
-            "SOURCES__SALES__CREDENTIALS": f"sqlite:///{(sample / 'sales.sqlite').resolve()}",
-            "SOURCES__SUPPORT__BASE_URL": server.url,
-            "SOURCES__SUPPORT__API_TOKEN": token,
-            # Zendesk API tokens authenticate as {email}/token; any agent email works with the bundled server
-            SUPPORT.env("email"): "demo-agent@example.com",
-            SUPPORT.env("oauth_token"): "",
-            "SOURCES__EMAIL__BUCKET_URL": str((sample / "email").resolve()),
-            "SOURCES__WEB__BUCKET_URL": str((sample / "web").resolve()),
-        }
-        saved = {key: os.environ.get(key) for key in env}
-        os.environ.update(env)
-        try:
-            yield env
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-
-
 def run_demo(customers: int, seed: int, messiness: float, sample: Path | None = None, echo=print,
              profile: str = "default") -> int:
     from orchestration.jobs import FULL_JOB
@@ -131,6 +83,8 @@ def run_demo(customers: int, seed: int, messiness: float, sample: Path | None = 
     sample = (sample or sample_dir()).resolve()
     if ensure_sample(sample, customers=customers, seed=seed, messiness=messiness, echo=echo, profile=profile):
         reset_warehouse(echo=echo)
-    with sample_sources(sample):
+    # Zendesk's 10 requests a minute to the incremental exports would add a minute of waiting to a sample that
+    # loads in seconds: the demo lifts that limit (`c360 zendesk-server` and the tests keep it)
+    with serve_sample(sample, incremental_rate_limit=700):
         echo("c360 demo: sample systems ready (sales database file, Zendesk API on loopback, email and web folders)")
         return main_run(FULL_JOB)

@@ -24,6 +24,7 @@ import dagster as dg
 
 from c360.settings import RAW_DATASETS, SOURCES, published_parquet_dir, published_path, quality_dir, warehouse_path
 from c360 import settings
+from c360.locks import WarehouseBusy, run_lock
 
 INSTANCE_TEMPLATE = Path(__file__).with_name("dagster.yaml")
 
@@ -269,20 +270,23 @@ def run_job(
     instance.add_event_listener(run_id, ProgressPrinter(echo))
     echo(f"c360: running {job_name} (run {run_id[:8]}, warehouse {warehouse_path()})")
     started = time.monotonic()
-    with open(summary.log_path, "w") as log, contextlib.redirect_stdout(log), _dlt_log_to(log):
-        result = job.execute_in_process(
-            instance=instance,
-            run_id=run_id,
-            raise_on_error=False,
-            tags={"c360/launched_by": "c360 cli", **(tags or {})},
-            # Dagster's own console log is for the UI (`c360 ui` shows this run's full log); here the
-            # progress lines and the summary say what happened.
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        )
-    summary.seconds = time.monotonic() - started
-    summarize(summary, result)
-    if job_name == "full_pipeline_job":
-        summary.customers = _count_customers()
+    # One run at a time, end to end (c360/locks.py): an overlapping `c360 run` waits here, before its first
+    # step, instead of interleaving its steps with this run's (its checks on this run's dbt build).
+    with run_lock(say=echo):
+        with open(summary.log_path, "w") as log, contextlib.redirect_stdout(log), _dlt_log_to(log):
+            result = job.execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                raise_on_error=False,
+                tags={"c360/launched_by": "c360 cli", **(tags or {})},
+                # Dagster's own console log is for the UI (`c360 ui` shows this run's full log); here the
+                # progress lines and the summary say what happened.
+                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            )
+        summary.seconds = time.monotonic() - started
+        summarize(summary, result)
+        if job_name == "full_pipeline_job":
+            summary.customers = _count_customers()
     if not summary.success:
         summary.alerted = _alert(summary)
     return summary
@@ -357,6 +361,9 @@ def main_run(job_name: str, echo: Echo | None = None, persist: bool = False) -> 
     except DefinitionsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except WarehouseBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     text = format_summary(summary)
     if echo is None:
         print(text, flush=True)

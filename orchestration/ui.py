@@ -31,9 +31,12 @@ def serve_ui(host: str = "127.0.0.1", port: int = 3000, daemon: bool = True, sam
     with ExitStack() as stack:
         if sample:
             from c360.settings import sample_dir
-            from orchestration.demo import sample_sources
+            from samples.environment import serve_sample
 
-            stack.enter_context(sample_sources(sample_dir()))
+            try:
+                stack.enter_context(serve_sample(sample_dir()))
+            except FileNotFoundError as exc:
+                raise SystemExit(f"error: {exc}") from None
             print(f"c360 ui: sources point at the sample in {sample_dir()} while the UI runs")
         command = ui_command(host, port, daemon=daemon)
         print(f"c360 ui: Dagster UI on http://{host}:{port} (DAGSTER_HOME={home}); Ctrl-C stops it")

@@ -131,7 +131,7 @@ def bar_list(chart_id: str, title: str, rows: Sequence[tuple[str, int]], *, unit
         return head + '<p class="muted empty">Nothing to show.</p></figure>'
     top = max(v for _, v in rows) or 1
     row_h = 24
-    label_w = min(12 + 7 * max(len(label) for label, _ in rows), WIDTH // 2 + 40)  # ~7 px a character
+    label_w = min(14 + 7 * max(len(label) for label, _ in rows), WIDTH - 140)  # ~7 px a character at 12 px
     bar_w = WIDTH - label_w - 50
     out = [f'<svg viewBox="0 0 {WIDTH} {row_h * len(rows) + 4}" width="100%" role="img" '
            f'aria-label="{_e(title)}" font-size="12" '

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import duckdb
 
+from privacy import masking
 from quality.model import ExpectationOutcome, PublicationResult
 from quality.sql import q
 
@@ -82,11 +83,17 @@ def publish(
     parquet_dir: Path | None = None,
     require_layers: tuple[str, ...] = ("marts",),
     keep_versions: int = 3,
+    require_own_build: bool = False,
 ) -> PublicationResult:
     """Publish the warehouse's marts if run ``run_id`` passed every critical expectation.
 
     ``outcomes`` defaults to the run's rows in quality.validation_results. Never raises for a refusal: the
     result says whether it published and why not; the previous publication stays.
+
+    ``require_own_build`` (the Dagster job): publish only if the last dbt build started in the warehouse
+    (:func:`record_build`) is this run's. A run's checks come after its build, so when no other build
+    started since, everything this run checked is what it publishes; otherwise another run rebuilt the
+    marts in between and publishes them itself, after checking them.
     """
     from quality.results import load_results
 
@@ -97,6 +104,11 @@ def publish(
     if outcomes is None:
         outcomes = load_results(warehouse, run_id)
     reason, blocking = blocking_reasons(outcomes, require_layers)
+    if not reason and require_own_build:
+        builder = last_build(warehouse)
+        if builder != run_id:
+            reason = (f"the marts were rebuilt by run {builder} after this run's checks began"
+                      if builder else "no dbt build of this run is recorded in the warehouse")
     if reason:
         result.reason = f"{reason}; the last good publication stays in place"
         result.blocking = blocking
@@ -107,6 +119,7 @@ def publish(
     # Publications run one at a time (the run lock), so whatever temporary file is here now was left by a
     # publication that was killed: remove it before it piles up (a .tmp DuckDB file + WAL can be many MB).
     clean_leftovers(published_path, parquet_dir)
+    masking.ensure_salt(warehouse)
     stamp = datetime.now(timezone.utc)
     version_name = f"{stamp.strftime('%Y%m%dT%H%M%S%fZ')}-{run_id}"
     tmp_db = published_path.with_name(f".{published_path.name}.{version_name}.tmp")
@@ -159,13 +172,13 @@ def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, 
         con.execute(f"create schema {MARTS_SCHEMA}")
         counts: dict[str, int] = {}
         for table in tables:
-            internal = [r[0] for r in con.execute(
-                "select column_name from information_schema.columns where table_catalog = 'wh' "
-                "and table_schema = ? and table_name = ?", [MARTS_SCHEMA, table]).fetchall()
-                if r[0].startswith(INTERNAL_COLUMN_PREFIXES)]
-            exclude = f" exclude ({', '.join(q(c) for c in internal)})" if internal else ""
+            columns = [(name, dtype) for name, dtype in con.execute(
+                "select column_name, data_type from information_schema.columns where table_catalog = 'wh' "
+                "and table_schema = ? and table_name = ? order by ordinal_position", [MARTS_SCHEMA, table]).fetchall()
+                if not name.startswith(INTERNAL_COLUMN_PREFIXES)]
+            # personal data kept, hashed or dropped as C360_PUBLISHED_MASK_* say (privacy/masking.py)
             con.execute(f"create table {MARTS_SCHEMA}.{q(table)} as "
-                        f"select *{exclude} from wh.{MARTS_SCHEMA}.{q(table)}")
+                        f"select {masking.projection(con, columns)} from wh.{MARTS_SCHEMA}.{q(table)}")
             # Downstream tools may query `customer_360` as well as `marts.customer_360`.
             con.execute(f"create view main.{q(table)} as select * from {MARTS_SCHEMA}.{q(table)}")
             counts[table] = con.execute(f"select count(*) from {MARTS_SCHEMA}.{q(table)}").fetchall()[0][0]
@@ -192,6 +205,35 @@ def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, 
     finally:
         con.close()
     return counts
+
+
+BUILDS_TABLE = "quality.builds"
+
+
+def record_build(warehouse: Path, run_id: str) -> None:
+    """Records that run ``run_id`` starts a dbt build of the warehouse (call it under the writer lock, before
+    the build: a build that fails half way has changed the marts too)."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("create schema if not exists quality")
+        con.execute(f"create table if not exists {BUILDS_TABLE} (run_id varchar not null, started_at timestamptz not null)")
+        con.execute(f"insert into {BUILDS_TABLE} values (?, ?)", [run_id, datetime.now(timezone.utc)])
+    finally:
+        con.close()
+
+
+def last_build(warehouse: Path) -> str | None:
+    """The run whose dbt build started last in the warehouse (None if none is recorded)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        exists = con.execute("select count(*) from information_schema.tables where table_schema = 'quality' "
+                             "and table_name = 'builds'").fetchone()[0]
+        if not exists:
+            return None
+        row = con.execute(f"select run_id from {BUILDS_TABLE} order by started_at desc limit 1").fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
 
 
 def _seal(tmp_db: Path) -> None:

@@ -3,17 +3,16 @@ source, table and reason, with a few example payloads whose personal data is mas
 
 A reason is stored as ``<kind>: <detail>`` (:mod:`ingestion.quarantine`); the report groups by the kind and
 says it in plain words. The report is a file people forward, so names, email addresses, phone numbers and
-addresses in a payload are masked before they reach the page: by field name for JSON payloads, and by shape
-(anything that looks like an email address or a phone number) everywhere else.
+addresses in a payload are masked before they reach the page with :func:`privacy.identifiers.mask_pii`: by field
+name for JSON payloads, and by shape (anything that looks like an email address or a phone number) everywhere else.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from c360.settings import RAW_DATASETS
+from privacy.identifiers import mask_pii, mask_text  # the one masking of personal data (privacy/identifiers.py)
 from quality.charts import bar_list
 from quality.trends import colour, source_of
 from quality.sql import q
@@ -23,62 +22,15 @@ REASON_WORDS = {
     "wrong_type": "a value of the wrong type",
     "missing_key": "a required field is missing",
     "future_timestamp": "a time in the future",
-    "invalid_value": "a value outside the vendor's documented set",
+    "invalid_value": "a value the vendor does not define",
 }
 EXAMPLES = 6
 PAYLOAD_CHARS = 400
-#: Field names whose values are personal data (matched as a part of the name: `traits__email`, `billing_address`).
-PII_FIELDS = re.compile(r"e-?mail|phone|mobile|fax|name|address|street|line_?[12]|city|zip|postal|postcode|"
-                        r"birth|ip$|^ip_|ssn|iban|card", re.I)
-EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
-PHONE = re.compile(r"\+?\d[\d ().-]{5,}\d")
-#: `name=Maria Lopez`, `"email": "x"`, `phone: 555` in text that is not valid JSON (broken or truncated payloads).
-KEYED = re.compile(r"(?P<key>[\w-]*(?:" + PII_FIELDS.pattern + r")[\w-]*)(?P<sep>[\"']?\s*[=:]\s*[\"']?)"
-                   r"(?P<value>[^;,&\"'\n<>{}]+)", re.I)
-#: A date or time is not a phone number, though it has the shape of one.
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}")
-
-
-def mask_email(text: str) -> str:
-    local, _, domain = text.partition("@")
-    tld = domain.rsplit(".", 1)[-1] if "." in domain else ""
-    return f"{local[:1]}***@***" + (f".{tld}" if tld else "")
-
-
-def mask_text(text: str) -> str:
-    """Free text (an unparseable payload, a reason): ``name=value`` pairs with a personal field name, email
-    addresses and phone-like digit runs masked (the last two digits stay)."""
-    text = KEYED.sub(lambda m: m.group("key") + m.group("sep") + (m.group("value")[:1] + "***"), text)
-    text = EMAIL.sub(lambda m: mask_email(m.group()), text)
-    return PHONE.sub(lambda m: m.group() if DATE.match(m.group()) else "***" + re.sub(r"\D", "", m.group())[-2:],
-                     text)
-
-
-def mask_value(key: str, value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: mask_value(k, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_value(key, v) for v in value]
-    if value is None or isinstance(value, bool):
-        return value
-    if PII_FIELDS.search(key):
-        text = str(value)
-        if "@" in text:
-            return mask_email(text)
-        if re.sub(r"\D", "", text) and PHONE.fullmatch(text.strip()):
-            return "***" + re.sub(r"\D", "", text)[-2:]
-        return (text[:1] + "***") if text else text
-    return mask_text(value) if isinstance(value, str) else value
-
-
 def mask_payload(payload: str | None) -> str:
     """The payload with personal data masked, shortened for the page."""
     if payload is None:
         return ""
-    try:
-        masked = json.dumps(mask_value("", json.loads(payload)), ensure_ascii=False, default=str)
-    except (ValueError, TypeError):
-        masked = mask_text(payload)
+    masked = mask_pii(payload)
     return masked if len(masked) <= PAYLOAD_CHARS else masked[:PAYLOAD_CHARS] + " …"
 
 

@@ -96,10 +96,20 @@ def cli_quality(args: argparse.Namespace) -> int:
     if warehouse is None:
         return 2
     layers = tuple(dict.fromkeys(args.layer)) if args.layer else LAYERS
+    from c360.locks import WarehouseBusy, run_lock, warehouse_writer
+
+    def say(message: str) -> None:
+        print(f"c360 quality: {message}", file=sys.stderr, flush=True)
+
     try:
-        run = run_quality(warehouse, args.run_id, layers=layers,
-                          quality_dir=Path(args.quality_dir) if args.quality_dir else None,
-                          publish_marts=args.publish)
+        # a pipeline run's build, checks and publication are one unit: check what a finished run left, after it
+        with run_lock(say=say, warehouse=warehouse), warehouse_writer(say=say, warehouse=warehouse):
+            run = run_quality(warehouse, args.run_id, layers=layers,
+                              quality_dir=Path(args.quality_dir) if args.quality_dir else None,
+                              publish_marts=args.publish)
+    except WarehouseBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

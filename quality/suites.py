@@ -47,7 +47,10 @@ def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
         raise FileNotFoundError(
             f"warehouse {warehouse} does not exist: run the pipeline first (`c360 run`/`make demo`) "
             f"or point C360_WAREHOUSE / --warehouse at an existing DuckDB file")
-    con = duckdb.connect(str(warehouse), read_only=True)
+    from c360.settings import duckdb_config
+
+    # the checks scan whole tables: bounded memory, spilling beyond it (C360_DUCKDB_MEMORY_LIMIT)
+    con = duckdb.connect(str(warehouse), read_only=True, config=duckdb_config())
     con.execute("set TimeZone = 'UTC'")
     return con
 

@@ -10,7 +10,8 @@ Files are listed with dlt's ``filesystem`` resource (any fsspec bucket URL: a lo
   an event already in the table is skipped (no delete, no update) and duplicates within a run are dropped
   before loading.
 
-Config: ``sources.email.bucket_url`` (env ``SOURCES__EMAIL__BUCKET_URL``); default ``<C360_SAMPLE_DIR>/email``.
+Config: ``sources.email.bucket_url`` (env ``SOURCES__EMAIL__BUCKET_URL``), required (no default: a run without
+it fails at once naming the key).
 Credentials for a cloud bucket go where dlt's filesystem source expects them (``sources.email.credentials``).
 """
 
@@ -26,9 +27,9 @@ from ingestion.common import LoadedFiles
 from ingestion.email.helpers import dedup, parse_file, to_tables
 from ingestion.email.settings import BATCH_SIZE, FILE_GLOB, FILES_PER_RUN
 from ingestion.dlt_private import add_table_variant
+from ingestion.errors import missing_setting_resource, missing_settings_message
 from ingestion.quarantine import quarantine_items, with_quarantine
 from ingestion.vendor_schema import column_hints
-from c360.settings import sample_dir
 
 EVENTS_HINTS: dict[str, Any] = {
     "primary_key": "sg_event_id",
@@ -44,11 +45,6 @@ def category_hints(strategy: str = "insert-only") -> Any:
         write_disposition={"disposition": "merge", "strategy": strategy},
         primary_key=["_dlt_parent_id", "_dlt_list_idx"],
     )
-
-
-def default_bucket_url() -> str:
-    """The generated sample's ``email/`` folder (honours ``C360_SAMPLE_DIR``)."""
-    return str(sample_dir() / "email")
 
 
 @dlt.transformer(name="events", **EVENTS_HINTS)
@@ -91,10 +87,12 @@ def email(
     ``merge_strategy`` (``sources.email.merge_strategy``) exists for benchmarking the alternatives
     (``delete-insert``, ``upsert``); ``insert-only`` is the right one for immutable events.
     """
-    url = bucket_url or default_bucket_url()
-    # All files in one page: the transformer then sees the whole run at once and drops duplicate events
-    # across files (fsspec lists the whole bucket before yielding anyway).
-    files = filesystem(bucket_url=url, file_glob=file_glob, files_per_page=FILES_PER_RUN).with_name("email_files")
+    if bucket_url:
+        # All files in one page: the transformer then sees the whole run at once and drops duplicate events
+        # across files (fsspec lists the whole bucket before yielding anyway).
+        files = filesystem(bucket_url=bucket_url, file_glob=file_glob, files_per_page=FILES_PER_RUN).with_name("email_files")
+    else:  # the same resources, failing the run with the key to set
+        files = missing_setting_resource("email_files", missing_settings_message("email", ["bucket_url"]))
     events = files | read_events(batch_size=batch_size)
     merge = {"disposition": "merge", "strategy": merge_strategy}
     # the declared SendGrid fields (transform/.../_email__sources.yml) exist with their types even when always null

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import orjson
@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from ingestion.common import not_null, records_to_arrow
 from ingestion.email.settings import EVENT_TYPES, REQUIRED_KEYS, TYPED_KEYS
 from ingestion.quarantine import QuarantineError, future_limit, quarantine_row
+from ingestion.salvage import json_array_items, strip_bom
 
 SOURCE = "email"
 RESOURCE = "events"
@@ -63,21 +64,52 @@ def validate_event(event: Any, limit_epoch: float) -> dict[str, Any]:
 
 
 def parse_file(data: bytes, origin: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(valid events, quarantine rows) of one webhook batch file."""
+    """(valid events, quarantine rows) of one webhook batch file.
+
+    orjson reads a clean file in one go. A file it refuses (a byte-order mark, an event with bytes that are
+    not UTF-8, a file cut short) is read event by event (:func:`ingestion.salvage.json_array_items`): only
+    the events that cannot be read are quarantined, with their original bytes, and the rest are kept.
+    """
     try:
         events = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        return [], [quarantine_row(SOURCE, RESOURCE, origin, "unparseable", data, detail=f"file is not JSON ({exc})")]
+    except orjson.JSONDecodeError:
+        return _parse_salvaged(data, origin)
     if not isinstance(events, list):
-        return [], [quarantine_row(SOURCE, RESOURCE, origin, "wrong_type", data, detail="file is not a JSON array of events")]
+        return [], [quarantine_row(SOURCE, RESOURCE, origin, "wrong_type", data,
+                                   detail="file is not a JSON array of events", position="file")]
+    return _validate_all(enumerate(events), origin)
+
+
+def _validate_all(items: Iterable[tuple[int, Any]], origin: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     limit = future_limit().timestamp()
     good: list[dict[str, Any]] = []
     bad: list[dict[str, Any]] = []
-    for event in events:
+    for index, event in items:
+        if isinstance(event, bytes):
+            bad.append(quarantine_row(SOURCE, RESOURCE, origin, "unparseable", event,
+                                      detail="event holds bytes that are not UTF-8", position=index))
+            continue
         try:
             good.append(validate_event(event, limit))
         except QuarantineError as exc:
-            bad.append(quarantine_row(SOURCE, RESOURCE, origin, exc.reason, event, detail=exc.detail))
+            bad.append(quarantine_row(SOURCE, RESOURCE, origin, exc.reason, event, detail=exc.detail, position=index))
+    return good, bad
+
+
+def _parse_salvaged(data: bytes, origin: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    read = json_array_items(data)
+    if not read.is_array:
+        try:
+            orjson.loads(strip_bom(data))
+        except orjson.JSONDecodeError as exc:
+            return [], [quarantine_row(SOURCE, RESOURCE, origin, "unparseable", data,
+                                       detail=f"file is not JSON ({exc})", position="file")]
+        return [], [quarantine_row(SOURCE, RESOURCE, origin, "wrong_type", data,
+                                   detail="file is not a JSON array of events", position="file")]
+    good, bad = _validate_all(read.items, origin)
+    if read.broken:
+        # the unreadable rest of the file, with the whole file's original bytes so it can be replayed
+        bad.append(quarantine_row(SOURCE, RESOURCE, origin, "unparseable", data, detail=read.broken, position="file"))
     return good, bad
 
 

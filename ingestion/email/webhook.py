@@ -103,10 +103,10 @@ def configured_public_key() -> Optional[str]:
 
 def configured_bucket_url() -> str:
     """The folder or bucket the email source reads (``SOURCES__EMAIL__BUCKET_URL``), so both sides agree."""
-    from ingestion.email import default_bucket_url
-
     value = BUCKET_URL.get()
-    return str(value) if value else default_bucket_url()
+    if not value:
+        raise WebhookConfigError(f"no folder or bucket to write to: set {BUCKET_URL.where} or pass --bucket-url")
+    return str(value)
 
 
 class BatchStore:

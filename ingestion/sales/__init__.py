@@ -12,8 +12,8 @@ tables, which dlt writes to Parquet without per-row work):
   never connects to the database.
 
 Config: secret ``sources.sales.credentials`` (env ``SOURCES__SALES__CREDENTIALS``): a SQLAlchemy URL such
-as ``postgresql+psycopg2://user:password@host:5432/db``; default ``sqlite:///<C360_SAMPLE_DIR>/sales.sqlite``.
-Optional ``sources.sales.schema`` (database schema, e.g. ``public``).
+as ``postgresql+psycopg2://user:password@host:5432/db``; required, no default (a run without it fails at
+once naming the key). Optional ``sources.sales.schema`` (database schema, e.g. ``public``).
 """
 
 from __future__ import annotations
@@ -24,15 +24,10 @@ import dlt
 from dlt.sources import DltResource
 from dlt.sources.sql_database import sql_table
 
+from ingestion.errors import missing_setting_resource, missing_settings_message
 from ingestion.quarantine import with_quarantine
 from ingestion.sales.helpers import batch_validator
 from ingestion.sales.settings import CHUNK_SIZE, CURSOR, PRIMARY_KEY, TABLES
-from c360.settings import sample_dir
-
-
-def default_credentials() -> str:
-    """The generated sample's SQLite database (honours ``C360_SAMPLE_DIR``)."""
-    return f"sqlite:///{sample_dir() / 'sales.sqlite'}"
 
 
 @dlt.source(name="sales")
@@ -43,7 +38,11 @@ def sales(
     chunk_size: int = CHUNK_SIZE,
 ) -> list[DltResource]:
     """``products``, ``customers``, ``orders``, ``order_items`` (+ ``quarantine``) from the order database."""
-    url = str(credentials) if credentials else default_credentials()
+    if not credentials:
+        message = missing_settings_message("sales", ["credentials"])
+        return [missing_setting_resource(table, message, primary_key=PRIMARY_KEY, write_disposition="merge")
+                for table in table_names or TABLES]
+    url = str(credentials)
     resources = []
     for table in table_names or TABLES:
         resource = sql_table(

@@ -25,17 +25,18 @@ access token (secret ``sources.support.oauth_token``, ``SOURCES__SUPPORT__OAUTH_
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import dlt
 from dlt.sources import DltResource
 from dlt.sources.rest_api import RESTAPIConfig, rest_api_resources
 
-from c360.settings import SOURCES
-from ingestion.errors import MissingSettingError
+from c360.settings import SOURCES, parse_duration
+from ingestion.errors import MissingSettingError, missing_setting_resource
 from ingestion.quarantine import with_quarantine
 from ingestion.support.helpers import (
     AuthGuard,
+    Deadline,
     PageTracker,
     SideloadAttacher,
     ZendeskAuthError,
@@ -75,17 +76,6 @@ def settings_problem(
     return "support source: " + "; ".join(problems) if problems else None
 
 
-def _missing_setting(name: str, message: str) -> DltResource:
-    """A resource that fails the run with ``message``. Building the source never fails on a missing
-    setting: Dagster builds its asset graph from the source before any setting is needed."""
-
-    def fail() -> Iterator[Any]:
-        raise MissingSettingError(message)
-        yield  # pragma: no cover - makes this a generator
-
-    return dlt.resource(fail, name=name, primary_key="id", write_disposition="merge")()
-
-
 def _endpoint(resource: str, hooks: list[Any], page_size: int) -> dict[str, Any]:
     path, selector, kind = ENDPOINTS[resource]
     incremental = {
@@ -121,6 +111,7 @@ def support(
     email: Optional[str] = dlt.config.value,
     oauth_token: Optional[str] = dlt.secrets.value,
     page_size: int = INCREMENTAL_PAGE_SIZE,
+    deadline: Optional[str] = dlt.config.value,
 ) -> list[DltResource]:
     """Zendesk ``users`` (+ ``users__identities``), ``tickets`` (+ ``tickets__tags``...),
     ``satisfaction_ratings`` (+ ``quarantine``).
@@ -130,18 +121,27 @@ def support(
     """
     problem = settings_problem(base_url, api_token, email, oauth_token)
     if problem:
-        return [_missing_setting(name, problem) for name in ENDPOINTS]
+        return [missing_setting_resource(name, problem, primary_key="id", write_disposition="merge")
+                for name in ENDPOINTS]
     assert base_url is not None
 
     auth = resolve_auth(api_token, email, oauth_token)
     guard = AuthGuard(oauth=auth["type"] == "bearer")
-    trackers = {name: PageTracker() for name in ENDPOINTS}
+    deadline_setting = SOURCES["support"].setting("deadline")
+    total = parse_duration(deadline_setting.env, deadline or deadline_setting.default)
+    # each page must hold the resource's documented list: {} is an error, not zero records
+    base_url_key = SOURCES["support"].setting("base_url").env
+    trackers = {name: PageTracker(ENDPOINTS[name][1], base_url_key) for name in ENDPOINTS}
     # the guard first: a refused token fails the run before anything reads the error page
     hooks: dict[str, list[Any]] = {name: [guard, trackers[name]] for name in ENDPOINTS}
     for name, sideload in SIDELOADS.items():
         hooks[name].append(SideloadAttacher(ENDPOINTS[name][1], *sideload))
     config: RESTAPIConfig = {
-        "client": {"base_url": base_url.rstrip("/") + "/", "auth": auth, "session": retrying_session()},
+        "client": {
+            "base_url": base_url.rstrip("/") + "/",
+            "auth": auth,
+            "session": retrying_session(Deadline(total, deadline_setting.env)),
+        },
         "resource_defaults": {
             "primary_key": "id",
             "write_disposition": "merge",

@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from datetime import datetime, timezone
 from typing import Any, Iterator, Optional
 from urllib.parse import urlsplit
 
 import orjson
 from dlt.sources.helpers.requests import Client, Request, Response
+from requests.adapters import HTTPAdapter
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator, JSONResponseCursorPaginator
 
 from c360.settings import SOURCES
-from ingestion.errors import CredentialsRejectedError, MissingSettingError
+from ingestion.dlt_private import client_session
+from ingestion.errors import CredentialsRejectedError, DeadlineExceeded, MissingSettingError, UnexpectedResponseError
 from ingestion.quarantine import QuarantineError, QuarantineLedger, future_limit, quarantine_items, quarantine_row
 from ingestion.support.settings import ENUMS, REQUIRED_KEYS, TIMESTAMP_KEYS, TYPED_KEYS
 
@@ -192,8 +195,51 @@ def to_unix_seconds(value: Any) -> int:
     return max(0, int(parsed.timestamp()))
 
 
-def retrying_session() -> Any:
-    """A requests session that retries 429 (honouring ``Retry-After``) and 5xx with exponential backoff.
+class Deadline:
+    """The total time a run may spend on the API, counted from its first request."""
+
+    def __init__(self, seconds: float, setting: str) -> None:
+        self.seconds = seconds
+        self.setting = setting
+        self.started: float | None = None
+
+    def remaining(self) -> float:
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now
+        return self.seconds - (now - self.started)
+
+    def check(self, url: str) -> float:
+        """Seconds left; raises :class:`DeadlineExceeded` naming the source and setting when none are."""
+        left = self.remaining()
+        if left <= 0:
+            where = _USERINFO.sub(r"\1", url)
+            raise DeadlineExceeded(
+                f"the {SOURCE} source gave up after {self.seconds:.0f}s without a complete export "
+                f"(last request {where}): raise {self.setting} or check the API's health"
+            )
+        return left
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """Every attempt (retries included) checks the deadline and waits at most the time left."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def send(self, request: Any, *args: Any, timeout: Any = None, **kwargs: Any) -> Any:
+        left = self.deadline.check(request.url)
+        if isinstance(timeout, tuple):
+            timeout = tuple(None if t is None else min(t, left) for t in timeout)
+        else:
+            timeout = left if timeout is None else min(timeout, left)
+        return super().send(request, *args, timeout=timeout, **kwargs)
+
+
+def retrying_session(deadline: Deadline | None = None) -> Any:
+    """A requests session that retries 429 (honouring ``Retry-After``) and 5xx with exponential backoff,
+    within ``deadline``.
 
     rest_api's default client is built with fixed defaults; this one reads dlt's runtime settings
     (``runtime.request_max_attempts``, ``request_backoff_factor``, ``request_max_retry_delay``,
@@ -201,7 +247,10 @@ def retrying_session() -> Any:
     """
     client = Client(raise_for_status=False, respect_retry_after_header=True)
     client.configure()
-    return client.session
+    if deadline is None:
+        return client.session
+    # a Retry-After or backoff longer than the whole deadline would only be slept through
+    return client_session(client, _DeadlineAdapter(deadline), max_retry_delay=deadline.seconds)
 
 
 def _type_name(t: type | tuple[type, ...]) -> str:
@@ -250,13 +299,34 @@ _USERINFO = re.compile(r"(://)[^/@\s]+@")
 
 
 class PageTracker:
-    """Remembers the URL of the page being processed (a rest_api response hook), for quarantine origins."""
+    """A rest_api response hook: remembers the URL of the page being processed (for quarantine origins) and
+    refuses a page without the documented list (``{}``, an error object from a proxy, a login page) instead
+    of reading it as zero records."""
 
-    def __init__(self) -> None:
+    def __init__(self, selector: str | None = None, setting: str = "") -> None:
         self.url: str | None = None
+        self.selector = selector
+        self.setting = setting
 
     def __call__(self, response: Response, *args: Any, **kwargs: Any) -> None:
         self.url = _USERINFO.sub(r"\1", response.url)
+        if self.selector is None or not response.ok:
+            return  # error statuses are dlt's to retry or raise
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+            shape = f"{response.headers.get('content-type') or 'no content type'}, not JSON"
+        else:
+            shape = f"a JSON {type(body).__name__}"
+            if isinstance(body, dict):
+                if isinstance(body.get(self.selector), list):
+                    return
+                shape += f" with keys {sorted(body)[:8]}" if body else " with no keys"
+        raise UnexpectedResponseError(
+            f"the {SOURCE} source got {shape} from {self.url} where Zendesk sends a "
+            f"'{self.selector}' list: check {self.setting} points at a Zendesk account"
+        )
 
 
 def record_validator(resource: str, pages: PageTracker) -> Any:

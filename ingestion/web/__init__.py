@@ -11,7 +11,8 @@ resource (a local folder or any fsspec bucket URL) and read by the ``events`` tr
   merged with the ``insert-only`` strategy on ``messageId`` (``message_id``): events are immutable and
   Segment delivers at least once, so a known event is skipped and duplicates within a run are dropped.
 
-Config: ``sources.web.bucket_url`` (env ``SOURCES__WEB__BUCKET_URL``); default ``<C360_SAMPLE_DIR>/web``.
+Config: ``sources.web.bucket_url`` (env ``SOURCES__WEB__BUCKET_URL``), required (no default: a run without it
+fails at once naming the key).
 """
 
 from __future__ import annotations
@@ -24,18 +25,13 @@ from dlt.sources.filesystem import FileItemDict, filesystem
 
 from ingestion.common import LoadedFiles
 from ingestion.dlt_private import add_table_variant
+from ingestion.errors import missing_setting_resource, missing_settings_message
 from ingestion.quarantine import quarantine_items, with_quarantine
 from ingestion.vendor_schema import declared_tables
-from c360.settings import sample_dir
 from ingestion.web.helpers import dedup, parse_file, to_table
 from ingestion.web.settings import BATCH_SIZE, FILE_GLOB, FILES_PER_RUN, TABLES
 
 MERGE = {"disposition": "merge", "strategy": "insert-only"}
-
-
-def default_bucket_url() -> str:
-    """The generated sample's ``web/`` folder (honours ``C360_SAMPLE_DIR``)."""
-    return str(sample_dir() / "web")
 
 
 @dlt.transformer(name="events", write_disposition=MERGE, primary_key="messageId")
@@ -75,9 +71,11 @@ def web(
     batch_size: int = BATCH_SIZE,
 ) -> DltResource:
     """Segment log files under ``bucket_url`` -> ``identifies``, ``tracks``, ``pages`` (+ ``quarantine``)."""
-    url = bucket_url or default_bucket_url()
-    # All files in one page: the reader then sees the whole run and drops duplicates across files.
-    files = filesystem(bucket_url=url, file_glob=file_glob, files_per_page=FILES_PER_RUN).with_name("web_files")
+    if bucket_url:
+        # All files in one page: the reader then sees the whole run and drops duplicates across files.
+        files = filesystem(bucket_url=bucket_url, file_glob=file_glob, files_per_page=FILES_PER_RUN).with_name("web_files")
+    else:  # the same resources, failing the run with the key to set
+        files = missing_setting_resource("web_files", missing_settings_message("web", ["bucket_url"]))
     events = files | read_events(batch_size=batch_size)
     declared = declared_tables("web")  # the Segment spec fields (transform/.../_web__sources.yml), typed
     for table in TABLES.values():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
@@ -12,6 +10,7 @@ import pyarrow as pa
 
 from ingestion.common import not_null, records_to_arrow
 from ingestion.quarantine import QuarantineError, future_limit, quarantine_row
+from ingestion.salvage import gunzip_lines
 from ingestion.web.settings import OBJECT_KEYS, STRING_KEYS, TABLES, TIMESTAMP_KEYS
 
 SOURCE = "web"
@@ -52,6 +51,11 @@ def validate_event(event: Any, limit: datetime) -> tuple[str, dict[str, Any]]:
         raise QuarantineError("invalid_value", "messageId is empty")
     if table == "tracks" and get("event") is None:
         raise QuarantineError("missing_key", "event")
+    # Segment spec: a group call names its group, an alias call the id it replaces and the new userId
+    if table == "groups" and not get("groupId"):
+        raise QuarantineError("missing_key", "groupId")
+    if table == "aliases" and (not get("previousId") or not get("userId")):
+        raise QuarantineError("missing_key", "previousId and userId")
     for key in TIMESTAMP_KEYS:
         value = get(key)
         if value is None:
@@ -67,47 +71,29 @@ def validate_event(event: Any, limit: datetime) -> tuple[str, dict[str, Any]]:
     return table, event
 
 
-def _read_lines(data: bytes) -> tuple[list[bytes], str | None]:
-    """Lines of a gzipped file, and what went wrong if the gzip stream is broken (lines read so far kept)."""
-    try:
-        text = gzip.decompress(data)
-        return text.splitlines(), None
-    except (OSError, EOFError, zlib.error) as exc:
-        # salvage what decompresses: a truncated upload still holds its complete lines
-        decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            partial = decomp.decompress(data)
-        except zlib.error:
-            partial = b""
-        lines = partial.splitlines()
-        if lines and not partial.endswith(b"\n"):
-            lines = lines[:-1]  # the cut-off last line is part of the broken remainder
-        return lines, f"file is not valid gzip ({exc})"
-
-
 def parse_file(data: bytes, origin: str) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
     """({table: valid events}, quarantine rows) of one Segment log file."""
-    lines, broken = _read_lines(data)
+    lines, broken = gunzip_lines(data)
     limit = future_limit()
     good: dict[str, list[dict[str, Any]]] = {}
     bad: list[dict[str, Any]] = []
-    for line in lines:
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             event = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            bad.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", line, detail=f"line is not JSON ({exc})"))
+            bad.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", line, detail=f"line is not JSON ({exc})", position=number))
             continue
         try:
             table, parsed = validate_event(event, limit)
         except QuarantineError as exc:
             resource = TABLES.get(event.get("type"), UNKNOWN_TABLE) if isinstance(event, dict) and isinstance(event.get("type"), str) else UNKNOWN_TABLE
-            bad.append(quarantine_row(SOURCE, resource, origin, exc.reason, event, detail=exc.detail))
+            bad.append(quarantine_row(SOURCE, resource, origin, exc.reason, event, detail=exc.detail, position=number))
             continue
         good.setdefault(table, []).append(parsed)
     if broken:
-        bad.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", data, detail=broken))
+        bad.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", data, detail=broken, position="file"))
     return good, bad
 
 

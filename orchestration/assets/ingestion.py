@@ -5,22 +5,23 @@ Asset keys are ``[<dataset>, <resource>]``: the warehouse table for the usual on
 also owns the source's ``quarantine`` table, which all of its resources append to.
 """
 
+import glob
+import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import dagster as dg
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
+from dagster_dlt import DagsterDltTranslator, build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.resource import DltResource
-from dlt.pipeline.exceptions import PipelineStepFailed
 
 from c360.settings import ConfigError
 from ingestion.dlt_private import table_variants
-from ingestion.errors import classify, root_cause
-from ingestion.pipelines import listing_source, make_pipeline, preflight, report_for, source_for
+from ingestion.errors import DeadlineExceeded, classify
+from ingestion.pipelines import listing_source, make_pipeline, preflight, run_source, source_for
 from ingestion.quarantine import QUARANTINE_TABLE
-from ingestion.vendor_schema import materialize_missing_tables
 from c360.settings import RAW_DATASETS, export_environment
 from c360 import settings
 from orchestration.constants import WAREHOUSE_POOL
@@ -38,12 +39,40 @@ def ingestion_retry_policy() -> dg.RetryPolicy:
 
 
 _SPEC_DIR: tempfile.TemporaryDirectory | None = None
+_SPEC_PREFIX = "c360-dlt-specs-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale_spec_dirs(root: str | None = None) -> list[str]:
+    """Removes the spec folders of processes that are gone.
+
+    A process that exits normally removes its own (TemporaryDirectory), but Dagster's run workers and
+    killed processes do not; the folder name carries the creating pid, so a later process can tell.
+    """
+    removed = []
+    root = root or tempfile.gettempdir()
+    for path in glob.glob(os.path.join(root, _SPEC_PREFIX + "*")):
+        pid = os.path.basename(path)[len(_SPEC_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def _spec_pipelines_dir() -> str:
     global _SPEC_DIR
     if _SPEC_DIR is None:
-        _SPEC_DIR = tempfile.TemporaryDirectory(prefix="c360-dlt-specs-")
+        remove_stale_spec_dirs()
+        _SPEC_DIR = tempfile.TemporaryDirectory(prefix=f"{_SPEC_PREFIX}{os.getpid()}-")
     return _SPEC_DIR.name
 
 
@@ -147,10 +176,9 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
         description=f"Loads the {source} source into {dataset} with dlt.",
     )
     def _ingest(
-        context: dg.AssetExecutionContext, dlt: DagsterDltResource, warehouse_lock: WarehouseLock
+        context: dg.AssetExecutionContext, warehouse_lock: WarehouseLock
     ) -> Iterator[dg.MaterializeResult]:
         export_environment()
-        results: list[dg.MaterializeResult] = []
         try:
             # settings present, folders there, database answering: a missing setting fails at once, naming it
             preflight(source)
@@ -161,24 +189,22 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
             if isinstance(error, ConfigError):
                 raise _fail_without_retry(source, error) from None
             raise error from exc
-        with warehouse_lock.hold(context):
-            # created under the lock: dlt may reset its working folder, which a concurrent run may be using
-            dlt_pipeline = make_pipeline(source)
-            try:
-                for result in dlt.run(context=context, dlt_source=dlt_source, dlt_pipeline=dlt_pipeline):
-                    results.append(result)
-            except PipelineStepFailed as exc:
-                error = classify(source, root_cause(exc), exc.step)
-                if isinstance(error, ConfigError):
-                    raise _fail_without_retry(source, error) from None
-                # anything else may be transient (API 5xx, a database restarting): the retry policy retries it
-                raise error from exc
-            trace = dlt_pipeline.last_trace
-            report = report_for(source, dlt_pipeline, trace.last_load_info if trace else None)
-            # tables that got no record yet (and `quarantine` when nothing was bad) exist anyway, empty and typed
-            materialize_missing_tables(dlt_pipeline, source)
-        for result in results:
-            key = result.asset_key
+        if context.is_subset:
+            wanted = {key.path[-1] for key in context.selected_asset_keys}
+            dlt_source = dlt_source.with_resources(*[n for n in dlt_source.selected_resources if n in wanted])
+        try:
+            # extraction runs without the warehouse lock; only restoring dlt's state and the load hold it
+            report = run_source(source, source=dlt_source, writer_lock=lambda: warehouse_lock.writer(context))
+        except Exception as exc:
+            error = classify(source, exc)
+            # a used-up deadline bounds the whole run, retries included: the next scheduled run goes on
+            if isinstance(error, (ConfigError, DeadlineExceeded)):
+                raise _fail_without_retry(source, error) from None
+            # anything else may be transient (API 5xx, a database restarting): the retry policy retries it
+            raise error from exc
+        for key in tables:
+            if key == quarantine_key(source) or key not in context.selected_asset_keys:
+                continue
             # quarantine rows name the table they were meant for; count them against the asset writing it
             mine = {t.split(".", 1)[1] for t in tables.get(key, [])} | {key.path[-1]}
             quarantined = sum(n for table, n in report.quarantined_by_table.items() if table in mine)
@@ -187,7 +213,9 @@ def build_ingestion_assets(source: str) -> IngestionAssets:
             yield dg.MaterializeResult(
                 asset_key=key,
                 metadata={
-                    **(result.metadata or {}),
+                    "dataset_name": dg.MetadataValue.text(dataset),
+                    "tables": dg.MetadataValue.json(tables[key]),
+                    "dlt_load_ids": dg.MetadataValue.json(report.load_ids),
                     "rows_loaded": dg.MetadataValue.int(loaded),
                     "rows_quarantined": dg.MetadataValue.int(quarantined),
                 },

@@ -157,7 +157,8 @@ def build_publication(mart_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
         export_environment()
         with warehouse_lock.hold(context):
             # publishes only if this run validated every layer and no critical expectation failed
-            result = publish(warehouse_path(), context.run_id, require_layers=tuple(LAYERS))
+            # ... and only marts this run built itself: no other run's build came between its checks and now
+            result = publish(warehouse_path(), context.run_id, require_layers=tuple(LAYERS), require_own_build=True)
             _write_report(context.run_id, publication=result)
         metadata = {
             "published": result.published,

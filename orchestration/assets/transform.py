@@ -11,7 +11,7 @@ import dagster as dg
 from filelock import FileLock
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from c360.settings import export_environment
+from c360.settings import export_environment, warehouse_path
 from c360.settings import TRANSFORM_DIR
 from orchestration.constants import DBT_BUILD_ARGS, WAREHOUSE_POOL
 from orchestration.resources import WarehouseLock
@@ -128,8 +128,12 @@ def build_dbt_assets(raw_tables: Mapping[str, dg.AssetKey]) -> dg.AssetsDefiniti
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_lock: WarehouseLock) -> Iterator[Any]:
         """`dbt build`: seeds, models and their data tests (surfaced as asset checks), in dependency order; the
         unit tests run in the test suite, not in production (DBT_BUILD_ARGS)."""
+        from quality.publish import record_build
+
         export_environment()
         with warehouse_lock.hold(context):
+            # the publication step publishes only marts whose last build is its own run's (quality/publish.py)
+            record_build(warehouse_path(), context.run_id)
             yield from dbt.cli(list(DBT_BUILD_ARGS), context=context).stream()
 
     return _dbt

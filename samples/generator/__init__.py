@@ -5,8 +5,10 @@ docs/contracts.md section 1), ``truth.csv`` (which person every identifying reco
 ``manifest.json`` (exact counts per table, malformed records per kind, duplicates, updates, bridges).
 ``generate(..., increment=True)`` adds the next increment onto an existing folder.
 
-Reproducible: every random draw comes from RNGs seeded with (seed, batch); times are anchored to a fixed
-reference time (:data:`common.REFERENCE_TIME` for batch 0, one day later per increment), never the wall clock.
+Reproducible: every random draw comes from RNGs seeded with (seed, batch); times are anchored to a reference
+time (00:00 UTC of the reference date for batch 0, one day later per increment). The reference date is today
+unless given (``reference_date=`` / ``c360 generate --reference-date``), so a fresh sample ends the day it is
+generated; the same seed and reference date give byte-identical files.
 
 Design of the people model: each person has one true name, birth date, address, phone and one or two
 e-mail addresses. Records in the sources render these with realistic variation (:class:`common.Messiness`),

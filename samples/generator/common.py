@@ -9,20 +9,21 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 # dlt depends on orjson; it serialises the millions of events ~20x faster than the json module
 import orjson
 
-#: "Now" of batch 0; increment n is written as of REFERENCE_TIME + n days.
-REFERENCE_TIME = datetime(2026, 11, 1, tzinfo=timezone.utc)
-T0 = int(REFERENCE_TIME.timestamp())
 DAY = 86_400
-#: Event history (e-mail, web) of batch 0, in days before the reference time.
+#: History of batch 0, in days before the reference time (the "now" of batch 0; increment n is written as
+#: of the reference time + n days). Every time is relative to it, so a sample has the same shape whatever its
+#: reference date: e-mail and web events, the order database (since 2023-01-01 for 2026-11-01) and Zendesk
+#: (since 2024-01-01 for 2026-11-01).
 EVENT_HISTORY_DAYS = 120
-SALES_START = int(datetime(2023, 1, 1, tzinfo=timezone.utc).timestamp())
-SUPPORT_START = int(datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp())
+SALES_HISTORY_DAYS = 1400
+SUPPORT_HISTORY_DAYS = 1035
+#: Malformed records' "future" timestamps: far enough ahead for any reference date.
 FAR_FUTURE = int(datetime(2099, 1, 1, tzinfo=timezone.utc).timestamp())
 
 ZENDESK_BASE = "https://c360shop.zendesk.com/api/v2"
@@ -122,6 +123,17 @@ class Rand(random.Random):
 
     def b64id(self) -> str:
         return binascii.b2a_base64(self.getrandbits(128).to_bytes(16, "big"), newline=False).decode()
+
+
+def reference_time(day: date | None = None) -> int:
+    """The reference time of batch 0: the start (00:00 UTC) of ``day``, by default of today (UTC).
+
+    Today's date makes the sample end when it is generated, so freshness checks on it mean something; a
+    fixed date gives reproducible files (same seed and date -> byte-identical output).
+    """
+    if day is None:
+        day = datetime.now(timezone.utc).date()
+    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
 
 
 def parse_iso(text: str) -> int:

@@ -82,9 +82,15 @@ class EmailSink(EventSink):
         for _ in range(k):
             picks = [self.rng.choice(self.reservoir).split("\t", 2) for _ in range(3)]
             arrival = int(picks[0][0])
-            text = "[" + ",".join(dumps(dict(json.loads(t), sg_event_id=self.rng.b64id())) for _, _, t in picks) + "]"
+            events = [dumps(dict(json.loads(t), sg_event_id=self.rng.b64id())) for _, _, t in picks]
+            text = "[" + ",".join(events) + "]"
+            cut = len(text) // 2
             window = arrival // 1000 // (6 * 3600) * 6 * 3600
-            self.cut.setdefault(window // DAY, []).append((window, text[: len(text) // 2].encode()))
+            self.cut.setdefault(window // DAY, []).append((window, text[:cut].encode()))
+            # the events complete before the cut are salvaged by the reader; the broken rest is one record
+            complete = sum(1 for n in range(len(events)) if len("[" + ",".join(events[: n + 1])) <= cut)
+            if complete:
+                self.b.count(self.table, complete)
             self.b.count(self.table, 1, malformed="unparseable")
 
     def write_day(self, day: int, rows: list[tuple[int, int, str]]) -> None:

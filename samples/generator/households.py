@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from samples import _data as D
-from samples.generator.common import DAY, SALES_START, T0, Batch, Rand, email_key, norm_email
+from samples.generator.common import DAY, Batch, Rand, email_key, norm_email
 from samples.generator.hard import MIDDLE_EXTRA, HardRates
 from samples.generator.people import pick
 
@@ -101,7 +101,7 @@ class Households:
     def _member(self, rng: Rand, b: Batch, anchor: dict, gender: str, first: str, last: str, dob: str) -> dict:
         """A new customer in the anchor's country, with their own e-mail, phone and address."""
         gen = self.gen
-        created = min(T0 - DAY, max(SALES_START, anchor["created"] + rng.randint(-200, 200) * DAY))
+        created = min(gen.t0 - DAY, max(gen.sales_start, anchor["created"] + rng.randint(-200, 200) * DAY))
         p = gen.add_person(rng, b, "customer", created)
         country = anchor["country"]
         p.update(country=country, gender=gender, first=first, last=last, dob=dob)

@@ -7,11 +7,13 @@ import csv
 import gzip
 import json
 import math
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from samples.generator.common import (
-    DAY, EVENT_HISTORY_DAYS, SALES_START, STATE_FILE, T0, Batch, Ids, Messiness, Rand, email_key, iso_z, sql_ts,
+    DAY, EVENT_HISTORY_DAYS, SALES_HISTORY_DAYS, STATE_FILE, SUPPORT_HISTORY_DAYS, Batch, Ids, Messiness, Rand,
+    email_key, iso_z, parse_iso, reference_time, sql_ts,
 )
 from samples.generator.email import email_child, finalize_known, plan_campaigns
 from samples.generator.hard import HARD_FACTOR, HardRates, HardRenderer
@@ -31,9 +33,12 @@ class Generator:
     """The state of a sample folder (people, ids, products, ticket lives, what truth.csv already holds) and
     the writing of one batch; the state is saved in the state file between increments."""
 
-    def __init__(self, out: Path, seed: int, customers: int, m: Messiness, state: dict | None,
+    def __init__(self, out: Path, seed: int, customers: int, m: Messiness, state: dict | None, t0: int,
                  profile: str = "default", messiness: float = 1.0) -> None:
         self.out = out
+        self.t0 = t0  # the reference time: the end of batch 0
+        self.sales_start = t0 - SALES_HISTORY_DAYS * DAY
+        self.support_start = t0 - SUPPORT_HISTORY_DAYS * DAY
         self.seed = seed
         self.customers = customers
         self.m = m
@@ -87,20 +92,22 @@ class Generator:
     # ------------------------------------------------------------------ batch 0
 
     def run_initial(self) -> Batch:
-        b = Batch(0, T0 - EVENT_HISTORY_DAYS * DAY, T0)
+        t0 = self.t0
+        b = Batch(0, t0 - EVENT_HISTORY_DAYS * DAY, t0)
         rng = self.rng(0, "people")
-        self.products = make_products(self.rng(0, "products"))
+        self.products = make_products(self.rng(0, "products"), self.sales_start)
         self.product_index = {pr["id"]: pr for pr in self.products}
         self.agents = [self.ids.next("user", rng.randint(3, 40)) for _ in self.pools.agents]
         n_customers = self.customers
         n_prospects = max(1, round(0.1 * self.customers))
         # Sign-ups grow over time: the square root skews creation times towards the reference time.
-        created = sorted(int(SALES_START + (T0 - DAY - SALES_START) * math.sqrt(rng.random())) for _ in range(n_customers))
+        start = self.sales_start
+        created = sorted(int(start + (t0 - DAY - start) * math.sqrt(rng.random())) for _ in range(n_customers))
         plans = []
         for c in created:
             plans.append(("customer", c))
         for _ in range(n_prospects):
-            plans.append(("prospect", rng.randint(b.start, T0 - DAY)))
+            plans.append(("prospect", rng.randint(b.start, t0 - DAY)))
         plans.sort(key=lambda x: x[1])
         for kind, c in plans:
             self.add_person(rng, b, kind, c)
@@ -166,7 +173,7 @@ class Generator:
     # ------------------------------------------------------------------ increments
 
     def run_increment(self, number: int) -> Batch:
-        start = T0 + (number - 1) * DAY
+        start = self.t0 + (number - 1) * DAY
         b = Batch(number, start, start + DAY)
         rng = self.rng(number, "people")
         n_new = max(1, round(0.01 * self.customers))
@@ -274,9 +281,11 @@ class Generator:
 
 
 def generate(out: Path, customers: int, seed: int, messiness: float = 1.0, increment: bool = False,
-             profile: str = "default") -> dict:
+             reference_date: date | None = None, profile: str = "default") -> dict:
     """Write the sample source systems (or the next increment) to ``out``; return the manifest batch entry.
 
+    Batch 0 ends at the start (00:00 UTC) of ``reference_date``, by default of today; an increment continues
+    the folder's own reference time (``reference_date`` is then ignored, like ``seed`` and ``customers``).
     ``profile`` "hard" doubles the messiness rates and adds households, shared identifiers and the rest of
     :mod:`samples.generator.households`, plus must_not_merge.csv; "default" is the realistic baseline.
     """
@@ -295,21 +304,23 @@ def generate(out: Path, customers: int, seed: int, messiness: float = 1.0, incre
         # an increment continues the folder's own settings, whatever the caller passes
         seed, customers, messiness = manifest["seed"], manifest["customers"], manifest["messiness"]
         profile = manifest.get("profile", "default")
+        t0 = parse_iso(manifest["reference_time"])
     else:
         if customers < 1:
             raise ValueError(f"customers must be at least 1, got {customers}")
         out.mkdir(parents=True, exist_ok=True)
         for sub in ("email", "web", "support"):
             clear_folder(out / sub)
+        t0 = reference_time(reference_date)
         manifest = {"seed": seed, "customers": customers, "messiness": messiness,
-                    "generated_at": iso_z(T0), "reference_time": iso_z(T0), "state_file": STATE_FILE,
+                    "generated_at": iso_z(t0), "reference_time": iso_z(t0), "state_file": STATE_FILE,
                     "batches": []}
         if profile != "default":  # the default manifest stays as it always was
             manifest["profile"] = profile
         (out / MUST_NOT_MERGE).unlink(missing_ok=True)
         state = None
     m = Messiness().scaled(messiness * (HARD_FACTOR if profile == "hard" else 1))
-    gen = Generator(out, seed, customers, m, state, profile, messiness)
+    gen = Generator(out, seed, customers, m, state, t0, profile, messiness)
     b = gen.run_increment(len(manifest["batches"])) if increment else gen.run_initial()
     entry = b.manifest_entry()
     manifest["batches"].append(entry)

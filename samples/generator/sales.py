@@ -7,14 +7,14 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from samples import _data as D
-from samples.generator.common import DAY, FAR_FUTURE, SALES_START, Batch, Rand, n_malformed, sql_ts
+from samples.generator.common import DAY, FAR_FUTURE, Batch, Rand, n_malformed, sql_ts
 
 if TYPE_CHECKING:
     from samples.generator.run import Generator
     from samples.generator.writers import SalesWriter
 
 
-def make_products(rng: Rand) -> list[dict[str, Any]]:
+def make_products(rng: Rand, sales_start: int) -> list[dict[str, Any]]:
     products = []
     pid = 0
     for category, (nouns, lo, hi) in D.CATEGORIES.items():
@@ -24,7 +24,7 @@ def make_products(rng: Rand) -> list[dict[str, Any]]:
             price = round(math.exp(rng.uniform(math.log(lo), math.log(hi))), 0) - 0.01
             products.append({"id": pid, "name": name, "category": category, "price": price,
                              "cost": round(price * rng.uniform(0.35, 0.7), 2),
-                             "created_at": sql_ts(SALES_START - 90 * DAY), "updated_at": sql_ts(SALES_START - 90 * DAY)})
+                             "created_at": sql_ts(sales_start - 90 * DAY), "updated_at": sql_ts(sales_start - 90 * DAY)})
     return products
 
 

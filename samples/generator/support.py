@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from samples import _data as D
 from samples.generator.common import (
-    DAY, FAR_FUTURE, SUPPORT_START, T0, ZENDESK_BASE, Batch, Rand, iso_z, n_malformed, parse_iso,
+    DAY, FAR_FUTURE, ZENDESK_BASE, Batch, Rand, email_key, iso_z, n_malformed, parse_iso,
 )
 
 if TYPE_CHECKING:
@@ -131,9 +131,9 @@ def advance_ticket(rng: Rand, gen: Generator, support: "SupportWriter", tid: int
 def new_zendesk_user(gen: Generator, rng: Rand, b: Batch, p: dict, support: "SupportWriter", pending: bool) -> int:
     m, r = gen.m, gen.render
     uid = gen.ids.next("user", rng.randint(1, 60))
-    created = max(SUPPORT_START, p["created"]) + rng.randint(0, 30 * DAY)
+    created = max(gen.support_start, p["created"]) + rng.randint(0, 30 * DAY)
     created = min(created, b.end - rng.randint(600, 20 * DAY if b.number == 0 else DAY // 2))
-    created = max(created, b.start if b.number else SUPPORT_START)
+    created = max(created, b.start if b.number else gen.support_start)
     first, last = r.person_name(rng, p, "support")
     name = r.zendesk_name(rng, p, first, last)
     external_id = None
@@ -164,10 +164,27 @@ def new_zendesk_user(gen: Generator, rng: Rand, b: Batch, p: dict, support: "Sup
     p["zd"].append(uid)
     user = zendesk_user(gen, rng, p, uid, name, email, phone, external_id, created, b.end)
     support.user(user, b)
+    # Some customers give support their other address too: Zendesk lists it as a secondary identity. Chosen by
+    # id, not by a random draw, so every other file of the sample stays as it was.
+    other = [e for e in p["emails"] if email_key(e) != email_key(email or "")]
+    if not pending and email and email not in D.JUNK_EMAILS and other and uid % 4 == 0:
+        support.identities[uid] = user_identities(user, secondary_email=other[0])
     gen.truth(b, "support", uid, p["pid"])
     if gen.hard:
         gen.hard.record_written("support", user, p)
     return uid
+
+
+def user_identities(user: dict[str, Any], secondary_email: str) -> list[dict[str, Any]]:
+    """Zendesk's identities of a user: its primary email and phone, and one more email address."""
+    uid, stamp = user["id"], user["created_at"]
+    values = [("email", user["email"], True), ("phone_number", user["phone"], True), ("email", secondary_email, False)]
+    return [
+        {"url": f"{ZENDESK_BASE}/users/{uid}/identities/{uid * 10 + n}.json", "id": uid * 10 + n, "user_id": uid,
+         "type": kind, "value": value, "verified": bool(user["verified"]) or not primary, "primary": primary,
+         "created_at": stamp, "updated_at": stamp}
+        for n, (kind, value, primary) in enumerate(values, start=1) if value
+    ]
 
 
 def zendesk_user(gen: Generator, rng: Rand, p: dict, uid: int, name: str, email: str | None, phone: str | None,
@@ -191,7 +208,7 @@ def zendesk_user(gen: Generator, rng: Rand, p: dict, uid: int, name: str, email:
 def agent_users(gen: Generator, b: Batch) -> list[dict[str, Any]]:
     out = []
     for uid, (first, last) in zip(gen.agents, gen.pools.agents):
-        created = SUPPORT_START - 30 * DAY
+        created = gen.support_start - 30 * DAY
         out.append({
             "id": uid, "url": f"{ZENDESK_BASE}/users/{uid}.json", "name": f"{first} {last}",
             "email": f"{D.ascii_fold(first)}.{D.ascii_fold(last)}@support.c360.example",
@@ -199,7 +216,7 @@ def agent_users(gen: Generator, b: Batch) -> list[dict[str, Any]]:
             "iana_time_zone": "Europe/Amsterdam", "phone": None, "shared_phone_number": None, "photo": None,
             "locale_id": 1, "locale": "en-US", "organization_id": None, "role": "agent", "verified": True,
             "external_id": None, "tags": [], "alias": "", "active": True, "shared": False,
-            "shared_agent": False, "last_login_at": iso_z(T0 - 3600), "two_factor_auth_enabled": None,
+            "shared_agent": False, "last_login_at": iso_z(gen.t0 - 3600), "two_factor_auth_enabled": None,
             "signature": "", "details": "", "notes": "", "role_type": 0, "custom_role_id": None,
             "moderator": True, "ticket_restriction": None, "only_private_comments": False,
             "restricted_agent": False, "suspended": False, "default_group_id": 360001, "report_csv": True,

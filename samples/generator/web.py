@@ -1,5 +1,6 @@
-"""Segment: visits (page, track, identify calls) per cookie and person, written as Segment's S3 destination
-writes them (web/segment-logs/<source_id>/<received day ms>/<received ms>-<uuid>.gz)."""
+"""Segment: visits (page, track, identify calls) per cookie and person, and a mobile app's calls (screen, alias at
+login, group), written as Segment's S3 destination writes them
+(web/segment-logs/<source_id>/<received day ms>/<received ms>-<uuid>.gz)."""
 
 from __future__ import annotations
 
@@ -158,7 +159,57 @@ def web_events(gen: Generator, rng: Rand, b: Batch, window_orders: list, initial
                 continue
             _session(gen, rng, events, p, cookie, ua_ip[cookie[0]],
                      max(b.start, order["created"] - rng.randint(120, 1800)), str(p["sales"][0]), None, order)
+    _mobile_app(gen, b, events)
     events.finish()
+
+
+#: Share of logged-in web customers who also use the shop's mobile app, and of those whose account is a company.
+MOBILE_SHARE = 0.15
+COMPANY_SHARE = 0.3
+ACCOUNTS = [("acct-001", "Northwind Traders", "Retail", "50"), ("acct-002", "Globex", "Manufacturing", "1200"),
+            ("acct-003", "Initech", "Software", "300"), ("acct-004", "Umbrella Supplies", "Healthcare", "80"),
+            ("acct-005", "Hooli Kitchens", "Hospitality", "25")]
+_MOBILE_LIBRARY = {"name": "analytics-ios", "version": "1.5.4"}
+
+
+def _mobile_app(gen: Generator, b: Batch, events: EventSink) -> None:
+    """Mobile app use (Segment Spec: screen, alias, group): a device of its own (anonymousId), screen views before
+    and after login, a server-side alias call at the first login (previousId = the device's anonymousId), for some a
+    group call naming the customer's company. A random stream of its own, so the browser calls stay as they were."""
+    rng = Rand(f"{gen.seed}/{b.number}/web/mobile")
+    for p in gen.persons:
+        if not p["web"] or not p["logged_in"] or not p["sales"] or rng.random() >= MOBILE_SHARE:
+            continue
+        start = max(b.start, p["created"])
+        if start >= b.end - 600:
+            continue
+        uid = str(p["sales"][0])
+        device = p.setdefault("mobile_device", rng.uuid4())
+        gen.anon_owner[device] = p["pid"]
+        ts = rng.randint(start, b.end - 600) * 1000
+        context = {"app": {"name": "C360 Shop", "version": "4.2.0", "build": "420"},
+                   "device": {"type": "ios", "model": "iPhone15,2"}, "os": {"name": "iOS", "version": "17.5"},
+                   "library": _MOBILE_LIBRARY, "locale": D.COUNTRIES[p["country"]][7]}
+        calls: list[tuple[str, str | None, dict[str, Any]]] = [("screen", None, {"name": "Home"})]
+        if not p.get("mobile_aliased"):
+            p["mobile_aliased"] = True
+            calls.append(("alias", uid, {"previousId": device}))
+        calls.append(("screen", uid, {"name": rng.choice(["Product Detail", "Cart", "Orders", "Search"])}))
+        if rng.random() < COMPANY_SHARE:
+            group_id, name, industry, employees = ACCOUNTS[int(p["pid"][1:]) % len(ACCOUNTS)]
+            calls.append(("group", uid, {"groupId": group_id,
+                                         "traits": {"name": name, "industry": industry, "employees": employees}}))
+        for typ, user_id, fields in calls:
+            ts += rng.randint(2_000, 90_000)
+            recv = ts + rng.randint(40, 2_000)
+            at = iso_ms_fast(ts)
+            ev = {"anonymousId": device, "channel": "mobile", "context": context, "integrations": {},
+                  "messageId": rng.uuid4(), "originalTimestamp": at, "receivedAt": iso_ms_fast(recv),
+                  "sentAt": iso_ms_fast(recv - 30), "timestamp": at, "type": typ, "userId": user_id, "version": 2,
+                  **fields}
+            if typ == "alias":
+                del ev["anonymousId"]  # sent from the shop's server at login: userId and previousId only
+            events.append([recv, ts, ev, device, user_id])
 
 
 def np_poisson(rng: Rand, lam: float) -> int:

@@ -112,7 +112,13 @@ class SupportWriter:
         self.new_rating_ids: list[int] = []
         self.updated_users: set[int] = set()
         self.updated_tickets: set[int] = set()
+        #: user id -> its Zendesk identities, for the users that have more than the primary ones
+        self.identities: dict[int, list[dict]] = {}
         if not initial:
+            identities = folder / "user_identities.jsonl"
+            for line in identities.read_text(encoding="utf-8").splitlines() if identities.exists() else ():
+                i = json.loads(line)
+                self.identities.setdefault(i["user_id"], []).append(i)
             for line in (folder / "users.jsonl").read_text(encoding="utf-8").splitlines():
                 u = json.loads(line)
                 self.users[u["id"]] = u
@@ -160,6 +166,7 @@ class SupportWriter:
         write("users", (self.users[k] for k in sorted(self.users)))
         write("tickets", (self.tickets[k]["ticket"] for k in sorted(self.tickets)))
         write("satisfaction_ratings", (self.ratings[k] for k in sorted(self.ratings)))
+        write("user_identities", (i for k in sorted(self.identities) for i in self.identities[k]))
 
 
 class EventSink:

@@ -70,3 +70,14 @@ def test_orchestration_settings_are_validated(monkeypatch: pytest.MonkeyPatch) -
         settings.ingestion_max_retries()
     monkeypatch.setenv("C360_WAREHOUSE_LOCK_TIMEOUT", "10m")
     assert settings.warehouse_lock_timeout() == 600
+
+
+def test_engine_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """C360_ENGINE picks DuckDB by default, accepts spark in any case, and a typo fails naming the setting."""
+    monkeypatch.delenv("C360_ENGINE", raising=False)
+    assert settings.engine() == "duckdb"
+    monkeypatch.setenv("C360_ENGINE", " Spark ")
+    assert settings.engine() == "spark"
+    monkeypatch.setenv("C360_ENGINE", "snowflake")
+    with pytest.raises(ConfigError, match="C360_ENGINE='snowflake': expected one of duckdb, spark"):
+        settings.engine()

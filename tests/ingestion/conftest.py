@@ -1,7 +1,7 @@
 """Shared fixtures for ingestion tests: a generated sample, a running Zendesk server, an isolated warehouse.
 
 ``ingestion_env`` is the one to use: it generates (once per session) a small sample with
-``samples.generator.generate``, copies it so a test may add increments, starts the shipped
+``samplekit.generate_sample`` (a fixed reference date), copies it so a test may add increments, starts the shipped
 Zendesk-compatible server over its ``support/`` folder, and points C360_WAREHOUSE, C360_SAMPLE_DIR and
 the dlt settings (SOURCES__SUPPORT__BASE_URL, SOURCES__SUPPORT__API_TOKEN, ...) at them. Everything lives
 in pytest's tmp_path, so tests are isolated from each other and from data/.
@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from samples.generator import generate
+from samplekit import generate_sample
 from ingestion_testkit import CUSTOMERS, SEED, IngestionEnv, apply_test_settings, copy_sample, make_env
 
 
@@ -22,7 +22,7 @@ from ingestion_testkit import CUSTOMERS, SEED, IngestionEnv, apply_test_settings
 def generated_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated sample (read-only: copy it before adding increments; ``ingestion_env`` does)."""
     out = tmp_path_factory.mktemp("sample")
-    generate(out=out, customers=CUSTOMERS, seed=SEED)
+    generate_sample(out, customers=CUSTOMERS, seed=SEED)
     return out
 
 

@@ -20,15 +20,14 @@ from typing import Any, Iterator
 import duckdb
 import pytest
 
-from ingestion import pipelines
-from samples.generator import generate
-from samples.zendesk_server import ZendeskServer
 from c360.settings import RAW_DATASETS
+from ingestion import pipelines
+from samplekit import generate_sample, sample_sources
+from samples.zendesk_server import ZendeskServer
 
 CUSTOMERS = 200
 SEED = 11
 API_TOKEN = "test-token-5f0c2a9e71"
-AGENT_EMAIL = "agent@example.com"
 
 #: manifest table -> raw tables it loads into (docs/contracts.md)
 RAW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -40,11 +39,11 @@ RAW_TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "support.tickets": ("support", ("tickets",)),
     "support.satisfaction_ratings": ("support", ("satisfaction_ratings",)),
     "email.events": ("email", ("events",)),
-    "web.events": ("web", ("identifies", "tracks", "pages")),
+    "web.events": ("web", ("identifies", "tracks", "pages", "screens", "groups", "aliases")),
 }
 
 #: raw table -> the column that identifies a record
-KEYS: dict[str, str] = {"events": "sg_event_id", "identifies": "message_id", "tracks": "message_id", "pages": "message_id"}
+KEYS: dict[str, str] = {"events": "sg_event_id", **{t: "message_id" for t in ("identifies", "tracks", "pages", "screens", "groups", "aliases")}}
 
 
 @dataclass
@@ -66,7 +65,7 @@ class IngestionEnv:
 
     def increment(self) -> dict[str, Any]:
         """Writes the next generated increment into the sample; returns its manifest tables."""
-        generate(out=self.sample, customers=CUSTOMERS, seed=SEED, increment=True)
+        generate_sample(self.sample, customers=CUSTOMERS, seed=SEED, increment=True)
         return self.manifest["batches"][-1]["tables"]
 
     def run(self, sources: list[str] | None = None) -> pipelines.IngestionReport:
@@ -117,16 +116,10 @@ def make_env(
     warehouse = tmp / "warehouse.duckdb"
     monkeypatch.setenv("C360_WAREHOUSE", str(warehouse))
     monkeypatch.setenv("C360_SAMPLE_DIR", str(sample))
-    monkeypatch.setenv("SOURCES__SUPPORT__API_TOKEN", API_TOKEN)
-    monkeypatch.setenv("SOURCES__SALES__CREDENTIALS", f"sqlite:///{sample / 'sales.sqlite'}")
-    monkeypatch.setenv("SOURCES__EMAIL__BUCKET_URL", str(sample / "email"))
-    monkeypatch.setenv("SOURCES__WEB__BUCKET_URL", str(sample / "web"))
-    monkeypatch.setenv("SOURCES__SUPPORT__EMAIL", AGENT_EMAIL)  # Zendesk API tokens are Basic {email}/token
     # many loads per test: Zendesk's 10 export requests a minute would make them wait; that limit has its own tests
     server_kwargs.setdefault("incremental_rate_limit", server_kwargs.get("rate_limit", 700))
-    with ZendeskServer(sample / "support", api_token=API_TOKEN, **server_kwargs) as server:
-        monkeypatch.setenv("SOURCES__SUPPORT__BASE_URL", server.url)
-        yield IngestionEnv(sample=sample, warehouse=warehouse, pipelines_dir=tmp / "dlt", server=server)
+    with sample_sources(sample, monkeypatch, api_token=API_TOKEN, **server_kwargs) as served:
+        yield IngestionEnv(sample=sample, warehouse=warehouse, pipelines_dir=tmp / "dlt", server=served.server)
 
 
 def free_port() -> int:

@@ -40,3 +40,42 @@ def test_table_variant_gets_exactly_its_hints_and_its_rows(tmp_path: Path) -> No
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.events").fetchone() == (2,)
         assert con.execute("select count(*) from raw.notes").fetchone() == (2,)
+
+
+def test_client_session_uses_the_given_adapter_and_caps_the_retry_delay() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from dlt.sources.helpers.requests import Client
+    from requests.adapters import HTTPAdapter
+
+    from ingestion.dlt_private import client_session
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(503)
+            self.send_header("Retry-After", "3600")  # an hour: only the cap keeps the test short
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    class Counting(HTTPAdapter):
+        sent = 0
+
+        def send(self, *args, **kwargs):
+            Counting.sent += 1
+            return super().send(*args, **kwargs)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = Client(raise_for_status=False, request_max_attempts=2)
+        session = client_session(client, Counting(), max_retry_delay=0.1)
+        response = session.get(f"http://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 503
+    assert Counting.sent == 2  # both attempts went through our adapter, 0.1 s apart instead of an hour

@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from ingestion.pipelines import IngestionError, preflight, run_source
 from samples.sales_db import copy_sales_db
 from ingestion_testkit import IngestionEnv, expected
-
-DEFAULT_URL = "postgresql+psycopg2://c360:c360@127.0.0.1:5432/c360_test"
+from samplekit import postgres_schema
 
 pytestmark = pytest.mark.postgres
 
@@ -22,28 +21,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pg_schema() -> Iterator[tuple[str, str]]:
     """(URL whose search_path is a fresh schema, schema name); the schema is dropped afterwards."""
-    url = os.environ.get("C360_TEST_POSTGRES_URL", DEFAULT_URL)
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("select 1")).fetchall()
-    except sa.exc.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {engine.url.render_as_string(hide_password=True)} ({exc.orig}). "
-            "Start it with `bash scripts/install-system-deps.sh` (or `make test`), or point "
-            "C360_TEST_POSTGRES_URL at a server.",
-            pytrace=False,
-        )
-    schema = f"c360_test_{uuid.uuid4().hex[:10]}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'create schema "{schema}"'))
-    scoped = engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield scoped.render_as_string(hide_password=False), schema
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'drop schema if exists "{schema}" cascade'))
-        engine.dispose()
+    with postgres_schema("c360_test") as scoped:
+        yield scoped
 
 
 def test_sales_loads_from_postgresql(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -134,6 +135,11 @@ def test_metric_sets_and_identities_are_requested_and_loaded(ingestion_env: Inge
         from raw_support.users__identities as i inner join raw_support.users as u on u._dlt_id = i._dlt_parent_id
     """)
     assert identities >= users > 0 and emails > 0
+    # the sample's secondary identities (support/user_identities.jsonl) arrive as non-primary rows
+    secondary = {json.loads(line)["id"] for line in (ingestion_env.sample / "support" / "user_identities.jsonl")
+                 .read_text().splitlines() if not json.loads(line)["primary"]}
+    loaded = {row[0] for row in ingestion_env.query('select id from raw_support.users__identities where not "primary"')}
+    assert secondary and loaded == secondary
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def c360_env(tmp_path: Path, sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """Every c360 path setting inside tmp_path, and the sources pointed at the sample (real Zendesk API on
     loopback), as `c360 demo` does."""
-    from orchestration.demo import sample_sources
+    from samplekit import sample_sources
 
     paths = {
         "C360_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
@@ -43,8 +43,8 @@ def c360_env(tmp_path: Path, sample_dir: Path, monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.delenv("C360_ALERT_WEBHOOK_URL", raising=False)
-    with sample_sources(sample_dir) as sources:
-        yield {**paths, **sources, "PATH": os.environ.get("PATH", "")}
+    with sample_sources(sample_dir, monkeypatch) as served:
+        yield {**paths, **served.env, "PATH": os.environ.get("PATH", "")}
 
 
 class _Webhook:

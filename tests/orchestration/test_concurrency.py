@@ -1,4 +1,5 @@
-"""Overlapping writers wait for the warehouse instead of failing on DuckDB's one-writer lock."""
+"""Overlapping writers wait for the warehouse instead of failing on DuckDB's one-writer lock; overlapping runs
+run one after the other (the run lock), each publishing only what it checked."""
 
 from __future__ import annotations
 
@@ -58,10 +59,15 @@ def test_two_overlapping_ingestion_runs_both_succeed(c360_env):
         writer = duckdb.connect(warehouse)
         writer.execute("create schema if not exists scratch")
         writer.execute("create or replace table scratch.other_writer as select 1 as x")
-        runs = {source: _start(source, env) for source in outputs}
-        for source, (process, lines) in runs.items():
-            assert _wait_for(lines, f"> ingest_{source}", outputs[source], timeout=120), "".join(outputs[source])
-        # Both runs are inside their writing step now and must wait, not fail.
+        # The first run gets inside its writing step and waits for the writer lock; the second waits for the
+        # run lock before any step (one run at a time, end to end) and says so.
+        runs = {"email": _start("email", env)}
+        assert _wait_for(runs["email"][1], "> ingest_email", outputs["email"], timeout=120), "".join(outputs["email"])
+        runs["web"] = _start("web", env)
+        assert _wait_for(runs["web"][1], "(a pipeline run) is in use by another process; waiting", outputs["web"],
+                         timeout=120), "".join(outputs["web"])
+        assert not any("> ingest_web" in line for line in outputs["web"])
+        # Both must wait, not fail.
         time.sleep(2)
         for source, (process, _) in runs.items():
             assert process.poll() is None, f"{source} run ended while the warehouse was locked:\n" + "".join(outputs[source])

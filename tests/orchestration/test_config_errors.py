@@ -96,3 +96,27 @@ def test_unparseable_switch_names_the_key(tmp_path: Path) -> None:
     code, out, _ = _ingest(tmp_path, "web", SOURCES__WEB__ENABLED="perhaps")
     assert code != 0
     assert "SOURCES__WEB__ENABLED must be true or false" in out
+
+
+def test_silent_zendesk_ends_the_run_at_the_deadline_without_retries(tmp_path: Path) -> None:
+    """A Zendesk that accepts connections and never answers: the Dagster run ends at SOURCES__SUPPORT__DEADLINE,
+    naming it, and the step is not retried (the deadline bounds the run, retries included)."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)  # the kernel completes the connections; nobody ever reads or answers them
+    try:
+        code, out, seconds = _ingest(
+            tmp_path, "support",
+            SOURCES__SUPPORT__BASE_URL=f"http://127.0.0.1:{silent.getsockname()[1]}",
+            SOURCES__SUPPORT__API_TOKEN="deadline-token-1234", SOURCES__SUPPORT__EMAIL="agent@example.com",
+            SOURCES__SUPPORT__DEADLINE="3s", RUNTIME__REQUEST_TIMEOUT="60",
+        )
+    finally:
+        silent.close()
+    assert code != 0, out
+    assert "SOURCES__SUPPORT__DEADLINE" in out and "support" in out
+    assert "retrying" not in out
+    assert "deadline-token-1234" not in out
+    assert seconds < BOUND_SECONDS

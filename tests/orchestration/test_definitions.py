@@ -23,11 +23,13 @@ EXPECTED_ASSET_KEYS = {
     "staging/stg_sales__customers", "staging/stg_sales__order_items", "staging/stg_sales__orders",
     "staging/stg_sales__products",
     "staging/stg_support__satisfaction_ratings", "staging/stg_support__ticket_tags", "staging/stg_support__tickets",
-    "staging/stg_support__users",
-    "staging/stg_web__identifies", "staging/stg_web__pages", "staging/stg_web__tracks",
+    "staging/stg_support__user_identities", "staging/stg_support__users",
+    "staging/stg_web__aliases", "staging/stg_web__groups", "staging/stg_web__identifies", "staging/stg_web__pages",
+    "staging/stg_web__screens", "staging/stg_web__tracks",
     # dbt intermediate
     "intermediate/int_crm_orders_attributed", "intermediate/int_crm_reference_dates",
     "intermediate/int_crm_satisfaction_ratings_attributed", "intermediate/int_crm_tickets_attributed",
+    "intermediate/int_customer_accounts_latest",
     "intermediate/int_customer_attribute_candidates", "intermediate/int_customer_attributes_survived",
     "intermediate/int_customer_email_engagement_aggregated", "intermediate/int_customer_ids_assigned",
     "intermediate/int_customer_orders_aggregated", "intermediate/int_customer_tickets_aggregated",
@@ -41,6 +43,7 @@ EXPECTED_ASSET_KEYS = {
     "marts/channel_preference", "marts/customer_360", "marts/customer_id_history", "marts/customer_interactions",
     "marts/customer_satisfaction", "marts/customer_segments", "marts/customer_value", "marts/identity_map",
     "marts/retention_cohorts", "marts/satisfaction_by_segment_month",
+    "marts/product_affinities", "marts/customer_recommendations",
     # publication
     "published_marts",
 }

@@ -94,6 +94,8 @@ def test_readers_see_only_whole_publications_and_no_error(site, tmp_path):
             proc.wait(timeout=60)
             stats.append(json.loads(out.read_text()))
     opens = sum(s["opens"] for s in stats)
+    reads = sum(s["reads"] for s in stats)
+    print(f"reader stress: {len(published)} publications, {opens} opens, {reads} whole-publication reads")
     assert opens >= 100, f"the readers barely ran ({opens} opens)"
     assert [e for s in stats for e in s["errors"]] == []
     assert [m for s in stats for m in s["mixed"]] == []
@@ -130,3 +132,99 @@ def test_killed_publication_leaves_nothing_behind_after_the_next_one(site):
         assert con.execute("select count(*) from _publication where run_id = 'after-kill'").fetchone()[0] > 0
     finally:
         con.close()
+
+
+def test_a_run_publishes_only_marts_it_built_itself(site):
+    """Run A built and checked; run B rebuilt the marts since: A's publication is refused (B publishes what it
+    checked), and B's goes through."""
+    from quality.publish import last_build, record_build
+
+    outcomes_a = run_suites("marts", site.warehouse, "run-a", quality_dir=site.quality_dir)
+    record_build(site.warehouse, "run-a")
+    record_build(site.warehouse, "run-b")
+    outcomes_b = run_suites("marts", site.warehouse, "run-b", quality_dir=site.quality_dir)
+    assert last_build(site.warehouse) == "run-b"
+
+    refused = publish(site.warehouse, "run-a", outcomes=outcomes_a, require_own_build=True)
+    assert not refused.published
+    assert "rebuilt by run run-b" in refused.reason and "last good publication stays" in refused.reason
+    done = publish(site.warehouse, "run-b", outcomes=outcomes_b, require_own_build=True)
+    assert done.published, done.reason
+    con = duckdb.connect(str(site.published), read_only=True)
+    try:
+        assert {r[0] for r in con.execute("select distinct run_id from _publication").fetchall()} == {"baseline-run", "run-b"}
+    finally:
+        con.close()
+
+
+def test_c360_quality_waits_for_a_running_pipeline_with_a_clear_message(site, tmp_path):
+    """While a run holds the warehouse, `c360 quality` says it waits (no DuckDB lock traceback), then runs."""
+    from c360.locks import run_lock
+
+    env = {**os.environ, "C360_WAREHOUSE": str(site.warehouse), "C360_QUALITY_DIR": str(site.quality_dir)}
+    with run_lock(warehouse=site.warehouse):
+        proc = subprocess.Popen([sys.executable, "-m", "c360.cli", "quality", "--layer", "marts"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        first = ""
+        while time.monotonic() < deadline and "waiting" not in first:
+            first += proc.stderr.readline()
+        assert "c360 quality:" in first and "(a pipeline run) is in use by another process; waiting" in first, first
+        assert proc.poll() is None, "it gave up instead of waiting"
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out + err
+    assert "Traceback" not in err and "Could not set lock" not in err
+
+
+KILLED_PUBLISHER = r"""
+import os, signal, sys
+from pathlib import Path
+from quality.publish import publish
+from quality.suites import run_suites
+
+warehouse, quality_dir = Path(sys.argv[1]), Path(sys.argv[2])
+outcomes = run_suites("marts", warehouse, "killed-run", quality_dir=quality_dir)
+
+def replace_then_die(src, dst):  # the temp DuckDB file and Parquet folder are complete: die at the commit point
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+
+os.replace = replace_then_die  # the whole process dies at its first rename
+publish(warehouse, "killed-run", outcomes=outcomes)
+"""
+
+
+def _marts(path: Path) -> dict[str, tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' and table_type = 'BASE TABLE'"
+        ).fetchall()]
+        out = {}
+        for table in sorted(tables):
+            cols = [r[0] for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ? "
+                "and column_name not like '\\_dlt\\_%' escape '\\' order by ordinal_position", [table]).fetchall()]
+            select = ", ".join(f'"{c}"' for c in cols)
+            out[table] = con.execute(
+                f"select count(*), sum(hash({select})) from (select {select} from marts.\"{table}\")").fetchone()
+        return out
+    finally:
+        con.close()
+
+
+def test_kill_during_publication_then_a_rerun_publishes_the_warehouse_marts_and_no_temp_files(site, tmp_path):
+    script = tmp_path / "killed_publisher.py"
+    script.write_text(KILLED_PUBLISHER)
+    proc = subprocess.run([sys.executable, str(script), str(site.warehouse), str(site.quality_dir)],
+                          env={**os.environ, "C360_PUBLISHED": str(site.published),
+                               "C360_PUBLISHED_PARQUET_DIR": str(site.parquet_dir)},
+                          capture_output=True, text=True, timeout=300, start_new_session=True)
+    assert proc.returncode == -9, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert leftovers(site.published, site.parquet_dir), "the kill left the publication's temporary files"
+
+    outcomes = run_suites("marts", site.warehouse, "rerun", quality_dir=site.quality_dir)
+    result = publish(site.warehouse, "rerun", outcomes=outcomes)
+
+    assert result.published, result.reason
+    assert leftovers(site.published, site.parquet_dir) == []
+    assert _marts(site.published) == _marts(site.warehouse)

@@ -23,6 +23,7 @@ from rapidfuzz import fuzz
 
 from samples._data import STREET_ABBREVIATIONS, nicknames
 from samples.generator import generate
+from samplekit import REFERENCE_DATE
 
 CUSTOMERS = 200
 SEED = 7
@@ -42,7 +43,7 @@ def dirs(tmp_path_factory) -> dict[str, Path]:
     """One generation (batch 0, kept as a snapshot) and the same folder after two increments."""
     base = tmp_path_factory.mktemp("gen")
     out = base / "live"
-    entry0 = generate(out, CUSTOMERS, SEED)
+    entry0 = generate(out, CUSTOMERS, SEED, reference_date=REFERENCE_DATE)
     snapshot = base / "batch0"
     shutil.copytree(out, snapshot)
     entry1 = generate(out, CUSTOMERS, SEED, increment=True)
@@ -101,17 +102,33 @@ def _new_files(folder: Path, sub: str, pattern: str, since: Path | None) -> set[
     return {folder / p for p in files}
 
 
+def complete_events(text: str) -> list[dict]:
+    """The events of a JSON array cut short that end before the cut."""
+    decoder, events = json.JSONDecoder(), []
+    pos = text.index("[") + 1
+    while True:
+        while pos < len(text) and text[pos] in " ,\n":
+            pos += 1
+        try:
+            event, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            return events
+        events.append(event)
+
+
 def count_email(files: set[Path]) -> tuple[dict, list[dict]]:
     """Recount one batch of SendGrid files the way a strict loader would judge them."""
     c = {"written": 0, "malformed": Counter(), "duplicates": 0}
     good, seen = [], set()
     for path in sorted(files):
+        text = path.read_text()
         try:
-            events = json.loads(path.read_text())
+            events = json.loads(text)
         except json.JSONDecodeError:
+            # a file cut short: the reader salvages the events complete before the cut; the rest is one record
             c["written"] += 1
             c["malformed"]["unparseable"] += 1
-            continue
+            events = complete_events(text)
         assert isinstance(events, list)
         for ev in events:
             c["written"] += 1
@@ -237,12 +254,12 @@ def as_comparable(tables: dict) -> dict:
 
 def test_same_seed_gives_identical_files_and_other_seed_differs(dirs, tmp_path):
     again = tmp_path / "again"
-    generate(again, CUSTOMERS, SEED)
+    generate(again, CUSTOMERS, SEED, reference_date=REFERENCE_DATE)
     assert tree_digest(again) == tree_digest(dirs["batch0"])
     generate(again, CUSTOMERS, SEED, increment=True)
     assert tree_digest(again) == tree_digest(dirs["batch1"])
     other = tmp_path / "other"
-    generate(other, CUSTOMERS, SEED + 1)
+    generate(other, CUSTOMERS, SEED + 1, reference_date=REFERENCE_DATE)
     a, b = tree_digest(other), tree_digest(dirs["batch0"])
     assert a["truth.csv"] != b["truth.csv"]
     assert a["sales.sqlite"] != b["sales.sqlite"]
@@ -309,7 +326,7 @@ def test_incremental_cursor_fields_are_never_malformed(dirs):
 
 def test_messiness_zero_is_clean(tmp_path):
     out = tmp_path / "clean"
-    entry = generate(out, 120, SEED, messiness=0.0)
+    entry = generate(out, 120, SEED, messiness=0.0, reference_date=REFERENCE_DATE)
     for table, counts in entry["tables"].items():
         assert counts["malformed"] == {} and counts["duplicates"] == 0, table
     assert entry["tables"]["email.events"]["late_arriving"] == 0
@@ -578,3 +595,48 @@ def test_messy_variants_are_present(dirs):
 def test_increment_without_a_prior_run_names_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="before --increment"):
         generate(tmp_path / "nothing", 10, 1, increment=True)
+
+
+def _midnight(day) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
+
+
+def test_window_ends_today_by_default_and_increments_keep_the_folders_date(tmp_path):
+    # A sample generated without a reference date ends at the start of the day it is generated (UTC), so
+    # freshness checks on it pass whatever the calendar says.
+    before = datetime.now(timezone.utc).date()
+    entry = generate(tmp_path / "today", 40, SEED, messiness=0.0)
+    after = datetime.now(timezone.utc).date()
+    end = epoch(entry["window"]["end"])
+    assert end in {_midnight(before), _midnight(after)}
+    assert epoch(entry["window"]["start"]) == end - 120 * 86_400
+    assert manifest(tmp_path / "today")["reference_time"] == entry["window"]["end"]
+    # every record of batch 0 lies before the reference time
+    last = max(max(epoch(o["updated_at"]) for o in jsonl(tmp_path / "today", name))
+               for name in ("users", "tickets", "satisfaction_ratings"))
+    assert last < end
+    assert max(sql_epoch(r["updated_at"]) for r in sales_rows(tmp_path / "today", "orders")) < end
+    # an increment continues the folder's own reference date, whatever date it is given
+    later = generate(tmp_path / "today", 40, SEED, increment=True, reference_date=REFERENCE_DATE)
+    assert later["window"] == {"start": entry["window"]["end"], "end": iso_day(end + 86_400)}
+
+
+def iso_day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_reference_date_moves_the_whole_sample(tmp_path):
+    from datetime import date
+
+    a = generate(tmp_path / "a", 40, SEED, reference_date=date(2026, 11, 1))
+    b = generate(tmp_path / "b", 40, SEED, reference_date=date(2031, 3, 15))
+    shift = epoch(b["window"]["end"]) - epoch(a["window"]["end"])
+    assert b["window"]["end"] == "2031-03-15T00:00:00Z" and shift > 0
+    # the same people and the same counts, every time moved by the same amount (campaign days are drawn per
+    # calendar day, so the e-mail events differ)
+    same = {t: v for t, v in as_comparable(a["tables"]).items() if t != "email.events"}
+    assert same == {t: v for t, v in as_comparable(b["tables"]).items() if t != "email.events"}
+    orders_a = sorted((r["id"], sql_epoch(r["created_at"])) for r in sales_rows(tmp_path / "a", "orders"))
+    orders_b = sorted((r["id"], sql_epoch(r["created_at"])) for r in sales_rows(tmp_path / "b", "orders"))
+    assert [i for i, _ in orders_a] == [i for i, _ in orders_b]
+    assert {tb - ta for (_, ta), (_, tb) in zip(orders_a, orders_b) if ta < 4_000_000_000} == {shift}

@@ -23,6 +23,7 @@ from test_generator import (
 )
 
 from samples._data import name_groups
+from samplekit import REFERENCE_DATE
 from samples.generator import generate
 from samples.generator.hard import PHONETIC_GROUPS
 
@@ -38,7 +39,7 @@ REASONS = {"twins", "parent_child_same_name", "family_email", "household_landlin
 def hard(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("hard")
     out = base / "live"
-    generate(out, CUSTOMERS, SEED, profile="hard")
+    generate(out, CUSTOMERS, SEED, profile="hard", reference_date=REFERENCE_DATE)
     snapshot = base / "batch0"
     shutil.copytree(out, snapshot)
     generate(out, CUSTOMERS, SEED, increment=True)
@@ -120,18 +121,18 @@ def name_pairs(files: Files, index: int):
 
 def test_hard_profile_is_reproducible_and_seeded(hard, tmp_path):
     again = tmp_path / "again"
-    generate(again, CUSTOMERS, SEED, profile="hard")
+    generate(again, CUSTOMERS, SEED, profile="hard", reference_date=REFERENCE_DATE)
     assert tree_digest(again) == tree_digest(hard["batch0"])
     generate(again, CUSTOMERS, SEED, increment=True)
     assert tree_digest(again) == tree_digest(hard["live"])
     other = tmp_path / "other"
-    generate(other, CUSTOMERS, SEED + 1, profile="hard")
+    generate(other, CUSTOMERS, SEED + 1, profile="hard", reference_date=REFERENCE_DATE)
     assert tree_digest(other)["must_not_merge.csv"] != tree_digest(hard["batch0"])["must_not_merge.csv"]
 
 
 def test_hard_profile_differs_from_default_and_is_recorded(hard, tmp_path):
     default = tmp_path / "default"
-    generate(default, CUSTOMERS, SEED)
+    generate(default, CUSTOMERS, SEED, reference_date=REFERENCE_DATE)
     assert "profile" not in manifest(default) and not (default / "must_not_merge.csv").exists()
     assert manifest(hard["live"])["profile"] == "hard"
     assert tree_digest(default)["sales.sqlite"] != tree_digest(hard["batch0"])["sales.sqlite"]

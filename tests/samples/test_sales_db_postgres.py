@@ -12,10 +12,8 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
-from samples.generator import generate
+from samplekit import generate_sample, postgres_schema
 from samples.sales_db import TABLES, copy_sales_db
-
-DEFAULT_URL = "postgresql+psycopg2://c360:c360@127.0.0.1:5432/c360_test"
 
 pytestmark = pytest.mark.postgres
 
@@ -23,27 +21,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A URL whose search_path is a fresh schema, dropped afterwards. Fails (never skips) without a server."""
-    url = os.environ.get("C360_TEST_POSTGRES_URL", DEFAULT_URL)
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.text("select 1")).fetchall()
-    except sa.exc.OperationalError as exc:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {engine.url.render_as_string(hide_password=True)} ({exc.orig}). "
-            "Start it with `bash scripts/install-system-deps.sh` (or `make test`), or point "
-            "C360_TEST_POSTGRES_URL at a server.",
-            pytrace=False,
-        )
-    schema = f"c360_samples_{uuid.uuid4().hex[:10]}"
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'create schema "{schema}"'))
-    try:
-        yield engine.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'drop schema if exists "{schema}" cascade'))
-        engine.dispose()
+    with postgres_schema("c360_samples") as (url, _schema):
+        yield url
 
 
 def sqlite_rows(path: Path, table: str) -> dict[int, tuple]:
@@ -57,7 +36,7 @@ def sqlite_rows(path: Path, table: str) -> dict[int, tuple]:
 
 def test_sales_schema_and_rows_load_into_postgresql(tmp_path: Path, pg_url: str) -> None:
     out = tmp_path / "sample"
-    generate(out, 60, 11)
+    generate_sample(out, 60, 11)
     sqlite_path = out / "sales.sqlite"
 
     counts = copy_sales_db(sqlite_path, pg_url)
@@ -82,7 +61,7 @@ def test_sales_schema_and_rows_load_into_postgresql(tmp_path: Path, pg_url: str)
 
         # idempotent, and an increment's updates replace rows in place
         assert copy_sales_db(sqlite_path, pg_url) == counts
-        generate(out, 60, 11, increment=True)
+        generate_sample(out, 60, 11, increment=True)
         counts2 = copy_sales_db(sqlite_path, pg_url)
         with engine.connect() as conn:
             for table in ("customers", "orders", "order_items"):

@@ -124,6 +124,9 @@ STAGING_TOUCHES = """
         union all select 'email_event', 'email', email_address from staging.stg_email__events
         union all select 'page_view', case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
             coalesce(anonymous_id, user_id) from staging.stg_web__pages
+        -- a mobile app's screen view is a page view
+        union all select 'page_view', case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
+            coalesce(anonymous_id, user_id) from staging.stg_web__screens
         union all select 'track_event', case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
             coalesce(anonymous_id, user_id) from staging.stg_web__tracks
     )
@@ -273,6 +276,8 @@ STAGING_ROWS = """
         union all select 'email:' || email_event_id, 'email', email_address, null, null from staging.stg_email__events
         union all select 'page_view:' || page_id, case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
             coalesce(anonymous_id, user_id), null, null from staging.stg_web__pages
+        union all select 'page_view:' || screen_id, case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
+            coalesce(anonymous_id, user_id), null, null from staging.stg_web__screens
         union all select 'track_event:' || track_id, case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
             coalesce(anonymous_id, user_id), null, null from staging.stg_web__tracks
     )
@@ -302,3 +307,76 @@ def test_incremental_timeline_matches_a_full_rebuild(crm, crm_incremented):
         where customer_id in (select new_customer_id from marts.customer_id_history)
     """)[0][0]
     assert changed == 0 or rekeyed > 0, "customers whose id changed keep their touches under the new id"
+
+
+def test_product_affinities_and_recommendations_reconcile_with_raw_orders(crm):
+    """Recounted from the raw order tables (not the staging models the marts read): the number of baskets and each
+    pair's co-purchases; no customer is offered a product they bought; at most var recommendation_count each."""
+    raw = dict(query(crm.warehouse, """
+        with valid as (
+            select distinct o.id::varchar as order_id, i.product_id::varchar as product_id
+            from raw_sales.orders o join raw_sales.order_items i on i.order_id = o.id
+            where lower(trim(o.status)) not in ('cancelled', 'canceled', 'refunded') and i.product_id is not null)
+        select a.product_id || '>' || b.product_id, count(*) from valid a join valid b
+          on a.order_id = b.order_id and a.product_id <> b.product_id group by 1
+        union all select 'baskets', count(distinct order_id) from valid"""))
+    affinities = query(crm.warehouse, """select product_id || '>' || paired_product_id, co_order_count, basket_count,
+                                                support, lift from marts.product_affinities""")
+    assert affinities, "the sample has products bought together"
+    for pair, co_orders, baskets, support, lift in affinities:
+        assert co_orders == raw[pair] >= 2 and baskets == raw["baskets"], pair
+        assert support == pytest.approx(co_orders / baskets, abs=1e-6)
+    lifts = {pair: lift for pair, *_, lift in affinities}
+    assert all(lifts[f"{b}>{a}"] == pytest.approx(lift) for (a, b), lift in
+               ((pair.split(">"), lift) for pair, lift in lifts.items())), "lift is symmetric"
+
+    bought = query(crm.warehouse, """
+        select count(*) from marts.customer_recommendations r
+        join marts.identity_map m on m.customer_id = r.customer_id and m.source = 'sales'
+        join raw_sales.orders o on o.customer_id::varchar = m.source_record_id
+        join raw_sales.order_items i on i.order_id = o.id and i.product_id::varchar = r.product_id
+        where lower(trim(o.status)) not in ('cancelled', 'canceled', 'refunded')""")
+    assert bought == [(0,)]
+    per_customer = query(crm.warehouse, "select max(n), count(*) from (select count(*) n from "
+                                        "marts.customer_recommendations group by customer_id)")
+    assert 0 < per_customer[0][0] <= 5 and per_customer[0][1] > 0
+
+
+def test_export_leaves_out_everyone_sendgrid_says_not_to_email(crm, tmp_path):
+    """`c360 export segment` on the real marts, checked against the raw SendGrid events: no exported address (or
+    customer) ever unsubscribed globally, reported spam, or hard-bounced without a later delivery."""
+    import csv
+    import shutil
+
+    from activation.export import export_segment
+
+    warehouse = shutil.copy(crm.warehouse, tmp_path / "warehouse.duckdb")
+    result = export_segment(where="order_count >= 0", source=warehouse, warehouse=warehouse, out_dir=tmp_path)
+    assert result.excluded["unsubscribed"] > 0 and result.excluded["complained"] + result.excluded["bounced"] > 0, \
+        "the sample has customers to leave out"
+    with result.files["sendgrid"].open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == result.row_count > 0
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        con.execute("create temp table exported (email varchar, customer_id varchar)")
+        con.executemany("insert into exported values (?, ?)", [(r["email"], r["external_id"]) for r in rows])
+        blocked = con.execute("""
+            with events as (
+                select lower(trim(e.email)) as email, e.event, coalesce(e.type, '') as type,
+                       to_timestamp(e.timestamp::bigint) as at, m.customer_id
+                from raw_email.events e
+                left join marts.identity_map m on m.source = 'email' and m.source_record_id = lower(trim(e.email))),
+            bounced as (
+                select email, customer_id from events b where event = 'bounce' and type <> 'blocked'
+                  and not exists (select 1 from events d where d.email = b.email and d.event = 'delivered' and d.at > b.at))
+            select x.email, e.event from exported x join events e
+              on (e.email = x.email or e.customer_id = x.customer_id) and e.event in ('unsubscribe', 'spamreport')
+            union all
+            select x.email, 'bounce' from exported x join bounced b on b.email = x.email or b.customer_id = x.customer_id
+        """).fetchall()
+        recorded = con.execute("select row_count from activation.exports").fetchall()
+    finally:
+        con.close()
+    assert blocked == []
+    assert recorded == [(result.row_count,)]

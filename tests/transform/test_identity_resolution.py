@@ -20,13 +20,12 @@ def test_every_identifying_record_is_in_identity_map_exactly_once(built):
         select 'sales', id::varchar from raw_sales.customers
         union select 'support', id::varchar from raw_support.users
         union select 'email', email from raw_email.events
-        union select 'web_user', user_id from raw_web.identifies where user_id is not null
-        union select 'web_user', user_id from raw_web.tracks where user_id is not null
-        union select 'web_user', user_id from raw_web.pages where user_id is not null
-        union select 'web_anonymous', anonymous_id from raw_web.identifies where anonymous_id is not null
-        union select 'web_anonymous', anonymous_id from raw_web.tracks where anonymous_id is not null
-        union select 'web_anonymous', anonymous_id from raw_web.pages where anonymous_id is not null
-        """
+        {web}
+        """.format(web="\n".join(
+            f"union select 'web_user', user_id from raw_web.{t} where user_id is not null "
+            f"union select 'web_anonymous', anonymous_id from raw_web.{t} where anonymous_id is not null"
+            for t in ("identifies", "tracks", "pages", "screens", "groups", "aliases")
+        ))
     )
     mapped = built.query("select source, source_record_id from marts.identity_map")
     assert len(mapped) == len(set(mapped)), "a record appears more than once in identity_map"

@@ -66,10 +66,14 @@ def test_email_event_counts_reconcile_with_raw(built):
 
 
 def test_page_views_reconcile_with_raw(built):
-    (raw_pages,) = built.query("select count(*) from raw_web.pages where coalesce(anonymous_id, user_id) is not null")[0]
+    """Page views are web pages plus a mobile app's screen views."""
+    (raw_pages, raw_screens) = built.query(
+        "select (select count(*) from raw_web.pages where coalesce(anonymous_id, user_id) is not null),"
+        " (select count(*) from raw_web.screens where coalesce(anonymous_id, user_id) is not null)"
+    )[0]
     (golden,) = built.query("select sum(page_view_count) from marts.customer_360")[0]
-    assert raw_pages > 0
-    assert golden == raw_pages
+    assert raw_pages > 0 and raw_screens > 0
+    assert golden == raw_pages + raw_screens
 
 
 def test_golden_record_provenance_points_at_mapped_records(built):

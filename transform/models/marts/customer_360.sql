@@ -55,7 +55,8 @@ attributes as (
 orders as (select * from {{ ref('int_customer_orders_aggregated') }}),
 web as (select * from {{ ref('int_customer_web_activity_aggregated') }}),
 email as (select * from {{ ref('int_customer_email_engagement_aggregated') }}),
-tickets as (select * from {{ ref('int_customer_tickets_aggregated') }})
+tickets as (select * from {{ ref('int_customer_tickets_aggregated') }}),
+accounts as (select * from {{ ref('int_customer_accounts_latest') }})
 
 select
     customers.customer_id,
@@ -76,6 +77,12 @@ select
     attributes.{{ field }}__source_record_id,
     attributes.{{ field }}__updated_at,
     {%- endfor %}
+
+    -- the account (company) the customer belongs to, from Segment group calls
+    accounts.account_id,
+    accounts.account_name,
+    accounts.account_industry,
+    accounts.account_plan,
 
     customers.source_record_count,
     customers.sales_record_count,
@@ -122,3 +129,4 @@ left join orders using (customer_id)
 left join web using (customer_id)
 left join email using (customer_id)
 left join tickets using (customer_id)
+left join accounts using (customer_id)

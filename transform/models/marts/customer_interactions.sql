@@ -143,9 +143,10 @@ touches as (
 
     union all
 
-    {%- for model, kind, id_column, name_column in [
-        ('stg_web__pages', 'page_view', 'page_id', 'page_name'),
-        ('stg_web__tracks', 'track_event', 'track_id', 'event_name'),
+    {%- for model, kind, id_column, name_column, table in [
+        ('stg_web__pages', 'page_view', 'page_id', 'page_name', 'pages'),
+        ('stg_web__screens', 'page_view', 'screen_id', 'screen_name', 'screens'),
+        ('stg_web__tracks', 'track_event', 'track_id', 'event_name', 'tracks'),
     ] %}
     -- a visitor is their cookie; an event without one belongs to the logged-in user (as in the sessions model)
     select
@@ -160,13 +161,13 @@ touches as (
         null::varchar,
         url,
         'web',
-        '{{ "pages" if kind == "page_view" else "tracks" }}',
+        '{{ table }}',
         {{ id_column }},
         case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
         coalesce(anonymous_id, user_id),
         _dlt_load_id,
     from {{ ref(model) }}
-    where coalesce(anonymous_id, user_id) is not null {{ since | replace('@table', "pages" if kind == "page_view" else "tracks") }}
+    where coalesce(anonymous_id, user_id) is not null {{ since | replace('@table', table) }}
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 

@@ -21,9 +21,10 @@ rule_strength as (
     select * from (values
         ('customer_id', 1),
         ('anonymous_id_with_user_id', 2),
-        ('email', 3),
-        ('phone', 4),
-        ('probabilistic', 5),
+        ('alias', 3),
+        ('email', 4),
+        ('phone', 5),
+        ('probabilistic', 6),
         ('steward_must_link', 0)
     ) as v(rule, strength)
 

@@ -6,14 +6,18 @@
     )
 }}
 
--- Page views and track calls in one stream (the activity that makes up sessions), keyed by Segment messageId.
--- Incremental on the dlt load id: late events come in later loads and are picked up then.
+-- Page views, mobile screen views and track calls in one stream (the activity that makes up sessions), keyed by
+-- Segment messageId. Incremental on the dlt load id: late events come in later loads and are picked up then.
 
-{% for model, kind in [('stg_web__pages', 'page'), ('stg_web__tracks', 'track')] %}
+{% for model, kind, id_column, name_column in [
+    ('stg_web__pages', 'page', 'page_id', 'page_name'),
+    ('stg_web__screens', 'screen', 'screen_id', 'screen_name'),
+    ('stg_web__tracks', 'track', 'track_id', 'event_name'),
+] %}
 select
-    {{ 'page_id' if kind == 'page' else 'track_id' }} as web_event_id,
+    {{ id_column }} as web_event_id,
     '{{ kind }}' as event_kind,
-    {{ 'page_name' if kind == 'page' else 'event_name' }} as event_name,
+    {{ name_column }} as event_name,
     anonymous_id,
     user_id,
     -- a visitor is their cookie; events without one belong to the logged-in user

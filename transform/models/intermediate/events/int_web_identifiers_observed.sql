@@ -6,15 +6,16 @@
     )
 }}
 
--- Every (anonymous_id, user_id) combination Segment saw in one event (either may be null), over identifies,
--- tracks and pages. The web_user and web_anonymous identity nodes and the "seen together" edges come from here.
+-- Every (anonymous_id, user_id) combination Segment saw in one call (either may be null), over identifies,
+-- tracks, pages, screens, groups and aliases (an alias call's own anonymousId and userId; its previousId is the
+-- alias edge of int_identity_edges). The web_user and web_anonymous identity nodes and the "seen together" edges come from here.
 -- Incremental on the load id: an increment only re-aggregates the combinations with new events.
 
 with
 
 events as (
 
-    {% for model in ['stg_web__identifies', 'stg_web__tracks', 'stg_web__pages'] %}
+    {% for model in ['stg_web__identifies', 'stg_web__tracks', 'stg_web__pages', 'stg_web__screens', 'stg_web__groups', 'stg_web__aliases'] %}
     select anonymous_id, user_id, occurred_at, _dlt_load_id
     from {{ ref(model) }}
     where (anonymous_id is not null or user_id is not null)

@@ -6,7 +6,7 @@
     )
 }}
 
--- Web sessions: a visitor's page views and track calls, a new session after var('session_inactivity_minutes')
+-- Web sessions: a visitor's page views (web pages and mobile screens) and track calls, a new session after var('session_inactivity_minutes')
 -- (default 30) without activity. Incremental: a run re-sessionizes only the visitors with events in loads newer
 -- than this table's high-water mark (all of those visitors' events, so a late event lands in the right session).
 
@@ -65,7 +65,8 @@ select
     session_number,
     min(occurred_at) as session_started_at,
     max(occurred_at) as session_ended_at,
-    count(*) filter (where event_kind = 'page') as page_view_count,
+    -- a mobile app's screen call is its page view
+    count(*) filter (where event_kind in ('page', 'screen')) as page_view_count,
     count(*) filter (where event_kind = 'track') as track_event_count,
     max(_dlt_load_id) as last_load_id,
 from numbered

@@ -1,8 +1,8 @@
 -- Evidence that two identity nodes are the same person: one row per (node_key_a < node_key_b, rule).
 --
 -- Deterministic rules (score 1): shared normalized email, shared normalized phone, the same claimed sales
--- customer id (a sales record's own id, a Zendesk external_id, a Segment userId), and a Segment anonymousId
--- seen in the same event as a userId. Nodes sharing a key are linked as a star to the group's smallest node:
+-- customer id (a sales record's own id, a Zendesk external_id, a Segment userId), a Segment anonymousId
+-- seen in the same event as a userId, and a Segment alias call (previousId -> userId). Nodes sharing a key are linked as a star to the group's smallest node:
 -- the components are the same as with all pairs, at linear cost.
 --
 -- Probabilistic rule (`probabilistic`), between profile records (sales, support, web_user): the pairs the trained
@@ -70,6 +70,24 @@ anonymous_edges as (
 
 ),
 
+-- Segment alias calls: previousId (a cookie's anonymousId or an earlier userId) is the same user as userId. Only
+-- ids that are identity nodes link; an over-shared anonymousId links nothing, as above.
+alias_edges as (
+
+    select distinct
+        least(previous.node_key, renamed.node_key) as node_key_a,
+        greatest(previous.node_key, renamed.node_key) as node_key_b,
+        'alias' as rule,
+        1.0::double as score,
+    from {{ ref('stg_web__aliases') }} as aliases
+    inner join nodes as previous
+        on previous.node_key in ('web_anonymous:' || aliases.previous_id, 'web_user:' || aliases.previous_id)
+    inner join nodes as renamed on renamed.node_key = 'web_user:' || aliases.user_id
+    where previous.node_key <> renamed.node_key
+      and aliases.previous_id not in (select key_value from overshared where key_type = 'anonymous_id')
+
+),
+
 probabilistic_edges as (
 
     select node_key_a, node_key_b, 'probabilistic' as rule, match_probability as score, evidence
@@ -99,6 +117,8 @@ all_edges as (
     select *, null::varchar as evidence from key_edges where node_key_a <> node_key_b
     union all
     select *, null::varchar as evidence from anonymous_edges
+    union all
+    select *, null::varchar as evidence from alias_edges
     union all
     select * from probabilistic_edges
     union all

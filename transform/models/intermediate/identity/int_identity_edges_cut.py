@@ -2,7 +2,7 @@
 
 For every component of int_identity_components holding a conflict (int_identity_conflicts: two records that
 contradict each other, or a steward's cannot-link pair), the component's evidence is applied strongest first -
-steward must-link, claimed customer id, cookie with userId, email, phone, then probabilistic links by match
+steward must-link, claimed customer id, cookie with userId, Segment alias, email, phone, then probabilistic links by match
 probability - and an edge that would put two conflicting records into one customer is cut instead. So the
 weakest evidence between the two goes, never the whole cluster. Every cut edge is a row here, with the
 conflict that caused it; int_identity_clusters leaves these edges out. A steward's must-link is never cut.
@@ -16,9 +16,10 @@ RULE_STRENGTH = {
     "steward_must_link": 0,
     "customer_id": 1,
     "anonymous_id_with_user_id": 2,
-    "email": 3,
-    "phone": 4,
-    "probabilistic": 5,
+    "alias": 3,
+    "email": 4,
+    "phone": 5,
+    "probabilistic": 6,
 }
 COLUMNS = ["node_key_a", "node_key_b", "rule", "score", "conflict_node_key_a", "conflict_node_key_b", "conflict_reason"]
 

@@ -21,15 +21,10 @@ renamed as (
 
         -- identifiers, raw and normalized (macros/normalize_*.sql)
         email as email_raw,
-        {{ normalize_email('email') }} as email,
         phone as phone_raw,
-        {{ normalize_phone('phone', 'country') }} as phone,
-        {{ normalize_name('first_name') }} as first_name,
-        {{ normalize_name('last_name') }} as last_name,
+        {{ c360.normalized_person_fields('email', 'phone', 'country', 'first_name', 'last_name') }},
 
         -- attributes kept as written, for the golden record
-        {{ clean_text('first_name') }} as first_name_display,
-        {{ clean_text('last_name') }} as last_name_display,
         birth_date::date as birth_date,
         lower({{ clean_text('gender') }}) as gender,
         {{ clean_text('street') }} as street,
@@ -44,16 +39,6 @@ renamed as (
 
     from latest
 
-),
-
-enriched as (
-
-    select
-        *,
-        {{ canonical_first_name('first_name') }} as first_name_canonical,
-        {{ is_junk_email('email_raw', 'email') }} as is_email_junk,
-    from renamed
-
 )
 
-select * from enriched
+select * from renamed

@@ -61,15 +61,9 @@ renamed as (
         coalesce(not active, false) as is_deleted,
 
         email_raw,
-        {{ normalize_email('email_raw') }} as email,
         phone_raw,
-        {{ normalize_phone('phone_raw', 'country') }} as phone,
-
         full_name_raw,
-        {{ normalize_name('given_name_raw') }} as first_name,
-        {{ normalize_name('family_name_raw') }} as last_name,
-        {{ clean_text('given_name_raw') }} as first_name_display,
-        {{ clean_text('family_name_raw') }} as last_name_display,
+        {{ c360.normalized_person_fields('email_raw', 'phone_raw', 'country', 'given_name_raw', 'family_name_raw') }},
         birth_date,
         upper(country) as country,
 
@@ -79,16 +73,6 @@ renamed as (
 
     from typed
 
-),
-
-enriched as (
-
-    select
-        *,
-        {{ canonical_first_name('first_name') }} as first_name_canonical,
-        {{ is_junk_email('email_raw', 'email') }} as is_email_junk,
-    from renamed
-
 )
 
-select * from enriched
+select * from renamed

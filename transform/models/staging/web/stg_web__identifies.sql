@@ -2,17 +2,9 @@
 
 with
 
-source as (
+calls as (
 
-    select * from {{ c360.source_relation('web', 'identifies') }}
-
-),
-
-deduplicated as (
-
-    select *
-    from source
-    qualify row_number() over (partition by message_id order by _dlt_load_id) = 1
+    select * from {{ c360.segment_calls('identifies') }}
 
 ),
 
@@ -20,10 +12,6 @@ typed as (
 
     select
         message_id as identify_id,
-        nullif(trim({{ c360.optional_value(cols, 'user_id', 'varchar') }}), '') as user_id,
-        nullif(trim({{ c360.optional_value(cols, 'anonymous_id', 'varchar') }}), '') as anonymous_id,
-        timestamp::timestamptz as occurred_at,
-        {{ c360.optional_column(cols, 'received_at', 'timestamptz') }},
         {{ c360.optional_column(cols, ['traits__email', 'context__traits__email'], 'varchar', 'email_raw') }},
         {{ c360.optional_column(cols, ['traits__phone', 'context__traits__phone'], 'varchar', 'phone_raw') }},
         {{ c360.optional_column(cols, ['traits__first_name', 'context__traits__first_name'], 'varchar', 'first_name_raw') }},
@@ -36,8 +24,8 @@ typed as (
         {{ c360.optional_column(cols, ['traits__address__postal_code', 'context__traits__address__postal_code'], 'varchar', 'postal_code_raw') }},
         {{ c360.optional_column(cols, ['traits__address__country', 'context__traits__address__country'], 'varchar', 'country_raw') }},
         {{ country_from_locale(c360.optional_value(cols, 'context__locale', 'varchar'), c360.optional_value(cols, 'context__timezone', 'varchar')) }} as country_guess,
-        _dlt_load_id,
-    from deduplicated
+        {{ c360.segment_common_fields(cols) }},
+    from calls
 
 ),
 
@@ -61,14 +49,9 @@ renamed as (
         received_at,
 
         email_raw,
-        {{ normalize_email('email_raw') }} as email,
         phone_raw,
-        {{ normalize_phone('phone_raw', 'coalesce(country_raw, country_guess)') }} as phone,
-        -- Segment's reserved traits: firstName/lastName, or only name ("First Last")
-        {{ normalize_name('given_name_raw') }} as first_name,
-        {{ normalize_name('family_name_raw') }} as last_name,
-        {{ clean_text('given_name_raw') }} as first_name_display,
-        {{ clean_text('family_name_raw') }} as last_name_display,
+        -- Segment's reserved traits: firstName/lastName, or only name ("First Last"); see the named CTE
+        {{ c360.normalized_person_fields('email_raw', 'phone_raw', 'coalesce(country_raw, country_guess)', 'given_name_raw', 'family_name_raw') }},
         try_cast(left(birth_date_raw, 10) as date) as birth_date,
         lower({{ clean_text('gender_raw') }}) as gender,
         {{ clean_text('street_raw') }} as street,
@@ -80,16 +63,6 @@ renamed as (
 
     from named
 
-),
-
-enriched as (
-
-    select
-        *,
-        {{ canonical_first_name('first_name') }} as first_name_canonical,
-        {{ is_junk_email('email_raw', 'email') }} as is_email_junk,
-    from renamed
-
 )
 
-select * from enriched
+select * from renamed
