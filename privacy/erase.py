@@ -164,14 +164,26 @@ def resolve(con: duckdb.DuckDBPyConnection, request: Request) -> Plan:
     return plan
 
 
+#: Distinct values per (schema, table, column, prefiltered) for the erasure being planned: the plan asks about the
+#: same columns again as it learns more of the person (cleared by :func:`erase` before and after).
+_DISTINCT: dict[tuple[str, str, str, bool], list[Any]] = {}
+
+
+def _distinct(con, schema: str, table: str, column: str, prefilter: bool = False) -> list[Any]:
+    """Distinct non-null values of a column as text; ``prefilter``: only those that may hold an email or phone."""
+    key = (schema, table, column, prefilter)
+    if key not in _DISTINCT:
+        col = q(column)
+        cond = (f" and (contains({col}::varchar, '@') or regexp_matches({col}::varchar, '[0-9]{{3}}') "
+                f"or {col}::varchar like '{{%')" if prefilter else "")
+        _DISTINCT[key] = [r[0] for r in con.execute(
+            f"select distinct {col}::varchar from {q(schema)}.{q(table)} where {col} is not null{cond}").fetchall()]
+    return _DISTINCT[key]
+
+
 def _matching_values(con, schema: str, table: str, column: str, test) -> list[Any]:
     """Distinct values of a text column for which ``test`` is true (cheap SQL prefilter first)."""
-    col = q(column)
-    rows = con.execute(
-        f"select distinct {col}::varchar from {q(schema)}.{q(table)} where {col} is not null and "
-        f"(contains({col}::varchar, '@') or regexp_matches({col}::varchar, '[0-9]{{3}}') or {col}::varchar like '{{%')"
-    ).fetchall()
-    return [r[0] for r in rows if test(r[0])]
+    return [v for v in _distinct(con, schema, table, column, prefilter=True) if test(v)]
 
 
 def _predicate(con, schema: str, table: str, matcher: Matcher, keys: dict[str, str] | None,
@@ -183,9 +195,7 @@ def _predicate(con, schema: str, table: str, matcher: Matcher, keys: dict[str, s
         col = q(column)
         kind = (keys or {}).get(norm(column)) if keys is not None else model_key_kind(column)
         if kind:
-            values = [r[0] for r in con.execute(
-                f"select distinct {col}::varchar from {q(schema)}.{q(table)} where {col} is not null").fetchall()
-                if matcher.key_hits(kind, r[0])]
+            values = [v for v in _distinct(con, schema, table, column) if matcher.key_hits(kind, v)]
             if values:
                 parts.append(f"{col}::varchar in ({', '.join('?' for _ in values)})")
                 params += values
@@ -318,68 +328,76 @@ def erase(request: Request, dry_run: bool = False, warehouse: Path | None = None
     """Erases the person behind ``request`` (see the module docstring); with ``dry_run`` only reports what it would."""
     from c360.locks import run_lock, warehouse_writer
 
-    from privacy import files
-
     warehouse = Path(warehouse or settings.warehouse_path())
     if not warehouse.exists():
         raise settings.ConfigError(f"the warehouse {warehouse} does not exist: check C360_WAREHOUSE")
     # The run lock too: a run that extracted before the tombstones existed must not load the person afterwards
     # (an in-process run holds it from its first step to its last; c360/locks.py).
     say = (lambda text: echo(f"c360 erase: {text}")) if echo else None
-    with run_lock(say=say, warehouse=warehouse), warehouse_writer(say=say, warehouse=warehouse):
-        con = duckdb.connect(str(warehouse), read_only=dry_run)
-        try:
-            con.execute("set TimeZone = 'UTC'")
-            plan = resolve(con, request)  # first: a request naming nobody writes nothing
-            salt = store.salt(con, create=not dry_run) or "dry-run"
-            matcher = Matcher.from_identifiers(salt, plan.emails, plan.phones, plan.records, plan.customers)
-            deletes = _plan_deletes(con, plan, matcher)
-            for s, t, where, params in deletes:
-                n = con.execute(f"select count(*) from {q(s)}.{q(t)} where {where}", params).fetchone()[0]
-                plan.rows[f"{s}.{t}"] = n
-            scrubs = _scrubs(con, matcher)
-            for s, t, column, _, _ in scrubs:
-                key = f"{s}.{t}.{column} (values scrubbed)"
-                plan.rows[key] = plan.rows.get(key, 0) + 1
-            if dry_run:
-                plan.files = files.scan(matcher, warehouse)
-                echo("c360 erase --dry-run: would remove\n" + plan.summary())
-                return plan
-            erasure_id = uuid.uuid4().hex
-            started = datetime.now(timezone.utc)
-            con.execute("begin")
-            for s, t, where, params in deletes:
-                if plan.rows[f"{s}.{t}"]:
-                    con.execute(f"delete from {q(s)}.{q(t)} where {where}", params)
-            for s, t, column, old, new in scrubs:
-                con.execute(f"update {q(s)}.{q(t)} set {q(column)} = ? where {q(column)}::varchar = ?", [new, old])
-            # the tombstones: the identifiers identity resolution saw plus every record id the raw rows revealed
-            store.add_tombstones(con, erasure_id, matcher.kinds.items())
-            con.execute("commit")
-        except BaseException:
-            if not dry_run:
-                try:
-                    con.execute("rollback")
-                except duckdb.Error:
-                    pass
-            con.close()
-            raise
+    _DISTINCT.clear()
+    try:
+        with run_lock(say=say, warehouse=warehouse), warehouse_writer(say=say, warehouse=warehouse):
+            return _erase_locked(request, dry_run, warehouse, echo)
+    finally:
+        _DISTINCT.clear()
+
+
+def _erase_locked(request: Request, dry_run: bool, warehouse: Path, echo) -> Plan:
+    from privacy import files
+
+    con = duckdb.connect(str(warehouse), read_only=dry_run)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        plan = resolve(con, request)  # first: a request naming nobody writes nothing
+        salt = store.salt(con, create=not dry_run) or "dry-run"
+        matcher = Matcher.from_identifiers(salt, plan.emails, plan.phones, plan.records, plan.customers)
+        deletes = _plan_deletes(con, plan, matcher)
+        for s, t, where, params in deletes:
+            n = con.execute(f"select count(*) from {q(s)}.{q(t)} where {where}", params).fetchone()[0]
+            plan.rows[f"{s}.{t}"] = n
+        scrubs = _scrubs(con, matcher)
+        for s, t, column, _, _ in scrubs:
+            key = f"{s}.{t}.{column} (values scrubbed)"
+            plan.rows[key] = plan.rows.get(key, 0) + 1
+        if dry_run:
+            plan.files = files.scan(matcher, warehouse)
+            echo("c360 erase --dry-run: would remove\n" + plan.summary())
+            return plan
+        erasure_id = uuid.uuid4().hex
+        started = datetime.now(timezone.utc)
+        con.execute("begin")
+        for s, t, where, params in deletes:
+            if plan.rows[f"{s}.{t}"]:
+                con.execute(f"delete from {q(s)}.{q(t)} where {where}", params)
+        for s, t, column, old, new in scrubs:
+            con.execute(f"update {q(s)}.{q(t)} set {q(column)} = ? where {q(column)}::varchar = ?", [new, old])
+        # the tombstones: the identifiers identity resolution saw plus every record id the raw rows revealed
+        store.add_tombstones(con, erasure_id, matcher.kinds.items())
+        con.execute("commit")
+    except BaseException:
+        if not dry_run:
+            try:
+                con.execute("rollback")
+            except duckdb.Error:
+                pass
         con.close()
-        # deleted rows stay in the file's free blocks until overwritten: rewrite the file so their bytes are gone
-        files.compact(warehouse)
-        plan.files = files.erase_files(matcher, warehouse)
-        con = duckdb.connect(str(warehouse))
-        try:
-            removed = {k: v for k, v in plan.rows.items() if v}
-            con.execute(f"insert into {store.SCHEMA}.erasures values (?, ?, ?, ?, now(), ?, ?, ?, ?)",
-                        [erasure_id, request.kind, digest(salt, request.kind, request.normalized()), started,
-                         plan.customers, len(plan.records), json.dumps(removed), json.dumps(plan.files)])
-            counts = [[erasure_id, "warehouse", k, v] for k, v in removed.items()]
-            counts += [[erasure_id, "file", k, v] for k, v in plan.files.items() if v]
-            if counts:
-                con.executemany(f"insert into {store.SCHEMA}.erasure_counts values (?, ?, ?, ?)", counts)
-        finally:
-            con.close()
+        raise
+    con.close()
+    # deleted rows stay in the file's free blocks until overwritten: rewrite the file so their bytes are gone
+    files.compact(warehouse)
+    plan.files = files.erase_files(matcher, warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        removed = {k: v for k, v in plan.rows.items() if v}
+        con.execute(f"insert into {store.SCHEMA}.erasures values (?, ?, ?, ?, now(), ?, ?, ?, ?)",
+                    [erasure_id, request.kind, digest(salt, request.kind, request.normalized()), started,
+                     plan.customers, len(plan.records), json.dumps(removed), json.dumps(plan.files)])
+        counts = [[erasure_id, "warehouse", k, v] for k, v in removed.items()]
+        counts += [[erasure_id, "file", k, v] for k, v in plan.files.items() if v]
+        if counts:
+            con.executemany(f"insert into {store.SCHEMA}.erasure_counts values (?, ?, ?, ?)", counts)
+    finally:
+        con.close()
     echo(f"c360 erase: removed (erasure {erasure_id})\n" + plan.summary())
     return plan
 

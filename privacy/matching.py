@@ -57,16 +57,19 @@ def model_key_kind(column: str) -> str | None:
 class Matcher:
     """Answers "is this the erased person's?" for values, keys and records, by tombstone digest."""
 
-    def __init__(self, salt: str, digests: Iterable[str]) -> None:
+    def __init__(self, salt: str, digests: Iterable[str], remember: bool = False) -> None:
         self.salt = salt
         self.digests = set(digests)
+        #: with ``remember``: text -> digests of the identifiers in it. An erasure asks about the same values again
+        #: as it learns more of the person; a load sees each value about once and keeps no such memory.
+        self._text_digests: dict[str, frozenset[str]] | None = {} if remember else None
         #: digest -> kind, for the digests this matcher was given as values (what a new tombstone records)
         self.kinds: dict[str, str] = {}
 
     @classmethod
     def from_identifiers(cls, salt: str, emails: Iterable[str], phones: Iterable[str],
                          records: Iterable[str], customers: Iterable[str] = ()) -> "Matcher":
-        matcher = cls(salt, [])
+        matcher = cls(salt, [], remember=True)
         for kind, values in (("email", emails), ("phone", phones), ("record", records), ("customer", customers)):
             for v in values:
                 if v:
@@ -90,8 +93,13 @@ class Matcher:
                 text = str(text)
             else:
                 return False
-        return (any(digest(self.salt, "email", e) in self.digests for e in emails_in(text))
-                or any(digest(self.salt, "phone", p) in self.digests for p in phone_keys_in(text)))
+        found = self._text_digests.get(text) if self._text_digests is not None else None
+        if found is None:
+            found = frozenset([digest(self.salt, "email", e) for e in emails_in(text)]
+                              + [digest(self.salt, "phone", p) for p in phone_keys_in(text)])
+            if self._text_digests is not None:
+                self._text_digests[text] = found
+        return not found.isdisjoint(self.digests)
 
     def key_hits(self, kind: str, value: Any) -> bool:
         """True when ``value`` is one of the person's record ids of ``kind`` (a node key when kind is "node")."""
