@@ -1,0 +1,20 @@
+{#- The canonical form of a given name (bob, bobby, rob -> robert) from seed nickname_map; expects a normalized
+    name. Only the first word is mapped: "bob lee" -> "robert lee". -#}
+{% macro canonical_first_name(normalized_column) -%}
+    list_transform(
+        [struct_pack(
+            name := {{ normalized_column }},
+            nicknames := (select map(list(nickname), list(canonical_name)) from {{ ref('nickname_map') }})
+        )],
+        lambda r: case
+            when r.name is null then null
+            else array_to_string(
+                list_transform(
+                    string_split(r.name, ' '),
+                    lambda word, i: case when i = 1 then coalesce(r.nicknames[word], word) else word end
+                ),
+                ' '
+            )
+        end
+    )[1]
+{%- endmacro %}
