@@ -27,10 +27,10 @@ def test_defaults_spill_next_to_the_warehouse(monkeypatch: pytest.MonkeyPatch, t
     monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "w.duckdb"))
     monkeypatch.delenv("C360_DUCKDB_MEMORY_LIMIT", raising=False)
     monkeypatch.delenv("C360_DUCKDB_TEMP_DIR", raising=False)
-    assert settings.duckdb_config() == {"memory_limit": "2GB", "temp_directory": str(tmp_path / "w.duckdb.tmp")}
+    assert settings.duckdb_config() == {"memory_limit": "80%", "temp_directory": str(tmp_path / "w.duckdb.tmp")}
 
 
-@pytest.mark.parametrize("text", ["lots", "2", "-1GB", "2 GBs"])
+@pytest.mark.parametrize("text", ["lots", "2", "-1GB", "2 GBs", "%"])
 def test_a_bad_limit_names_the_setting(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
     monkeypatch.setenv("C360_DUCKDB_MEMORY_LIMIT", text)
     with pytest.raises(ConfigError, match="C360_DUCKDB_MEMORY_LIMIT must be an amount of memory"):
