@@ -36,14 +36,17 @@ EXPECTED_ASSET_KEYS = {
     "intermediate/int_customer_web_activity_aggregated", "intermediate/int_email_addresses_observed",
     "intermediate/int_email_group_subscriptions_resolved",
     "intermediate/int_identity_clusters", "intermediate/int_identity_clusters_oversized",
-    "intermediate/int_identity_edges", "intermediate/int_identity_keys_overshared", "intermediate/int_identity_nodes",
+    "intermediate/int_identity_components", "intermediate/int_identity_conflicts", "intermediate/int_identity_edges",
+    "intermediate/int_identity_edges_cut", "intermediate/int_identity_keys_overshared",
+    "intermediate/int_identity_matches_predicted", "intermediate/int_identity_nodes",
+    "intermediate/int_identity_overrides", "intermediate/int_identity_profiles",
     "intermediate/int_web_events_unioned", "intermediate/int_web_identifiers_observed",
     "intermediate/int_web_sessions_sessionized",
     # dbt marts (docs/contracts.md section 3)
     "marts/channel_preference", "marts/customer_360", "marts/customer_id_history", "marts/customer_interactions",
     "marts/customer_satisfaction", "marts/customer_segments", "marts/customer_value", "marts/identity_map",
     "marts/retention_cohorts", "marts/satisfaction_by_segment_month",
-    "marts/product_affinities", "marts/customer_recommendations",
+    "marts/product_affinities", "marts/customer_recommendations", "marts/identity_links",
     # publication
     "published_marts",
 }
