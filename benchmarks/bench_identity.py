@@ -49,6 +49,7 @@ import duckdb  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import sample_loader  # noqa: E402
+from c360.settings import SOURCES  # noqa: E402
 from identity import model as identity_model  # noqa: E402
 from samples.evaluation import evaluate  # noqa: E402
 
@@ -131,7 +132,7 @@ def empty_warehouse(workdir: Path) -> Path:
 
 
 def load_sales(sales_db: Path, warehouse: Path) -> None:
-    env = {**os.environ, "C360_WAREHOUSE": str(warehouse), "SOURCES__SALES__CREDENTIALS": f"sqlite:///{sales_db}"}
+    env = {**os.environ, "C360_WAREHOUSE": str(warehouse), SOURCES["sales"].env("credentials"): f"sqlite:///{sales_db}"}
     result = subprocess.run(
         [sys.executable, "-c", "from ingestion.pipelines import run; run(['sales'], echo=False)"],
         env=env, cwd=REPO, capture_output=True, text=True,

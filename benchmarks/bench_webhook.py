@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "ingestion"))
 
+from c360.settings import SOURCES  # noqa: E402
 from ingestion.email.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER  # noqa: E402
 from ingestion_testkit import webhook_process  # noqa: E402
 
@@ -56,7 +57,7 @@ def main() -> None:
         bodies.append((body, {SIGNATURE_HEADER: signature, TIMESTAMP_HEADER: ts, "Content-Type": "application/json"}))
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "SOURCES__EMAIL__WEBHOOK_PUBLIC_KEY": public, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, SOURCES["email"].env("webhook_public_key"): public, "PYTHONPATH": str(ROOT)}
         with webhook_process(env, "--bucket-url", tmp, "--workers", str(args.workers)) as (url, _):
             latencies: list[float] = []
 
