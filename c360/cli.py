@@ -43,6 +43,35 @@ def cmd_identity_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_identity_review(args: argparse.Namespace) -> int:
+    from c360.settings import quality_dir, warehouse_path
+    from identity.review import write_queue
+
+    warehouse = Path(args.warehouse) if args.warehouse else warehouse_path()
+    out = Path(args.out) if args.out else quality_dir() / "identity_review_queue.csv"
+    try:
+        pairs = write_queue(warehouse, out)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{pairs:,} uncertain matches to review written to {out}")
+    return 0
+
+
+def cmd_identity_decide(args: argparse.Namespace) -> int:
+    from c360.settings import ConfigError
+    from identity.review import decide, overrides_path
+
+    try:
+        decision = decide(args.record_a, args.record_b, same=args.same, decided_by=args.by, reason=args.reason or "")
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"recorded {decision['action']} of {args.record_a} and {args.record_b} in {overrides_path()}; "
+          "the next run applies it")
+    return 0
+
+
 def cmd_quality(args: argparse.Namespace) -> int:
     from quality.runner import cli_quality
 
@@ -136,6 +165,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", help="model file to write (default: the file of dbt var identity_model_path)")
     t.add_argument("--seed", type=int, default=1, help="seed of the random sampling of pairs for u (default 1)")
     t.set_defaults(func=cmd_identity_train)
+    r = identity_sub.add_parser("review", help="write the queue of uncertain matches (marts.identity_review_queue) as CSV")
+    r.add_argument("--warehouse", help="warehouse DuckDB file (default: C360_WAREHOUSE or data/warehouse.duckdb)")
+    r.add_argument("--out", help="CSV to write (default: C360_QUALITY_DIR/identity_review_queue.csv)")
+    r.set_defaults(func=cmd_identity_review)
+    d = identity_sub.add_parser("decide", help="record a steward's decision on a pair (applied by the next run)")
+    d.add_argument("record_a", help="first record as SOURCE:ID (node_key_a of the review queue)")
+    d.add_argument("record_b", help="second record as SOURCE:ID (node_key_b of the review queue)")
+    same = d.add_mutually_exclusive_group(required=True)
+    same.add_argument("--same", dest="same", action="store_true", help="the two records are the same person")
+    same.add_argument("--different", dest="same", action="store_false", help="they are different people")
+    d.add_argument("--by", required=True, help="who decides (kept in the overrides file)")
+    d.add_argument("--reason", help="why (kept in the overrides file)")
+    d.set_defaults(func=cmd_identity_decide)
 
     p = sub.add_parser("quality", help="run the expectation suites on the warehouse; exit 1 if a critical one fails",
                        description="Validates the raw, identity and marts layers (quality/expectations.yml), records "

@@ -216,15 +216,15 @@ def _runs_table(runs: Iterable[dict[str, Any]], prefix: str) -> str:
 
 
 def _warehouse_sections(warehouse: Path) -> tuple[str, str]:
-    """The trend charts and the quarantine section, read from the warehouse (read-only, briefly)."""
-    from quality import quarantined, trends
+    """The trend charts, and the quarantine and review-queue sections, read from the warehouse (read-only, briefly)."""
+    from quality import quarantined, review_section, trends
     from quality.suites import connect_read_only
 
     if not warehouse.exists():
         return "", ""
     con = connect_read_only(warehouse)
     try:
-        return trends.section(con), quarantined.section(con, _nouns(), _e)
+        return trends.section(con), quarantined.section(con, _nouns(), _e) + review_section.section(con, _e)
     finally:
         con.close()
 

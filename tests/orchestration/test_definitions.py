@@ -47,6 +47,7 @@ EXPECTED_ASSET_KEYS = {
     "marts/customer_satisfaction", "marts/customer_segments", "marts/customer_value", "marts/identity_map",
     "marts/retention_cohorts", "marts/satisfaction_by_segment_month",
     "marts/product_affinities", "marts/customer_recommendations", "marts/identity_links",
+    "marts/identity_review_queue",
     # publication
     "published_marts",
 }

@@ -92,6 +92,8 @@ probabilistic_edges as (
 
     select node_key_a, node_key_b, 'probabilistic' as rule, match_probability as score, evidence
     from {{ ref('int_identity_matches_predicted') }}
+    -- pairs between the review and the match threshold wait in marts.identity_review_queue instead
+    where match_probability >= {{ var('identity_match_threshold') }}
 
 ),
 

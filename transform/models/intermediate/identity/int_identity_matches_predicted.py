@@ -14,7 +14,8 @@ def model(dbt, session):
     from identity import model as identity_model
 
     profiles = dbt.ref("int_identity_profiles")
-    threshold = float(dbt.config.get("match_threshold"))
+    # pairs down to the review threshold are kept: below the match threshold they only reach the review queue
+    threshold = min(float(dbt.config.get("match_threshold")), float(dbt.config.get("review_threshold")))
     trained = identity_model.load(dbt.config.get("model_path"))
     columns = ["node_key_a", "node_key_b", "match_probability", "match_weight", "evidence"]
     if profiles.aggregate("count(*)").fetchall()[0][0] < 2:
