@@ -1,23 +1,285 @@
-"""Helpers shared by the c360 file sources (email, web): flattening, Arrow batches, loaded-file tracking.
+"""Helpers shared by the c360 file sources (email, web): a DuckDB scratch engine that parses, validates and
+deduplicates vendor event files in bulk, and the ledger of loaded files.
 
-Events are parsed in Python (the vendors write JSON) but handed to dlt as Arrow tables: dlt's Arrow path
-writes Parquet straight through, several times faster than normalizing dicts. Nested objects are flattened
-with ``__`` the way dlt's relational normalizer would (``context.campaign.source`` ->
-``context__campaign__source``), so the raw tables look the same either way.
+Why DuckDB: parsing each event into a Python dict, validating it in Python and building Arrow from dicts
+costs tens of microseconds per event. DuckDB's JSON functions split a file into events, check a whole batch
+with set-based expressions (one ``reason`` per bad event, ``NULL`` for a good one) and turn the good events
+into typed Arrow columns in C++. Python only touches the rare bad records (to build their quarantine row
+with the exact payload) and the files DuckDB cannot read whole (the salvage path, ``ingestion/salvage.py``).
+
+Nested objects are flattened with ``__`` the way dlt's relational normalizer would
+(``context.campaign.source`` -> ``context__campaign__source``); lists and fields whose JSON type varies
+between events are kept as JSON text, so schema drift never fails a run (dlt's ``evolve`` contract adds
+new columns).
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import dlt
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.sources.filesystem import FileItemDict
 
 SEP = "__"
 
+#: Memory DuckDB may use for one run's scratch work before it spills to its temporary folder.
+SCRATCH_MEMORY_LIMIT = "1GB"
+
+#: Python's name of the JSON type DuckDB reports (the quarantine reasons use Python's names).
+PY_TYPE_SQL = (
+    "CASE {x} WHEN 'VARCHAR' THEN 'str' WHEN 'BIGINT' THEN 'int' WHEN 'UBIGINT' THEN 'int' "
+    "WHEN 'DOUBLE' THEN 'float' WHEN 'BOOLEAN' THEN 'bool' WHEN 'ARRAY' THEN 'list' "
+    "WHEN 'OBJECT' THEN 'dict' WHEN 'NULL' THEN 'NoneType' ELSE lower({x}) END"
+)
+#: DuckDB's JSON types of a Python type name, as the validators of the sources name them.
+JSON_TYPES: dict[type, tuple[str, ...]] = {
+    str: ("VARCHAR",), int: ("BIGINT", "UBIGINT"), float: ("DOUBLE",), bool: ("BOOLEAN",),
+    list: ("ARRAY",), dict: ("OBJECT",),
+}
+#: The characters Python's ``str.strip()`` removes, as an RE2 class: "blank" means what it meant in Python.
+PY_SPACE = r"[\t-\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+#: ``repr()`` of a string, as Python prints it in a reason (``'x'``, or ``"it's"``).
+PY_REPR_SQL = (
+    "CASE WHEN contains({x}, '''') AND NOT contains({x}, '\"') THEN '\"' || replace({x}, '\\', '\\\\') || '\"' "
+    "ELSE '''' || replace(replace({x}, '\\', '\\\\'), '''', '\\''') || '''' END"
+)
+
+
+def py_type(x: str) -> str:
+    """SQL: Python's type name of the JSON type ``x`` (a ``json_type`` expression)."""
+    return PY_TYPE_SQL.format(x=x)
+
+
+def py_repr(x: str) -> str:
+    """SQL: Python's ``repr`` of the string expression ``x``."""
+    return PY_REPR_SQL.format(x=x)
+
+
+def type_names(t: type | tuple[type, ...]) -> str:
+    return " or ".join(x.__name__ for x in (t if isinstance(t, tuple) else (t,)))
+
+
+def json_types(t: type | tuple[type, ...]) -> str:
+    """SQL list of the DuckDB JSON types accepted for Python type(s) ``t`` (a bool is never a number)."""
+    names = [n for x in (t if isinstance(t, tuple) else (t,)) for n in JSON_TYPES[x]]
+    return ", ".join(f"'{n}'" for n in names)
+
+
+def sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def decode_text(data: bytes) -> str | None:
+    """The file as text for DuckDB (a UTF-8 byte-order mark dropped), or None when it is not UTF-8."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+class EventScratch:
+    """A scratch DuckDB database for one run of a file source (a temporary file, removed on close).
+
+    It holds the batch being read and the ids of the events already emitted in this run (``seen``), so a
+    duplicate is dropped however far apart its copies are, while the memory stays bounded: DuckDB spills
+    what exceeds :data:`SCRATCH_MEMORY_LIMIT` to disk.
+    """
+
+    def __init__(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="c360-events-")
+        path = Path(self._tmp.name)
+        self.con = duckdb.connect(
+            str(path / "scratch.duckdb"),
+            config={"memory_limit": SCRATCH_MEMORY_LIMIT, "temp_directory": str(path / "spill"),
+                    "preserve_insertion_order": "false"},
+        )
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("CREATE TABLE seen (id VARCHAR)")
+        self._structure: Any = None
+
+    def close(self) -> None:
+        self.con.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> "EventScratch":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def load_arrays(self, texts: Sequence[str | None]) -> list[int]:
+        """Splits each file of the batch (``texts[f]``: a JSON array as text, or None when it is no text)
+        into the events table ``ev`` (``f``, ``idx``: position in the array, ``j``: the event as JSON) and
+        returns the files DuckDB could not read whole (for the caller's salvage path, :meth:`add_events`)."""
+        self.con.register("files_in", pa.table({"f": pa.array(range(len(texts)), pa.int64()),
+                                                "content": pa.array(texts, pa.string())}))
+        try:
+            # one structure per file (DuckDB merges its events): much cheaper than one per event
+            self.con.execute("CREATE OR REPLACE TEMP TABLE parsed AS SELECT f, l, "
+                             "CASE WHEN l IS NOT NULL THEN json_structure(content) END AS s "
+                             "FROM (SELECT f, content, try_cast(content AS JSON[]) AS l FROM files_in)")
+        finally:
+            self.con.unregister("files_in")
+        self.con.execute("CREATE OR REPLACE TEMP TABLE ev AS "
+                         "SELECT f, generate_subscripts(l, 1) - 1 AS idx, unnest(l) AS j FROM parsed WHERE l IS NOT NULL")
+        self._structure = None
+        mixed = []  # files whose items are not all objects: their structure is taken event by event
+        for f, s in self.con.execute("SELECT f, s FROM parsed WHERE l IS NOT NULL").fetchall():
+            parsed = json.loads(s)
+            if isinstance(parsed, list) and parsed and isinstance(parsed[0], dict):
+                self._structure = merge_structure(self._structure, parsed[0])
+            elif isinstance(parsed, list) and parsed and parsed[0] != "NULL":
+                mixed.append(f)
+        if mixed:
+            sql = ("SELECT DISTINCT json_structure(j) FROM ev WHERE json_type(j) = 'OBJECT' AND f IN "
+                   f"({', '.join(map(str, mixed))})")
+            for (s,) in self.con.execute(sql).fetchall():
+                self._structure = merge_structure(self._structure, json.loads(s))
+        unread = [f for (f,) in self.con.execute("SELECT f FROM parsed WHERE l IS NULL").fetchall()]
+        self.con.execute("DROP TABLE parsed")
+        return unread
+
+    def add_events(self, events: Sequence[tuple[int, int, str]]) -> None:
+        """Adds events read by the caller's salvage path (file, position, JSON text) to ``ev``."""
+        if not events:
+            return
+        self.con.register("salvaged", pa.table({"f": pa.array([e[0] for e in events], pa.int64()),
+                                                "idx": pa.array([e[1] for e in events], pa.int64()),
+                                                "j": pa.array([e[2] for e in events], pa.string())}))
+        try:
+            self.con.execute("INSERT INTO ev SELECT f, idx, j::JSON FROM salvaged")
+            for (s,) in self.con.execute("SELECT DISTINCT json_structure(j) FROM salvaged").fetchall():
+                self._structure = merge_structure(self._structure, json.loads(s))
+        finally:
+            self.con.unregister("salvaged")
+
+    def keep_first(self, source: str, target: str, extra: str = "") -> None:
+        """``target`` := the good rows (``reason IS NULL``) of ``source`` (columns ``f``, ``idx``, ``j``,
+        ``id``, ``reason``) whose ``id`` was not emitted before in this run, one per id (the first by file
+        and position); their ids are then remembered."""
+        extra = f", {extra}" if extra else ""
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT j, id{extra} FROM {source} s"
+            f" WHERE reason IS NULL AND NOT EXISTS (SELECT 1 FROM seen WHERE seen.id = s.id)"
+            f" QUALIFY row_number() OVER (PARTITION BY id ORDER BY f, idx) = 1"
+        )
+        self.con.execute(f"INSERT INTO seen SELECT id FROM {target}")
+
+    def structure(self, fixed: dict[str, str] | None = None) -> dict[str, Any]:
+        """The merged JSON structure of the batch's events (:func:`merge_structure`), ``fixed`` fields
+        (validated to one type) set to their type: a bad event never turns such a column into text."""
+        out = dict(self._structure) if isinstance(self._structure, dict) else {}
+        for key, typ in (fixed or {}).items():
+            if key in out:
+                out[key] = typ
+        return out
+
+    def to_arrow(self, table: str, structure: dict[str, Any], where: str = "true",
+                 timestamps: Sequence[str] = (), extra: str = "") -> pa.Table:
+        """The events (``j``) of ``table`` as a flat typed Arrow table (``a__b`` columns).
+
+        ``timestamps`` are top-level fields read as UTC timestamps; ``extra`` adds SQL columns (``expr AS name``).
+        """
+        columns = column_types(structure)
+        for name in timestamps:
+            if name in columns:
+                columns[name] = "TIMESTAMPTZ"
+        select = [f"json_transform(j, {sql_str(json.dumps(columns))}) AS s"] if columns else []
+        if extra:
+            select.append(extra)
+        result = self.con.sql(f"SELECT {', '.join(select)} FROM {table} WHERE {where}").to_arrow_table()
+        out = result.drop_columns(["s"]) if columns else result
+        if not columns:
+            return out
+        flat = pa.Table.from_struct_array(result["s"])
+        while any(pa.types.is_struct(f.type) for f in flat.schema):
+            flat = flat.flatten()
+        flat = flat.rename_columns([name.replace(".", SEP) for name in flat.column_names])
+        flat = _drop_empty_objects(flat, _json_columns(structure))
+        # a field null in every good event gets no column, as with dlt (it may come from a bad event)
+        flat = flat.drop_columns([n for n in flat.column_names if flat[n].null_count == flat.num_rows])
+        for name in out.column_names:
+            flat = flat.append_column(name, out[name])
+        return flat
+
+
+_NUMBERS = ("UBIGINT", "BIGINT", "DOUBLE")
+
+
+def merge_structure(a: Any, b: Any) -> Any:
+    """The structure of values of structure ``a`` or ``b`` (DuckDB's ``json_structure`` notation): objects
+    merge key by key, lists by element, integers and floats give ``DOUBLE``, null gives way to anything, and
+    any other mix is ``JSON`` (kept as text)."""
+    if a is None or a == "NULL":
+        return b
+    if b is None or b == "NULL" or a == b:
+        return a
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = dict(a)
+        for key, value in b.items():
+            out[key] = merge_structure(out.get(key), value)
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        return [merge_structure(a[0] if a else None, b[0] if b else None)]
+    if a in _NUMBERS and b in _NUMBERS:
+        return "DOUBLE" if "DOUBLE" in (a, b) else "BIGINT"
+    return "JSON"
+
+
+def column_types(structure: dict[str, Any]) -> dict[str, Any]:
+    """The ``json_transform`` structure of the Arrow columns: lists and fields of varying JSON type become
+    JSON text (``VARCHAR``), always-null fields no column (as with dlt), integers ``BIGINT``."""
+    out: dict[str, Any] = {}
+    for key, value in structure.items():
+        if isinstance(value, dict):
+            inner = column_types(value)
+            if inner:
+                out[key] = inner
+        elif isinstance(value, list) or value == "JSON":
+            out[key] = "VARCHAR"
+        elif value != "NULL":
+            out[key] = "BIGINT" if value == "UBIGINT" else value
+    return out
+
+
+def _json_columns(structure: dict[str, Any], prefix: str = "") -> list[str]:
+    """Flat names of the fields whose structure is ``JSON`` (an empty object, or types that vary)."""
+    out = []
+    for key, value in structure.items():
+        if isinstance(value, dict):
+            out.extend(_json_columns(value, f"{prefix}{key}{SEP}"))
+        elif value == "JSON":
+            out.append(f"{prefix}{key}")
+    return out
+
+
+def _drop_empty_objects(table: pa.Table, names: list[str]) -> pa.Table:
+    """An empty object is no value (dlt's normalizer drops it): ``{}`` becomes null, an all-``{}`` column goes."""
+    for name in names:
+        if name not in table.column_names:
+            continue
+        col = table[name]
+        empty = pc.equal(col, "{}")
+        if not pc.any(empty).as_py():
+            continue
+        cleaned = pc.if_else(empty, pa.scalar(None, col.type), col)
+        if cleaned.null_count == len(cleaned):
+            table = table.drop_columns([name])
+        else:
+            table = table.set_column(table.column_names.index(name), name, cleaned)
+    return table
+
+
+# --- the per-event path of the web source (until it reads in batches too) ---
 
 def flatten(record: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
     """Nested dicts become ``parent__child`` keys. Lists stay values (stored as JSON text by :func:`to_arrow`)."""
@@ -125,6 +387,22 @@ def not_null(table: pa.Table, names: Sequence[str]) -> pa.Table:
     (otherwise dlt warns on every batch that the Arrow and dlt schemas differ)."""
     fields = [f.with_nullable(False) if f.name in names else f for f in table.schema]
     return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
+def file_batches(items: Iterable[FileItemDict], max_bytes: int) -> Iterator[list[tuple[FileItemDict, bytes]]]:
+    """The files with their bytes (read through the dlt filesystem item, so any bucket works), in batches of
+    about ``max_bytes``: the memory of a run is bounded by the batch, not by the bucket."""
+    batch: list[tuple[FileItemDict, bytes]] = []
+    size = 0
+    for item in items:
+        data = item.read_bytes()
+        batch.append((item, data))
+        size += len(data)
+        if size >= max_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 class LoadedFiles:

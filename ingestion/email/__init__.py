@@ -4,7 +4,8 @@ Files are listed with dlt's ``filesystem`` resource (any fsspec bucket URL: a lo
 ``gs://``, ``az://``...) and read by the ``events`` transformer, which
 
 * reads only files it has not loaded before (names kept in dlt state; see :class:`ingestion.common.LoadedFiles`),
-* validates every event against the SendGrid format and quarantines the rest (``quarantine`` table),
+* parses and validates the files in batches with DuckDB (:mod:`ingestion.email.helpers`): every event against
+  the SendGrid format, the rest quarantined (``quarantine`` table),
 * normalizes ``category`` (a string or an array) to a list, stored in ``events__category``,
 * yields Arrow tables, merged with the ``insert-only`` strategy on ``sg_event_id``: events are immutable, so
   an event already in the table is skipped (no delete, no update) and duplicates within a run are dropped
@@ -23,9 +24,9 @@ import dlt
 from dlt.sources import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
-from ingestion.common import LoadedFiles
-from ingestion.email.helpers import dedup, parse_file, to_tables
-from ingestion.email.settings import BATCH_SIZE, FILE_GLOB, FILES_PER_RUN
+from ingestion.common import EventScratch, LoadedFiles, file_batches
+from ingestion.email.helpers import read_batch
+from ingestion.email.settings import BATCH_BYTES, FILE_GLOB, FILES_PER_RUN
 from ingestion.dlt_private import add_table_variant
 from ingestion.errors import missing_setting_resource, missing_settings_message
 from ingestion.quarantine import quarantine_items, with_quarantine
@@ -48,38 +49,31 @@ def category_hints(strategy: str = "insert-only") -> Any:
 
 
 @dlt.transformer(name="events", **EVENTS_HINTS)
-def read_events(files: Iterable[FileItemDict], batch_size: int = BATCH_SIZE) -> Iterator[Any]:
-    """SendGrid events of the files not loaded yet, as Arrow batches; bad events go to ``quarantine``."""
+def read_events(files: Iterable[FileItemDict], batch_bytes: int = BATCH_BYTES) -> Iterator[Any]:
+    """SendGrid events of the files not loaded yet, as Arrow batches; bad events go to ``quarantine``.
+
+    Files are read in batches of about ``batch_bytes`` (:func:`ingestion.common.file_batches`), so memory is
+    bounded by the batch; the run's scratch DuckDB keeps the ids already emitted (spilling to disk).
+    """
     loaded = LoadedFiles("events")
-    seen: set[str] = set()
-    pending: list[dict[str, Any]] = []
-    bad: list[dict[str, Any]] = []
-    for item in loaded.new(files):
-        good, quarantined = parse_file(item.read_bytes(), item["file_url"])
-        pending.extend(dedup(good, seen))
-        bad.extend(quarantined)
-        loaded.mark(item)
-        if len(pending) >= batch_size:
-            yield from _emit(pending)
-            pending = []
-    if pending:
-        yield from _emit(pending)
-    if bad:
-        yield quarantine_items(bad)
-
-
-def _emit(events: list[dict[str, Any]]) -> Iterator[Any]:
-    table, categories = to_tables(events)
-    yield table
-    if categories.num_rows:
-        yield dlt.mark.with_table_name(categories, CATEGORY_TABLE)
+    with EventScratch() as scratch:
+        for batch in file_batches(loaded.new(files), batch_bytes):
+            out = read_batch(scratch, [(item["file_url"], data) for item, data in batch])
+            if out.events is not None:
+                yield out.events
+                if out.categories.num_rows:
+                    yield dlt.mark.with_table_name(out.categories, CATEGORY_TABLE)
+            if out.quarantine:
+                yield quarantine_items(out.quarantine)
+            for item, _ in batch:
+                loaded.mark(item)
 
 
 @dlt.source(name="email")
 def email(
     bucket_url: Optional[str] = dlt.config.value,
     file_glob: str = FILE_GLOB,
-    batch_size: int = BATCH_SIZE,
+    batch_bytes: int = BATCH_BYTES,
     merge_strategy: str = "insert-only",
 ) -> DltResource:
     """SendGrid Event Webhook files under ``bucket_url`` -> ``events`` (+ ``events__category``, ``quarantine``).
@@ -88,12 +82,12 @@ def email(
     (``delete-insert``, ``upsert``); ``insert-only`` is the right one for immutable events.
     """
     if bucket_url:
-        # All files in one page: the transformer then sees the whole run at once and drops duplicate events
-        # across files (fsspec lists the whole bucket before yielding anyway).
+        # All files in one page: the transformer reads them in batches of bytes and drops duplicate events
+        # across the whole run (fsspec lists the whole bucket before yielding anyway).
         files = filesystem(bucket_url=bucket_url, file_glob=file_glob, files_per_page=FILES_PER_RUN).with_name("email_files")
     else:  # the same resources, failing the run with the key to set
         files = missing_setting_resource("email_files", missing_settings_message("email", ["bucket_url"]))
-    events = files | read_events(batch_size=batch_size)
+    events = files | read_events(batch_bytes=batch_bytes)
     merge = {"disposition": "merge", "strategy": merge_strategy}
     # the declared SendGrid fields (transform/.../_email__sources.yml) exist with their types even when always null
     events.apply_hints(write_disposition=merge, columns=column_hints("email", "events"))

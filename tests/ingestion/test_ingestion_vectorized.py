@@ -1,0 +1,106 @@
+"""The batch readers of the file sources (DuckDB, issue 11 item 1): the exact reason of every rule, duplicates
+across batches of one run, and the raw columns made from events the generator never writes (always-null
+fields, empty and nested objects, lists, a field whose JSON type varies)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.common import EventScratch
+from ingestion.email import email
+from ingestion.email.helpers import parse_file as parse_sendgrid
+from ingestion.email.helpers import read_batch as read_sendgrid
+from ingestion.pipelines import run_source
+
+TS = 1_767_000_000  # 2025-12-29, in the past for any test run
+GOOD = {"email": "a@example.com", "timestamp": TS, "event": "open", "sg_event_id": "e0", "category": "promo"}
+
+# (change to a good event, the reason text the quarantine has always given for it)
+SENDGRID_REASONS = [
+    ({"email": None}, "missing_key: email"),
+    ({"email": 5}, "wrong_type: email is int, expected str"),
+    ({"timestamp": "yesterday"}, "wrong_type: timestamp is str, expected int"),
+    ({"timestamp": True}, "wrong_type: timestamp is bool, expected int"),
+    ({"timestamp": 1.5e9}, "wrong_type: timestamp is float, expected int"),
+    ({"event": None}, "missing_key: event"),
+    ({"sg_event_id": None}, "missing_key: sg_event_id"),
+    ({"sg_event_id": ["x"]}, "wrong_type: sg_event_id is list, expected str"),
+    ({"url": {"a": 1}}, "wrong_type: url is dict, expected str"),
+    ({"attempt": 1.5}, "wrong_type: attempt is float, expected str or int"),
+    ({"category": 7}, "wrong_type: category is int, expected str or list"),
+    ({"asm_group_id": "12"}, "wrong_type: asm_group_id is str, expected int"),
+    ({"sg_event_id": " \t\u00a0"}, "invalid_value: sg_event_id is empty"),
+    ({"email": "nobody"}, "invalid_value: email 'nobody' is not an address"),
+    ({"email": "it's"}, "invalid_value: email \"it's\" is not an address"),
+    ({"event": "teleported"}, "invalid_value: event 'teleported' is not a SendGrid event type"),
+    ({"timestamp": 4102444800}, "future_timestamp: timestamp 2100-01-01T00:00:00+00:00 is more than a day ahead"),
+    ({"category": ["a", None]}, "wrong_type: category list holds non-strings"),
+]
+
+
+@pytest.mark.parametrize(("change", "reason"), SENDGRID_REASONS)
+def test_sendgrid_rule_gives_the_reason_text(change: dict, reason: str) -> None:
+    bad = {k: v for k, v in {**GOOD, "sg_event_id": "bad", **change}.items() if v is not None}
+    good, quarantined = parse_sendgrid(json.dumps([GOOD, bad]).encode(), "file:///x.json")
+    assert [g["sg_event_id"] for g in good] == ["e0"]
+    assert [(q["reason"], json.loads(q["payload"])) for q in quarantined] == [(reason, bad)]
+
+
+@pytest.mark.parametrize(("event", "name"), [(5, "int"), ("x", "str"), (None, "NoneType"), ([1], "list")])
+def test_sendgrid_item_that_is_not_an_object(event: object, name: str) -> None:
+    good, quarantined = parse_sendgrid(json.dumps([event, GOOD]).encode(), "f.json")
+    assert len(good) == 1
+    assert quarantined[0]["reason"] == f"wrong_type: event is a JSON {name}, not an object"
+    # the payload as the quarantine always kept it: a string verbatim, anything else as compact JSON
+    assert quarantined[0]["payload"] == (event if isinstance(event, str) else json.dumps(event, separators=(",", ":")))
+
+
+def test_sendgrid_columns_from_events_the_generator_never_makes() -> None:
+    events = [
+        {**GOOD, "sg_event_id": "a", "always_null": None, "empty": {}, "nested": {"x": {"y": 1}},
+         "tags": ["p", "q"], "varies": 1, "category": ["c1", "c2"]},
+        {**GOOD, "sg_event_id": "b", "always_null": None, "empty": {}, "nested": {"x": {"y": 2.5}},
+         "varies": "one", "category": None},
+        # a bad event: its extra field makes no column and does not change the type of another
+        {**GOOD, "sg_event_id": "c", "event": "nope", "only_bad": 1, "varies": 2},
+    ]
+    with EventScratch() as scratch:
+        batch = read_sendgrid(scratch, [("f.json", json.dumps(events).encode())])
+    table = batch.events
+    assert table is not None and len(batch.quarantine) == 1
+    assert "always_null" not in table.column_names and "empty" not in table.column_names
+    assert "only_bad" not in table.column_names and "category" not in table.column_names
+    rows = {r["sg_event_id"]: r for r in table.to_pylist()}
+    assert rows["a"]["nested__x__y"] == 1.0 and rows["b"]["nested__x__y"] == 2.5
+    assert json.loads(rows["a"]["tags"]) == ["p", "q"] and rows["b"]["tags"] is None
+    assert (rows["a"]["varies"], rows["b"]["varies"]) == ("1", "one")  # two JSON types: kept as text
+    assert str(table.schema.field("timestamp").type) == "int64"
+    assert sorted((r["_dlt_parent_id"], r["_dlt_list_idx"], r["value"]) for r in batch.categories.to_pylist()) == [
+        ("a", 0, "c1"), ("a", 1, "c2")]
+
+
+def test_sendgrid_empty_and_clean_files() -> None:
+    with EventScratch() as scratch:
+        assert read_sendgrid(scratch, [("e.json", b"[]"), ("w.json", b"  [ ]\n")]).events is None
+        batch = read_sendgrid(scratch, [("c.json", json.dumps([GOOD]).encode())])
+    assert batch.events.num_rows == 1 and batch.quarantine == []
+
+
+def test_duplicates_across_batches_of_one_run_load_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bucket = tmp_path / "email"
+    bucket.mkdir()
+    for n in range(4):  # every file repeats events of the others (SendGrid delivers at least once)
+        events = [{**GOOD, "sg_event_id": f"e{i}", "category": [f"c{i}"]} for i in range(n, n + 3)]
+        (bucket / f"sendgrid-events-{n}.json").write_text(json.dumps(events))
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("SOURCES__EMAIL__BUCKET_URL", str(bucket))
+    # one file per batch: the duplicates are in different batches
+    report = run_source("email", pipelines_dir=tmp_path / "dlt", source=email(batch_bytes=1))
+    assert report.loaded == {"events": 6, "events__category": 6}
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*), count(distinct sg_event_id) from raw_email.events").fetchone() == (6, 6)
+        assert con.execute("select count(*) from raw_email.events__category").fetchone() == (6,)
