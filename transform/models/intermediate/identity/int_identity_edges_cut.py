@@ -1,81 +1,22 @@
 """The cluster guard: evidence cut so that no customer holds two records that must not be one person.
 
-For every component of int_identity_components holding a conflict (int_identity_conflicts: two records that
-contradict each other, or a steward's cannot-link pair), the component's evidence is applied strongest first -
-steward must-link, claimed customer id, cookie with userId, Segment alias, email, phone, then probabilistic links by match
-probability - and an edge that would put two conflicting records into one customer is cut instead. So the
-weakest evidence between the two goes, never the whole cluster. Every cut edge is a row here, with the
-conflict that caused it; int_identity_clusters leaves these edges out. A steward's must-link is never cut.
-
-Python because this is a sequential greedy over a union-find; the components and conflicts come from SQL.
+Every cut edge is a row here, with the conflict that caused it; int_identity_clusters leaves these edges out.
+The guard itself (strongest evidence first, an edge that would join two conflicting records is cut) is
+identity/guard.py, shared with the Spark engine's step (identity/spark.py); the components and conflicts come
+from SQL.
 """
-
-import pandas as pd
-
-RULE_STRENGTH = {
-    "steward_must_link": 0,
-    "customer_id": 1,
-    "anonymous_id_with_user_id": 2,
-    "alias": 3,
-    "email": 4,
-    "phone": 5,
-    "probabilistic": 6,
-}
-COLUMNS = ["node_key_a", "node_key_b", "rule", "score", "conflict_node_key_a", "conflict_node_key_b", "conflict_reason"]
-
-
-def cut_edges(edges, conflicts):
-    """edges: iterable of (a, b, rule, score); conflicts: iterable of (a, b, reason). Returns the cut rows."""
-    parent, members, against = {}, {}, {}
-
-    def find(x):
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b, reason in conflicts:
-        against.setdefault(a, {})[b] = reason
-        against.setdefault(b, {})[a] = reason
-    ordered = sorted(edges, key=lambda e: (RULE_STRENGTH.get(e[2], 9), -float(e[3]), e[0], e[1]))
-    cut = []
-    for a, b, rule, score in ordered:
-        ra, rb = find(a), find(b)
-        if ra == rb:
-            continue
-        set_a, set_b = members.get(ra, {ra}), members.get(rb, {rb})
-        clash = None
-        if rule != "steward_must_link":
-            small, large = (set_a, set_b) if len(set_a) <= len(set_b) else (set_b, set_a)
-            for x in small:
-                for y, reason in against.get(x, {}).items():
-                    if y in large:
-                        clash = (min(x, y), max(x, y), reason)
-                        break
-                if clash:
-                    break
-        if clash:
-            cut.append((a, b, rule, float(score), *clash))
-            continue
-        parent[rb] = ra
-        members[ra] = set_a | set_b
-        members.pop(rb, None)
-    return cut
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    from identity import guard
+
     conflicts = dbt.ref("int_identity_conflicts").df()
     if conflicts.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64" if c == "score" else "object") for c in COLUMNS})
+        return guard.empty()
     components = dbt.ref("int_identity_components").df()
     component_of = dict(zip(components["node_key"], components["component_key"]))
     conflicted = {component_of[a] for a in conflicts["node_key_a"]}
     edges = dbt.ref("int_identity_edges").df()
     edges = edges[edges["node_key_a"].map(component_of).isin(conflicted)]
-    rows = cut_edges(
-        edges[["node_key_a", "node_key_b", "rule", "score"]].itertuples(index=False, name=None),
-        conflicts[["node_key_a", "node_key_b", "reason"]].itertuples(index=False, name=None),
-    )
-    return pd.DataFrame(rows, columns=COLUMNS).astype({"score": "float64"})
+    return guard.cut_frame(edges, conflicts)

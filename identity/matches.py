@@ -1,0 +1,41 @@
+"""Splink's scored pairs -> the rows of int_identity_matches_predicted, one definition for both engines.
+
+The DuckDB engine converts the whole prediction at once (the dbt Python model), the Spark engine each partition
+of it (``mapInPandas`` in identity/spark.py); both call :func:`to_matches`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+COLUMNS = ["node_key_a", "node_key_b", "match_probability", "match_weight", "evidence"]
+
+
+def empty() -> Any:
+    import pandas as pd
+
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c.startswith("match") else "object") for c in COLUMNS})
+
+
+def threshold(match_threshold: float, review_threshold: float) -> float:
+    """Pairs down to the review threshold are kept: below the match threshold they only reach the review queue."""
+    return min(float(match_threshold), float(review_threshold))
+
+
+def to_matches(scored: Any, weights: dict) -> Any:
+    """pandas frame of Splink predictions (node_key_l/_r, match_probability, match_weight, mw_<column>...) ->
+    :data:`COLUMNS`, the pair ordered (node_key_a < node_key_b) and the evidence in words."""
+    import pandas as pd
+
+    from identity.model import evidence_text
+
+    if scored.empty:
+        return empty()
+    out = pd.DataFrame({
+        "node_key_a": scored[["node_key_l", "node_key_r"]].min(axis=1),
+        "node_key_b": scored[["node_key_l", "node_key_r"]].max(axis=1),
+        "match_probability": scored["match_probability"].astype("float64"),
+        "match_weight": scored["match_weight"].astype("float64"),
+        "evidence": [evidence_text(row, weights) for row in scored.itertuples()],
+    })
+    return out[COLUMNS]
