@@ -138,25 +138,34 @@ def predict(spark: Any, profiles: Any, model: dict, threshold: float) -> Any:
 
 def cut(spark: Any, edges: Any, components: Any, conflicts: Any) -> Any:
     """Spark DataFrame of the edges the cluster guard cuts, as int_identity_edges_cut."""
-    from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
     schema = T.StructType([
         T.StructField(c, T.DoubleType() if c == "score" else T.StringType()) for c in guard.COLUMNS
     ])
-    component_of = components.select("node_key", "component_key")
-    conflicts = conflicts.join(component_of, conflicts.node_key_a == component_of.node_key).drop("node_key")
-    conflicted = conflicts.select("component_key").distinct()
-    edges = (edges.join(component_of, edges.node_key_a == component_of.node_key).drop("node_key")
-             .join(conflicted, "component_key"))
+    edges.createOrReplaceTempView("c360_guard_edges")
+    components.createOrReplaceTempView("c360_guard_components")
+    conflicts.createOrReplaceTempView("c360_guard_conflicts")
+    # one frame, one group per conflicted component: its edges (kind 'edge') and its conflicts (kind 'conflict',
+    # the reason in `rule`)
+    rows = spark.sql("""
+        with conflicts as (
+            select c.component_key, f.node_key_a, f.node_key_b, f.reason
+            from c360_guard_conflicts f join c360_guard_components c on c.node_key = f.node_key_a
+        )
+        select 'conflict' as kind, component_key, node_key_a, node_key_b, reason as rule, cast(null as double) as score
+        from conflicts
+        union all
+        select 'edge', c.component_key, e.node_key_a, e.node_key_b, e.rule, cast(e.score as double)
+        from c360_guard_edges e join c360_guard_components c on c.node_key = e.node_key_a
+        where c.component_key in (select component_key from conflicts)
+    """)
 
-    def guard_component(edge_frame, conflict_frame):
-        return guard.cut_frame(edge_frame, conflict_frame)
+    def guard_component(frame):
+        is_edge = frame["kind"] == "edge"
+        return guard.cut_frame(frame[is_edge], frame[~is_edge].rename(columns={"rule": "reason"}))
 
-    return (edges.select("component_key", "node_key_a", "node_key_b", "rule", F.col("score").cast("double"))
-            .groupBy("component_key")
-            .cogroup(conflicts.select("component_key", "node_key_a", "node_key_b", "reason").groupBy("component_key"))
-            .applyInPandas(guard_component, schema))
+    return rows.groupBy("component_key").applyInPandas(guard_component, schema)
 
 
 def spark_conf() -> dict[str, str]:
@@ -198,6 +207,17 @@ def _write(frame: Any, table: str) -> int:
     # Parquet, like the tables dbt-spark creates, so the quality step reads every table the same way
     frame.write.mode("overwrite").format("parquet").saveAsTable(table)
     return frame.sparkSession.table(table).count()
+
+
+def step_args(model_name: str, config: dict) -> list[str]:
+    """The command line of the Spark step standing in for dbt Python model ``model_name``, from its dbt config."""
+    if model_name == "int_identity_matches_predicted":
+        args = ["predict", "--threshold", str(matches.threshold(config["match_threshold"], config["review_threshold"]))]
+        return args + (["--model-path", str(config["model_path"])] if config.get("model_path") else [])
+    if model_name == "int_identity_edges_cut":
+        return ["cut"]
+    raise ValueError(f"dbt Python model {model_name} has no Spark step (identity/spark.py): dbt-spark's session "
+                     "method runs no Python models")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,6 +46,11 @@ def run_quality(
     warehouse = Path(warehouse or settings.warehouse_path())
     quality_dir = Path(quality_dir or settings.quality_dir())
     run_id = run_id or new_run_id()
+    if settings.engine() == "spark":
+        from quality.lakehouse import attach
+
+        # the lakehouse's tables as views of the warehouse the checks and the publication read
+        attach(warehouse, settings.spark_dir())
     outcomes: list[ExpectationOutcome] = []
     for layer in layers:
         outcomes.extend(run_suites(layer, warehouse, run_id, quality_dir=quality_dir))

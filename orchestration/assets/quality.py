@@ -15,6 +15,7 @@ import dagster as dg
 from c360.settings import export_environment, quality_dir, warehouse_path
 from orchestration.constants import WAREHOUSE_POOL
 from orchestration.resources import WarehouseLock
+from quality.lakehouse import attach_if_spark
 
 log = dg.get_dagster_logger()
 
@@ -84,6 +85,8 @@ def _layer_checks(layer: str, specs: list[dg.AssetCheckSpec], checks: Mapping, c
         export_environment()
         run_id = context.op_execution_context.run_id
         with warehouse_lock.hold(context.op_execution_context):
+            # C360_ENGINE=spark: the lakehouse's tables as views of the warehouse the checks read
+            attach_if_spark()
             # the whole layer, whatever is selected: results are stored and reported per layer and run
             outcomes = run_suites(layer, warehouse_path(), run_id, quality_dir=quality_dir(), config=config)
             store_results(outcomes, warehouse=warehouse_path())
@@ -156,6 +159,7 @@ def build_publication(mart_keys: list[dg.AssetKey]) -> dg.AssetsDefinition:
 
         export_environment()
         with warehouse_lock.hold(context):
+            attach_if_spark()
             # publishes only if this run validated every layer and no critical expectation failed
             # ... and only marts this run built itself: no other run's build came between its checks and now
             result = publish(warehouse_path(), context.run_id, require_layers=tuple(LAYERS), require_own_build=True)

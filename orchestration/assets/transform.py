@@ -1,6 +1,7 @@
 """dbt models as Dagster assets (dagster-dbt), wired onto the dlt raw assets."""
 
 
+import json
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -11,7 +12,7 @@ import dagster as dg
 from filelock import FileLock
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
-from c360.settings import export_environment, warehouse_path
+from c360.settings import engine, export_environment, warehouse_path
 from c360.settings import TRANSFORM_DIR
 from orchestration.constants import DBT_BUILD_ARGS, WAREHOUSE_POOL
 from orchestration.resources import WarehouseLock
@@ -127,14 +128,20 @@ def build_dbt_assets(raw_tables: Mapping[str, dg.AssetKey]) -> dg.AssetsDefiniti
     )
     def _dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_lock: WarehouseLock) -> Iterator[Any]:
         """`dbt build`: seeds, models and their data tests (surfaced as asset checks), in dependency order; the
-        unit tests run in the test suite, not in production (DBT_BUILD_ARGS)."""
+        unit tests run in the test suite, not in production (DBT_BUILD_ARGS). On the Spark engine the build is
+        cut around the Python models, which run as Spark steps (orchestration/spark_build.py)."""
         from quality.publish import record_build
 
         export_environment()
         with warehouse_lock.hold(context):
             # the publication step publishes only marts whose last build is its own run's (quality/publish.py)
             record_build(warehouse_path(), context.run_id)
-            yield from dbt.cli(list(DBT_BUILD_ARGS), context=context).stream()
+            if engine() == "spark":
+                from orchestration import spark_build
+
+                yield from spark_build.build(context, dbt, json.loads(manifest.read_text(encoding="utf-8")))
+            else:
+                yield from dbt.cli(list(DBT_BUILD_ARGS), context=context).stream()
 
     return _dbt
 
