@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -148,6 +148,27 @@ class EventScratch:
         self.con.execute("DROP TABLE parsed")
         return unread
 
+    def load_lines(self, texts: Sequence[str | None], lines: Sequence[tuple[int, int, str]]) -> None:
+        """The lines of each file of the batch into ``ev`` (``f``, ``idx``: line number from 1, ``j``: the
+        line as text): ``texts[f]`` is a whole file (None if the caller split it), ``lines`` are lines the
+        caller split itself (file, number, text). Lines end at CR, LF or CRLF, as ``bytes.splitlines``."""
+        self.con.register("files_in", pa.table({"f": pa.array(range(len(texts)), pa.int64()),
+                                                "content": pa.array(texts, pa.string())}))
+        self.con.register("lines_in", pa.table({"f": pa.array([x[0] for x in lines], pa.int64()),
+                                                "idx": pa.array([x[1] for x in lines], pa.int64()),
+                                                "j": pa.array([x[2] for x in lines], pa.string())}))
+        try:
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE ev AS "
+                "SELECT f, generate_subscripts(a, 1) AS idx, unnest(a) AS j FROM ("
+                "  SELECT f, CASE WHEN contains(content, chr(13)) THEN regexp_split_to_array(content, '\r\n|\r|\n') "
+                "                 ELSE string_split(content, chr(10)) END AS a FROM files_in WHERE content IS NOT NULL) "
+                "UNION ALL SELECT f, idx, j FROM lines_in"
+            )
+        finally:
+            self.con.unregister("files_in")
+            self.con.unregister("lines_in")
+
     def add_events(self, events: Sequence[tuple[int, int, str]]) -> None:
         """Adds events read by the caller's salvage path (file, position, JSON text) to ``ev``."""
         if not events:
@@ -277,109 +298,6 @@ def _drop_empty_objects(table: pa.Table, names: list[str]) -> pa.Table:
         else:
             table = table.set_column(table.column_names.index(name), name, cleaned)
     return table
-
-
-# --- the per-event path of the web source (until it reads in batches too) ---
-
-def flatten(record: dict[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Nested dicts become ``parent__child`` keys. Lists stay values (stored as JSON text by :func:`to_arrow`)."""
-    if out is None:
-        out = {}
-    for key, value in record.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            if value:
-                flatten(value, name + SEP, out)
-        else:
-            out[name] = value
-    return out
-
-
-def _column(values: list[Any]) -> pa.Array:
-    """An Arrow column, typed by pyarrow's inference; a column mixing types falls back to text (JSON for
-    non-strings) so one odd optional field never fails a batch."""
-    try:
-        arr = pa.array(values)
-        if pa.types.is_struct(arr.type) or pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
-            raise pa.ArrowTypeError("nested")  # keep lists/objects as JSON text, like dlt's json columns
-        return arr
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        return pa.array(
-            [
-                None if v is None else v if isinstance(v, str) else json.dumps(v, default=str, ensure_ascii=False)
-                for v in values
-            ],
-            type=pa.string(),
-        )
-
-
-def to_arrow(rows: Sequence[dict[str, Any]], columns: dict[str, pa.DataType] | None = None) -> pa.Table:
-    """Flat dict rows -> Arrow table over the union of their keys (pyarrow's from_pylist only looks at the
-    first row's keys). ``columns`` fixes the type of known columns."""
-    names: dict[str, None] = {}
-    for row in rows:
-        for key in row:
-            names.setdefault(key, None)
-    arrays = {}
-    for name in names:
-        values = [row.get(name) for row in rows]
-        typ = (columns or {}).get(name)
-        arrays[name] = pa.array(values, type=typ) if typ is not None else _column(values)
-    return pa.table(arrays)
-
-
-def records_to_arrow(
-    rows: Sequence[dict[str, Any]],
-    timestamp_columns: Sequence[str] = (),
-    columns: dict[str, pa.DataType] | None = None,
-) -> pa.Table:
-    """Nested JSON records -> a flat Arrow table (``a__b`` columns), built in Arrow's C++ code.
-
-    pyarrow infers one struct type over all records (the union of their keys) and flattens it; lists
-    become JSON text (as :func:`to_arrow` does) and ISO-8601 strings in ``timestamp_columns`` become UTC
-    timestamps. A batch whose records disagree on a field's type falls back to the per-column path of
-    :func:`to_arrow`, which stores such a field as text.
-    """
-    try:
-        table = pa.Table.from_struct_array(pa.array(rows))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        table = to_arrow([flatten(r) for r in rows], columns)
-    else:
-        while any(pa.types.is_struct(f.type) for f in table.schema):
-            table = table.flatten()
-        table = table.rename_columns([name.replace(".", SEP) for name in table.column_names])
-        for i, f in enumerate(table.schema):
-            if pa.types.is_list(f.type) or pa.types.is_large_list(f.type):
-                table = table.set_column(i, f.name, _column(table[f.name].to_pylist()))
-            elif pa.types.is_struct(f.type):  # pragma: no cover - flattened above
-                continue
-        for name, typ in (columns or {}).items():
-            if name in table.column_names and table[name].type != typ:
-                table = table.set_column(table.column_names.index(name), name, table[name].cast(typ))
-    for name in timestamp_columns:
-        if name in table.column_names:
-            table = table.set_column(table.column_names.index(name), name, iso_to_timestamp(table[name]))
-    return table
-
-
-_TS = pa.timestamp("us", tz="UTC")
-
-
-def iso_to_timestamp(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    """ISO-8601 strings -> UTC timestamps, vectorized; values Arrow cannot parse go through Python."""
-    if pa.types.is_timestamp(col.type):
-        return col.cast(_TS)
-    try:
-        return col.cast(_TS)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        out = []
-        for v in col.to_pylist():
-            if v is None:
-                out.append(None)
-                continue
-            ts = v if isinstance(v, datetime) else datetime.fromisoformat(v)
-            out.append(ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc))
-        return pa.array(out, _TS)
 
 
 def not_null(table: pa.Table, names: Sequence[str]) -> pa.Table:

@@ -4,7 +4,8 @@ Files under ``segment-logs/<source_id>/<day_start_epoch_ms>/`` are listed with d
 resource (a local folder or any fsspec bucket URL) and read by the ``events`` transformer, which
 
 * reads only files it has not loaded before (names kept in dlt state; see :class:`ingestion.common.LoadedFiles`),
-* validates every event against the Segment spec and quarantines the rest (``quarantine`` table),
+* parses and validates the files in batches with DuckDB (:mod:`ingestion.web.helpers`): every event against
+  the Segment spec, the rest quarantined (``quarantine`` table),
 * routes events by ``type`` into Segment's warehouse tables: ``identifies``, ``tracks``, ``pages``
   (and ``screens``, ``groups``, ``aliases`` if the source sends them),
 * flattens nested objects (``context__campaign__source``, ``traits__email``) and yields Arrow tables,
@@ -23,60 +24,49 @@ import dlt
 from dlt.sources import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
-from ingestion.common import LoadedFiles
+from ingestion.common import EventScratch, LoadedFiles, file_batches
 from ingestion.dlt_private import add_table_variant
 from ingestion.errors import missing_setting_resource, missing_settings_message
 from ingestion.quarantine import quarantine_items, with_quarantine
 from ingestion.vendor_schema import declared_tables
-from ingestion.web.helpers import dedup, parse_file, to_table
-from ingestion.web.settings import BATCH_SIZE, FILE_GLOB, FILES_PER_RUN, TABLES
+from ingestion.web.helpers import read_batch
+from ingestion.web.settings import BATCH_BYTES, FILE_GLOB, FILES_PER_RUN, TABLES
 
 MERGE = {"disposition": "merge", "strategy": "insert-only"}
 
 
 @dlt.transformer(name="events", write_disposition=MERGE, primary_key="messageId")
-def read_events(files: Iterable[FileItemDict], batch_size: int = BATCH_SIZE) -> Iterator[Any]:
-    """Segment events of the files not loaded yet, as Arrow batches per event table."""
+def read_events(files: Iterable[FileItemDict], batch_bytes: int = BATCH_BYTES) -> Iterator[Any]:
+    """Segment events of the files not loaded yet, as Arrow batches per event table.
+
+    Files are read in batches of about ``batch_bytes`` compressed bytes (:func:`ingestion.common.file_batches`),
+    so memory is bounded by the batch; the run's scratch DuckDB keeps the ids already emitted (spilling to disk).
+    """
     loaded = LoadedFiles("events")
-    seen: set[str] = set()
-    pending: dict[str, list[dict[str, Any]]] = {}
-    bad: list[dict[str, Any]] = []
-    size = 0
-    for item in loaded.new(files):
-        good, quarantined = parse_file(item.read_bytes(), item["file_url"])
-        for table, events in good.items():
-            fresh = list(dedup(events, seen))
-            pending.setdefault(table, []).extend(fresh)
-            size += len(fresh)
-        bad.extend(quarantined)
-        loaded.mark(item)
-        if size >= batch_size:
-            yield from _emit(pending)
-            pending, size = {}, 0
-    yield from _emit(pending)
-    if bad:
-        yield quarantine_items(bad)
-
-
-def _emit(pending: dict[str, list[dict[str, Any]]]) -> Iterator[Any]:
-    for table, events in pending.items():
-        if events:
-            yield dlt.mark.with_table_name(to_table(events), table)
+    with EventScratch() as scratch:
+        for batch in file_batches(loaded.new(files), batch_bytes):
+            out = read_batch(scratch, [(item["file_url"], data) for item, data in batch])
+            for table, arrow in out.tables.items():
+                yield dlt.mark.with_table_name(arrow, table)
+            if out.quarantine:
+                yield quarantine_items(out.quarantine)
+            for item, _ in batch:
+                loaded.mark(item)
 
 
 @dlt.source(name="web")
 def web(
     bucket_url: Optional[str] = dlt.config.value,
     file_glob: str = FILE_GLOB,
-    batch_size: int = BATCH_SIZE,
+    batch_bytes: int = BATCH_BYTES,
 ) -> DltResource:
     """Segment log files under ``bucket_url`` -> ``identifies``, ``tracks``, ``pages`` (+ ``quarantine``)."""
     if bucket_url:
-        # All files in one page: the reader then sees the whole run and drops duplicates across files.
+        # All files in one page: the reader takes them in batches and drops duplicates across the whole run.
         files = filesystem(bucket_url=bucket_url, file_glob=file_glob, files_per_page=FILES_PER_RUN).with_name("web_files")
     else:  # the same resources, failing the run with the key to set
         files = missing_setting_resource("web_files", missing_settings_message("web", ["bucket_url"]))
-    events = files | read_events(batch_size=batch_size)
+    events = files | read_events(batch_bytes=batch_bytes)
     declared = declared_tables("web")  # the Segment spec fields (transform/.../_web__sources.yml), typed
     for table in TABLES.values():
         columns = {name: dict(column) for name, column in declared.get(table, {}).items()}

@@ -1,117 +1,206 @@
-"""Parsing and validation of Segment event files (gzipped JSON lines, Segment's S3 destination layout)."""
+"""Parsing and validation of Segment event files (gzipped JSON lines, Segment's S3 destination layout), a batch
+of files at a time.
+
+Each file is gunzipped in Python (a broken stream keeps its complete lines, :func:`ingestion.salvage.gunzip_lines`)
+and its lines go to the run's scratch DuckDB (:class:`ingestion.common.EventScratch`), which reads the fields
+the Segment spec fixes from every line in one pass, gives each bad line its ``reason`` with one set-based
+expression (:func:`reason_sql`, the rules of ``settings.py``), drops events already emitted in this run and
+turns the rest into one Arrow table per Segment call type (``identifies``, ``tracks``, ...).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Iterator
+import gzip
+import json
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 import pyarrow as pa
 
-from ingestion.common import not_null, records_to_arrow
-from ingestion.quarantine import QuarantineError, future_limit, quarantine_row
-from ingestion.salvage import gunzip_lines
+from ingestion.common import (
+    PY_SPACE, EventScratch, merge_structure, not_null, py_repr, py_type, sql_str,
+)
+from ingestion.quarantine import future_limit, quarantine_row
+from ingestion.salvage import gunzip_lines, strip_bom
 from ingestion.web.settings import OBJECT_KEYS, STRING_KEYS, TABLES, TIMESTAMP_KEYS
 
 SOURCE = "web"
 UNKNOWN_TABLE = "events"
 
+#: The fields the rules look at, read (as raw JSON) in one pass over each line.
+CHECKED = list(dict.fromkeys(["type", "messageId", "timestamp", *STRING_KEYS, *OBJECT_KEYS, *TIMESTAMP_KEYS,
+                              "userId", "anonymousId", "event", "groupId", "previousId"]))
+#: ISO-8601 as Python's ``datetime.fromisoformat`` reads it in Segment's fields (extended format).
+ISO = r"\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}([.,]\d+)?)?)?(Z|[+-]\d{2}(:?\d{2}(:?\d{2}(\.\d+)?)?)?)?)?"
 
-def _bad_ts(key: str, value: Any) -> QuarantineError:
-    if not isinstance(value, str):
-        return QuarantineError("wrong_type", f"{key} is {type(value).__name__}, expected an ISO-8601 string")
-    return QuarantineError("wrong_type", f"{key} {value!r} is not an ISO-8601 timestamp")
+
+@dataclass
+class Batch:
+    """What one batch of files gave: an Arrow table per Segment table, quarantine rows."""
+
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
 
 
-def validate_event(event: Any, limit: datetime) -> tuple[str, dict[str, Any]]:
-    """(table, event); raises :class:`QuarantineError` if it is not a Segment event.
+def _raw(key: str) -> str:
+    return f"x[{CHECKED.index(key) + 1}]"
 
-    Runs once per event, so it is written for speed: plain lookups, no copies.
-    """
-    if type(event) is not dict:
-        raise QuarantineError("wrong_type", f"event is a JSON {type(event).__name__}, not an object")
-    get = event.get
+
+def _json_type(key: str) -> str:
+    """SQL: DuckDB's JSON type name of a checked field, from the first character of its raw JSON (no parse)."""
+    raw = _raw(key)
+    return (f"CASE WHEN {raw} IS NULL THEN NULL ELSE CASE left({raw}, 1) WHEN '\"' THEN 'VARCHAR' WHEN '{{' THEN 'OBJECT' "
+            f"WHEN '[' THEN 'ARRAY' WHEN 't' THEN 'BOOLEAN' WHEN 'f' THEN 'BOOLEAN' WHEN 'n' THEN 'NULL' "
+            f"ELSE CASE WHEN regexp_matches({raw}, '[.eE]') THEN 'DOUBLE' ELSE 'BIGINT' END END END")
+
+
+def _type(key: str) -> str:
+    return f'"t:{key}"'
+
+
+def _str(key: str) -> str:
+    return f"v_{key}"
+
+
+def _ts(value: str) -> str:
+    """SQL: the UTC timestamp of an ISO-8601 text (Python's forms: ``,`` for ``.``, an hour without minutes)."""
+    norm = f"regexp_replace(replace({value}, ',', '.'), '^(\\d{{4}}-\\d{{2}}-\\d{{2}}[T ]\\d{{2}})([^:\\d]|$)', '\\1:00\\2')"
+    return f"TRY_CAST({norm} AS TIMESTAMPTZ)"
+
+
+def reason_sql(limit: str) -> str:
+    """SQL: why the line (root ``jt``, raw checked fields ``x``, string values ``v_<key>``) is not a Segment
+    event, or NULL; the first rule broken gives the reason, in the order of the Segment rules."""
+    rules = ["WHEN jt = 'invalid' THEN 'unparseable: line is not JSON'",
+             "WHEN jt <> 'OBJECT' THEN 'wrong_type: event is a JSON ' || " + py_type("jt") + " || ', not an object'"]
     for key in ("type", "messageId", "timestamp"):
-        if get(key) is None:
-            raise QuarantineError("missing_key", key)
+        rules.append(f"WHEN coalesce({_type(key)}, 'NULL') = 'NULL' THEN 'missing_key: {key}'")
     for key in STRING_KEYS:
-        value = get(key)
-        if value is not None and type(value) is not str:
-            raise QuarantineError("wrong_type", f"{key} is {type(value).__name__}, expected str")
+        t = _type(key)
+        rules.append(f"WHEN coalesce({t}, 'NULL') NOT IN ('NULL', 'VARCHAR') THEN 'wrong_type: {key} is ' || {py_type(t)} || ', expected str'")
     for key in OBJECT_KEYS:
-        value = get(key)
-        if value is not None and type(value) is not dict:
-            raise QuarantineError("wrong_type", f"{key} is {type(value).__name__}, expected an object")
-    table = TABLES.get(event["type"])
-    if table is None:
-        raise QuarantineError("invalid_value", f"type {event['type']!r} is not a Segment event type")
-    if not get("userId") and not get("anonymousId"):
-        raise QuarantineError("missing_key", "userId or anonymousId")
-    if not event["messageId"].strip():
-        raise QuarantineError("invalid_value", "messageId is empty")
-    if table == "tracks" and get("event") is None:
-        raise QuarantineError("missing_key", "event")
-    # Segment spec: a group call names its group, an alias call the id it replaces and the new userId
-    if table == "groups" and not get("groupId"):
-        raise QuarantineError("missing_key", "groupId")
-    if table == "aliases" and (not get("previousId") or not get("userId")):
-        raise QuarantineError("missing_key", "previousId and userId")
+        t = _type(key)
+        rules.append(f"WHEN coalesce({t}, 'NULL') NOT IN ('NULL', 'OBJECT') THEN "
+                     f"'wrong_type: {key} is ' || {py_type(t)} || ', expected an object'")
+    types = ", ".join(sql_str(t) for t in TABLES)
+    rules += [
+        f"WHEN v_type NOT IN ({types}) THEN 'invalid_value: type ' || {py_repr('v_type')} || ' is not a Segment event type'",
+        "WHEN coalesce(v_userId, '') = '' AND coalesce(v_anonymousId, '') = '' THEN 'missing_key: userId or anonymousId'",
+        f"WHEN regexp_full_match(v_messageId, '{PY_SPACE}*') THEN 'invalid_value: messageId is empty'",
+        f"WHEN v_type = 'track' AND coalesce({_type('event')}, 'NULL') = 'NULL' THEN 'missing_key: event'",
+        # Segment spec: a group call names its group, an alias call the id it replaces and the new userId
+        "WHEN v_type = 'group' AND coalesce(v_groupId, '') = '' THEN 'missing_key: groupId'",
+        "WHEN v_type = 'alias' AND (coalesce(v_previousId, '') = '' OR coalesce(v_userId, '') = '') "
+        "THEN 'missing_key: previousId and userId'",
+    ]
     for key in TIMESTAMP_KEYS:
-        value = get(key)
-        if value is None:
+        t, v = _type(key), _str(key)
+        rules += [
+            f"WHEN coalesce({t}, 'NULL') NOT IN ('NULL', 'VARCHAR') THEN "
+            f"'wrong_type: {key} is ' || {py_type(t)} || ', expected an ISO-8601 string'",
+            f"WHEN {v} IS NOT NULL AND (NOT regexp_full_match({v}, '{ISO}') OR {_ts(v)} IS NULL) THEN "
+            f"'wrong_type: {key} ' || {py_repr(v)} || ' is not an ISO-8601 timestamp'",
+            f"WHEN {_ts(v)} > {limit} THEN 'future_timestamp: {key} ' || {v} || ' is more than a day ahead'",
+        ]
+    return "CASE " + " ".join(rules) + " END"
+
+
+def _checked_sql(limit: str) -> str:
+    paths = "[" + ", ".join(sql_str(f'$."{k}"') for k in CHECKED) + "]"
+    strings = ", ".join(f"CASE WHEN {_type(k)} = 'VARCHAR' THEN {_raw(k)}::JSON->>'$' END AS {_str(k)}"
+                        for k in ("type", "messageId", "userId", "anonymousId", "groupId", "previousId", *TIMESTAMP_KEYS))
+    tables = ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in TABLES.items())
+    return f"""
+        CREATE OR REPLACE TEMP TABLE checked AS
+        SELECT f, idx, j, v_messageId AS id, reason,
+               CASE WHEN reason IS NULL OR {_type('type')} = 'VARCHAR' THEN coalesce(MAP {{{tables}}}[v_type], '{UNKNOWN_TABLE}')
+                    ELSE '{UNKNOWN_TABLE}' END AS tbl,
+               {", ".join(f"{_ts(_str(k))} AS {json.dumps(k)}" for k in TIMESTAMP_KEYS)}
+        FROM (SELECT *, {reason_sql(limit)} AS reason
+              FROM (SELECT *, {strings}
+                    FROM (SELECT f, idx, j, x, {", ".join(f"{_json_type(k)} AS {_type(k)}" for k in CHECKED)},
+                                 CASE WHEN x IS NULL THEN 'invalid' WHEN left(ltrim(j, ' \t\r\n'), 1) = '{{' THEN 'OBJECT'
+                                      ELSE json_type(j) END AS jt
+                          FROM (SELECT f, idx, j, CASE WHEN json_valid(j) THEN json_extract(j, {paths}) END AS x FROM ev
+                                WHERE NOT regexp_full_match(j, '[ \\t\\n\\r\\x0b\\x0c]*')))))
+    """
+
+
+def _gunzip(data: bytes) -> tuple[str | None, list[bytes], str | None]:
+    """(the whole text, when the file is a sound gzip of UTF-8; else its complete lines as bytes; why the stream
+    is broken, or None)."""
+    try:
+        raw = strip_bom(gzip.decompress(data))
+    except (OSError, EOFError, zlib.error):
+        lines, broken = gunzip_lines(data)
+        return None, lines, broken
+    try:
+        return raw.decode("utf-8"), [], None
+    except UnicodeDecodeError:
+        return None, raw.splitlines(), None
+
+
+def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
+    """Events of a batch of files (``(origin, bytes)``): new valid ones as Arrow per table, bad ones as
+    quarantine rows. An event whose ``messageId`` was already emitted in this run is dropped (Segment delivers
+    at least once); one already in the warehouse is skipped by the ``insert-only`` merge."""
+    con = scratch.con
+    origins = [origin for origin, _ in files]
+    batch = Batch()
+    texts: list[str | None] = []
+    lines: list[tuple[int, int, str]] = []
+    for f, (origin, data) in enumerate(files):
+        text, split, broken = _gunzip(data)
+        texts.append(text)
+        for number, line in enumerate(split, 1):
+            try:
+                lines.append((f, number, line.decode("utf-8")))
+            except UnicodeDecodeError:  # orjson says why, as the quarantine always has
+                batch.quarantine.append(_unparseable(origin, line, number))
+        if broken:
+            batch.quarantine.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", data, detail=broken,
+                                                   position="file"))
+    scratch.load_lines(texts, lines)
+    con.execute(_checked_sql(f"TIMESTAMPTZ '{future_limit().isoformat()}'"))
+    for f, idx, j, reason, tbl in con.execute(
+        "SELECT f, idx, j, reason, tbl FROM checked WHERE reason IS NOT NULL").fetchall():
+        if reason.startswith("unparseable"):
+            batch.quarantine.append(_unparseable(origins[f], j, idx))
             continue
-        try:
-            parsed = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise _bad_ts(key, value) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        if parsed > limit:
-            raise QuarantineError("future_timestamp", f"{key} {value} is more than a day ahead")
-    return table, event
+        batch.quarantine.append(quarantine_row(SOURCE, tbl, origins[f], reason, json.loads(j), position=idx))
+    scratch.keep_first("checked", "good", extra=f"f, idx, tbl, {', '.join(json.dumps(k) for k in TIMESTAMP_KEYS)}")
+    structures: dict[str, Any] = {}
+    for tbl, s in con.execute("SELECT tbl, json_structure('[' || string_agg(j, ',') || ']') FROM good GROUP BY f, tbl").fetchall():
+        parsed = json.loads(s)
+        structures[tbl] = merge_structure(structures.get(tbl), parsed[0] if isinstance(parsed, list) else None)
+    for tbl, structure in structures.items():
+        if not isinstance(structure, dict):
+            continue
+        present = [k for k in TIMESTAMP_KEYS if k in structure]
+        for key in present:  # read as UTC timestamps by the check (Python's ISO forms included)
+            structure.pop(key)
+        table = scratch.to_arrow("good", structure, where=f"tbl = {sql_str(tbl)}",
+                                 extra=", ".join(json.dumps(k) for k in present))
+        ids = table["messageId"].combine_chunks().cast(pa.string())
+        batch.tables[tbl] = not_null(table.append_column("_dlt_id", ids), ("messageId",))
+    return batch
+
+
+def _unparseable(origin: str, line: bytes | str, number: int) -> dict[str, Any]:
+    try:
+        orjson.loads(line)
+        detail = "line is not JSON"
+    except orjson.JSONDecodeError as exc:
+        detail = f"line is not JSON ({exc})"
+    return quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", line, detail=detail, position=number)
 
 
 def parse_file(data: bytes, origin: str) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
-    """({table: valid events}, quarantine rows) of one Segment log file."""
-    lines, broken = gunzip_lines(data)
-    limit = future_limit()
-    good: dict[str, list[dict[str, Any]]] = {}
-    bad: list[dict[str, Any]] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            event = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            bad.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", line, detail=f"line is not JSON ({exc})", position=number))
-            continue
-        try:
-            table, parsed = validate_event(event, limit)
-        except QuarantineError as exc:
-            resource = TABLES.get(event.get("type"), UNKNOWN_TABLE) if isinstance(event, dict) and isinstance(event.get("type"), str) else UNKNOWN_TABLE
-            bad.append(quarantine_row(SOURCE, resource, origin, exc.reason, event, detail=exc.detail, position=number))
-            continue
-        good.setdefault(table, []).append(parsed)
-    if broken:
-        bad.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", data, detail=broken, position="file"))
-    return good, bad
-
-
-def to_table(events: list[dict[str, Any]]) -> pa.Table:
-    """Flattened events as Arrow (``context__campaign__source``, ``traits__email``...).
-
-    ``_dlt_id`` is the ``messageId`` itself: unique per row by Segment's definition and the same on every
-    re-delivery.
-    """
-    table = records_to_arrow(events, timestamp_columns=TIMESTAMP_KEYS)
-    return not_null(table.append_column("_dlt_id", table["messageId"].cast(pa.string())), ("messageId",))
-
-
-def dedup(events: list[dict[str, Any]], seen: set[str]) -> Iterator[dict[str, Any]]:
-    """Drops events whose ``messageId`` was seen earlier in this run (Segment delivers at least once)."""
-    for event in events:
-        key = event["messageId"]
-        if key in seen:
-            continue
-        seen.add(key)
-        yield event
+    """({table: valid events as flat dicts}, quarantine rows) of one Segment log file: the batch reader on one
+    file, for tests and replays."""
+    with EventScratch() as scratch:
+        batch = read_batch(scratch, [(origin, data)])
+    good = {tbl: table.drop_columns(["_dlt_id"]).to_pylist() for tbl, table in batch.tables.items()}
+    return good, batch.quarantine

@@ -4,7 +4,9 @@ fields, empty and nested objects, lists, a field whose JSON type varies)."""
 
 from __future__ import annotations
 
+import gzip
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -15,6 +17,9 @@ from ingestion.email import email
 from ingestion.email.helpers import parse_file as parse_sendgrid
 from ingestion.email.helpers import read_batch as read_sendgrid
 from ingestion.pipelines import run_source
+from ingestion.web import web
+from ingestion.web.helpers import parse_file as parse_segment
+from ingestion.web.helpers import read_batch as read_segment
 
 TS = 1_767_000_000  # 2025-12-29, in the past for any test run
 GOOD = {"email": "a@example.com", "timestamp": TS, "event": "open", "sg_event_id": "e0", "category": "promo"}
@@ -104,3 +109,83 @@ def test_duplicates_across_batches_of_one_run_load_once(tmp_path: Path, monkeypa
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*), count(distinct sg_event_id) from raw_email.events").fetchone() == (6, 6)
         assert con.execute("select count(*) from raw_email.events__category").fetchone() == (6,)
+
+
+# ------------------------------------------------------------------------------------------- Segment
+
+PAGE = {"type": "page", "messageId": "m0", "anonymousId": "a0", "timestamp": "2025-12-29T10:00:00.000Z"}
+
+SEGMENT_REASONS = [
+    ({"type": None}, "events", "missing_key: type"),
+    ({"messageId": None}, "pages", "missing_key: messageId"),
+    ({"timestamp": None}, "pages", "missing_key: timestamp"),
+    ({"userId": 7}, "pages", "wrong_type: userId is int, expected str"),
+    ({"traits": ["x"]}, "pages", "wrong_type: traits is list, expected an object"),
+    ({"type": "teleport"}, "events", "invalid_value: type 'teleport' is not a Segment event type"),
+    ({"anonymousId": ""}, "pages", "missing_key: userId or anonymousId"),
+    ({"messageId": "  "}, "pages", "invalid_value: messageId is empty"),
+    ({"type": "track"}, "tracks", "missing_key: event"),
+    ({"type": "group"}, "groups", "missing_key: groupId"),
+    ({"type": "alias", "previousId": "p"}, "aliases", "missing_key: previousId and userId"),
+    ({"timestamp": 1730000000}, "pages", "wrong_type: timestamp is int, expected an ISO-8601 string"),
+    ({"sentAt": "01/11/2026"}, "pages", "wrong_type: sentAt '01/11/2026' is not an ISO-8601 timestamp"),
+    ({"receivedAt": "2099-01-01T00:00:00Z"}, "pages", "future_timestamp: receivedAt 2099-01-01T00:00:00Z is more than a day ahead"),
+]
+
+
+def _segment_file(*events: object) -> bytes:
+    return gzip.compress(b"\n".join(json.dumps(e).encode() for e in events) + b"\n")
+
+
+@pytest.mark.parametrize(("change", "resource", "reason"), SEGMENT_REASONS)
+def test_segment_rule_gives_the_reason_text(change: dict, resource: str, reason: str) -> None:
+    bad = {k: v for k, v in {**PAGE, "messageId": "bad", **change}.items() if v is not None}
+    good, quarantined = parse_segment(_segment_file(PAGE, bad), "s3://b/k.gz")
+    assert [e["messageId"] for e in good["pages"]] == ["m0"]
+    assert [(q["resource"], q["reason"], json.loads(q["payload"])) for q in quarantined] == [(resource, reason, bad)]
+
+
+@pytest.mark.parametrize("stamp", ["2025-12-29", "2025-12-29 10:00", "2025-12-29T10", "2025-12-29T10:00:00,5+01:00",
+                                   "2025-12-29T10:00:00.123456789Z"])
+def test_segment_takes_the_iso_forms_python_takes(stamp: str) -> None:
+    good, quarantined = parse_segment(_segment_file({**PAGE, "timestamp": stamp}), "k.gz")
+    assert quarantined == []
+    want = datetime.fromisoformat(stamp)
+    want = want if want.tzinfo else want.replace(tzinfo=timezone.utc)
+    assert good["pages"][0]["timestamp"] == want
+
+
+def test_segment_tables_get_their_own_columns() -> None:
+    track = {"type": "track", "event": "Viewed", "messageId": "t1", "userId": "u1", "timestamp": "2025-12-29T10:00:00Z",
+             "properties": {"value": 3, "tags": ["a"]}, "integrations": {}}
+    page = {**PAGE, "properties": {"value": "three"}, "context": {"page": {"url": "https://x/"}}, "integrations": {}}
+    with EventScratch() as scratch:
+        batch = read_segment(scratch, [("k.gz", _segment_file(track, page, "not an event"))])
+    tracks, pages = batch.tables["tracks"], batch.tables["pages"]
+    assert tracks["properties__value"].to_pylist() == [3]  # an int here, though pages send a string
+    assert pages["properties__value"].to_pylist() == ["three"]
+    assert json.loads(tracks["properties__tags"][0].as_py()) == ["a"]
+    assert "context__page__url" not in tracks.column_names and "event" not in pages.column_names
+    assert "integrations" not in tracks.column_names  # an empty object is no value
+    assert str(pages.schema.field("timestamp").type) == "timestamp[us, tz=UTC]"
+    assert [q["reason"] for q in batch.quarantine] == ["wrong_type: event is a JSON str, not an object"]
+
+
+def test_segment_lines_end_at_cr_lf_or_crlf() -> None:
+    lines = [json.dumps({**PAGE, "messageId": f"m{i}"}).encode() for i in range(4)]
+    data = gzip.compress(lines[0] + b"\r\n" + lines[1] + b"\r" + lines[2] + b"\n\n" + lines[3])
+    good, quarantined = parse_segment(data, "k.gz")
+    assert quarantined == [] and sorted(e["messageId"] for e in good["pages"]) == ["m0", "m1", "m2", "m3"]
+
+
+def test_segment_duplicates_across_batches_load_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "web" / "segment-logs" / "src" / "1767000000000"
+    folder.mkdir(parents=True)
+    for n in range(3):
+        (folder / f"{n}.gz").write_bytes(_segment_file(*({**PAGE, "messageId": f"m{i}"} for i in range(n, n + 2))))
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("SOURCES__WEB__BUCKET_URL", str(tmp_path / "web"))
+    report = run_source("web", pipelines_dir=tmp_path / "dlt", source=web(batch_bytes=1))
+    assert report.loaded == {"pages": 4}
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(distinct message_id), count(*) from raw_web.pages").fetchone() == (4, 4)
