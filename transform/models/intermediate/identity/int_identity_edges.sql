@@ -71,7 +71,17 @@ anonymous_edges as (
 ),
 
 -- Segment alias calls: previousId (a cookie's anonymousId or an earlier userId) is the same user as userId. Only
--- ids that are identity nodes link; an over-shared anonymousId links nothing, as above.
+-- ids that are identity nodes link; an over-shared anonymousId links nothing, as above. Each alias is tried as
+-- both node kinds, so the join below is an equality (`node_key in (both)` made DuckDB compare every alias with
+-- every node: 109 s CPU at 100,000 customers).
+alias_keys as (
+
+    select *, 'web_anonymous:' || previous_id as previous_key from {{ ref('stg_web__aliases') }}
+    union all
+    select *, 'web_user:' || previous_id as previous_key from {{ ref('stg_web__aliases') }}
+
+),
+
 alias_edges as (
 
     select distinct
@@ -79,9 +89,8 @@ alias_edges as (
         greatest(previous.node_key, renamed.node_key) as node_key_b,
         'alias' as rule,
         1.0::double as score,
-    from {{ ref('stg_web__aliases') }} as aliases
-    inner join nodes as previous
-        on previous.node_key in ('web_anonymous:' || aliases.previous_id, 'web_user:' || aliases.previous_id)
+    from alias_keys as aliases
+    inner join nodes as previous on previous.node_key = aliases.previous_key
     inner join nodes as renamed on renamed.node_key = 'web_user:' || aliases.user_id
     where previous.node_key <> renamed.node_key
       and aliases.previous_id not in (select key_value from overshared where key_type = 'anonymous_id')
