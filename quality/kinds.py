@@ -44,6 +44,8 @@ class Kind:
     #: no column for a field that never had a value), or a table with no rows yet that may be absent
     #: (a source switched off or new). Nothing there, so nothing wrong.
     vacuous: float = 0.0
+    #: A raw check of this kind measures only the loads newer than those it passed on (quality.scope).
+    scoped: bool = False
 
     def bounds(self, c: Check) -> tuple[float | None, float | None]:
         return None, 0
@@ -118,6 +120,7 @@ class RowCount(Kind):
 class NotNull(Kind):
     """Empty values: none allowed by default, or at most `max_share` of the rows."""
 
+    scoped = True
     required = ("column",)
 
     def bounds(self, c):
@@ -152,25 +155,33 @@ class NotNull(Kind):
 class Unique(Kind):
     """Rows whose key value (one or more columns) is shared with another row."""
 
+    scoped = True
+
     def _key(self, c: Check) -> list[str]:
         cols = c.params.get("columns") or [c.params["column"]]
         return [q(col) for col in cols]
 
-    def measure(self, con, c):
+    def _duplicated(self, c: Check) -> str:
+        """Key values held by more than one row. Scoped (quality.scope): only the keys of the new loads,
+        looked up among all rows (a hash semi-join on the key column, no aggregation of the old rows)."""
         key = ", ".join(self._key(c))
         not_null = " and ".join(f"{k} is not null" for k in self._key(c))
-        rows, values = one(con, f"""
-            select coalesce(sum(copies), 0), count(*) from (
-                select count(*) as copies from {table_ref(c.table)}{where(c, not_null)}
-                group by {key} having count(*) > 1)""")
+        rows = f"{table_ref(c.table)} as t"
+        if c.params.get("scope"):
+            on = " and ".join(f"t.{k} is not distinct from n.{k}" for k in self._key(c))
+            rows += (f" semi join (select distinct {key} from {table_ref(c.table)}{where(c, not_null)}) as n "
+                     f"on {on}")
+        return (f"select {', '.join('t.' + k for k in self._key(c))}, count(*) as copies from {rows}"
+                f"{where(c, not_null, scoped=False)} group by all having count(*) > 1")
+
+    def measure(self, con, c):
+        rows, values = one(con, f"select coalesce(sum(copies), 0), count(*) from ({self._duplicated(c)})")
+        # the whole table's row count is metadata to DuckDB: cheap, and what the trend charts show per source
         (total,) = one(con, f"select count(*) from {table_ref(c.table)}")
         return Measurement(rows, rows, total, {"duplicated_values": values})
 
     def examples_sql(self, con, c, m):
-        key = ", ".join(self._key(c))
-        not_null = " and ".join(f"{k} is not null" for k in self._key(c))
-        return (f"select {key}, count(*) as copies from {table_ref(c.table)}{where(c, not_null)} "
-                f"group by {key} having count(*) > 1 order by copies desc, {key}")
+        return f"select * from ({self._duplicated(c)}) order by copies desc, {', '.join(self._key(c))}"
 
     def rule(self, c):
         return f"no two {c.noun} share {a(c.label)}"
@@ -184,6 +195,7 @@ class Unique(Kind):
 class PatternShare(Kind):
     """Share of non-empty values that look valid (trimmed, case-insensitive regex) at least `mostly`."""
 
+    scoped = True
     required = ("column", "pattern", "mostly")
     vacuous = 1.0
 
@@ -230,6 +242,7 @@ class PatternShare(Kind):
 
 
 class AcceptedValues(Kind):
+    scoped = True
     required = ("column", "values")
 
     def bounds(self, c):
@@ -259,6 +272,7 @@ class AcceptedValues(Kind):
 class TimestampRange(Kind):
     """Timestamps before `min` or later than now + `max_future_hours` are broken clocks or parsing errors."""
 
+    scoped = True
     required = ("column",)
 
     def _ts(self, c: Check) -> str:
@@ -330,6 +344,7 @@ class Freshness(Kind):
 class Between(Kind):
     """Values outside [min, max] (either bound optional)."""
 
+    scoped = True
     required = ("column",)
 
     def _outside(self, c: Check) -> str:

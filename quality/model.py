@@ -41,6 +41,10 @@ class ExpectationOutcome:
     docs_path: str | None = None
     checked_at: datetime | None = None
     config_version: int | None = None
+    #: raw checks (quality/scope.py): the loads measured, ``loads_after`` exclusive (None: from the first),
+    #: ``loads_through`` inclusive; a passing result lets the next run start after ``loads_through``
+    loads_after: str | None = None
+    loads_through: str | None = None
 
     @property
     def is_blocking(self) -> bool:
@@ -64,3 +68,5 @@ class PublicationResult:
     row_counts: dict[str, int] = field(default_factory=dict)
     blocking: list[ExpectationOutcome] = field(default_factory=list)
     published_at: datetime | None = None
+    #: the marts whose content changed and were written; the others were kept from the previous publication
+    rewritten: list[str] = field(default_factory=list)

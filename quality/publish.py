@@ -126,7 +126,7 @@ def publish(
     tmp_version = parquet_dir / "versions" / f".{version_name}.tmp"
     version = parquet_dir / "versions" / version_name
     try:
-        counts = _build(warehouse, run_id, stamp, published_path, tmp_db, tmp_version, version)
+        counts, rewritten = _build(warehouse, run_id, stamp, published_path, tmp_db, tmp_version, version)
         _seal(tmp_db)
         os.replace(tmp_version, version)
         # A WAL beside the published file would be replayed by every reader that opens the new file: a WAL
@@ -149,62 +149,161 @@ def publish(
     result.published_at = stamp
     result.parquet_version = version
     result.row_counts = counts
-    result.reason = (f"published {len(counts)} marts ({sum(counts.values()):,} rows) from run {run_id} "
+    result.rewritten = rewritten
+    result.reason = (f"published {len(counts)} marts ({sum(counts.values()):,} rows; {len(rewritten)} changed and "
+                     f"rewritten, {len(counts) - len(rewritten)} unchanged and kept) from run {run_id} "
                      f"to {published_path} and {parquet_dir / 'current'}")
     return result
 
 
 def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, tmp_db: Path,
-           tmp_version: Path, version: Path) -> dict[str, int]:
+           tmp_version: Path, version: Path) -> tuple[dict[str, int], list[str]]:
+    """Writes the new publication under its temporary names; returns the row counts and the marts rewritten.
+
+    Only marts whose content changed are written: each mart's fingerprint (:func:`_fingerprint`) is compared
+    with the one the current publication recorded. When some are unchanged, the new file starts as a byte copy
+    of the current one (a file copy, no re-encoding), changed marts are replaced in it, and each unchanged
+    mart's Parquet file is hard-linked into the new version folder. The new file is still complete before it is
+    moved into place, so readers keep seeing whole publications.
+    """
     _remove(tmp_db, tmp_version)
     tmp_version.mkdir(parents=True)
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
-        con.execute(f"attach {_lit(tmp_db)} as pub (storage_version '{STORAGE_VERSION}')")
-        con.execute("use pub")
         con.execute(f"attach {_lit(warehouse)} as wh (read_only)")
         tables = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_catalog = 'wh' and table_schema = ? "
             "order by table_name", [MARTS_SCHEMA]).fetchall()]
         if not tables:
             raise duckdb.CatalogException(f"the warehouse has no tables in schema {MARTS_SCHEMA}")
-        con.execute(f"create schema {MARTS_SCHEMA}")
-        counts: dict[str, int] = {}
+        selects, fingerprints = {}, {}
         for table in tables:
             columns = [(name, dtype) for name, dtype in con.execute(
                 "select column_name, data_type from information_schema.columns where table_catalog = 'wh' "
                 "and table_schema = ? and table_name = ? order by ordinal_position", [MARTS_SCHEMA, table]).fetchall()
                 if not name.startswith(INTERNAL_COLUMN_PREFIXES)]
             # personal data kept, hashed or dropped as C360_PUBLISHED_MASK_* say (privacy/masking.py)
-            con.execute(f"create table {MARTS_SCHEMA}.{q(table)} as "
-                        f"select {masking.projection(con, columns)} from wh.{MARTS_SCHEMA}.{q(table)}")
-            # Downstream tools may query `customer_360` as well as `marts.customer_360`.
-            con.execute(f"create view main.{q(table)} as select * from {MARTS_SCHEMA}.{q(table)}")
-            counts[table] = con.execute(f"select count(*) from {MARTS_SCHEMA}.{q(table)}").fetchall()[0][0]
-            con.execute(f"copy {MARTS_SCHEMA}.{q(table)} to {_lit(tmp_version / (table + '.parquet'))} "
-                        f"(format parquet, compression zstd)")
+            selects[table] = f"select {masking.projection(con, columns)} from wh.{MARTS_SCHEMA}.{q(table)}"
+            fingerprints[table] = _fingerprint(con, selects[table], columns)
+        previous = _previous(con, published_path, tables)
+        reuse = bool(previous) and any(previous[t]["fingerprint"] == fingerprints[t] for t in tables if t in previous)
+        if reuse:
+            shutil.copyfile(published_path, tmp_db)  # the current publication, byte for byte (its storage format too)
+            con.execute(f"attach {_lit(tmp_db)} as pub")
+        else:
+            con.execute(f"attach {_lit(tmp_db)} as pub (storage_version '{STORAGE_VERSION}')")
+            con.execute(f"create schema pub.{MARTS_SCHEMA}")
+        con.execute("use pub")
+        counts: dict[str, int] = {}
+        rewritten: list[str] = []
+        data_runs: dict[str, str] = {}
+        for gone in (set(previous) - set(tables)) if reuse else ():
+            con.execute(f"drop view if exists main.{q(gone)}")
+            con.execute(f"drop table if exists {MARTS_SCHEMA}.{q(gone)}")
+        for table in tables:
+            parquet = tmp_version / (table + ".parquet")
+            before = previous.get(table) if reuse else None
+            if before and before["fingerprint"] == fingerprints[table]:
+                counts[table] = before["row_count"]
+                data_runs[table] = before["data_run_id"]
+                if _link(Path(before["parquet_file"]), parquet):
+                    continue
+            else:
+                con.execute(f"drop table if exists {MARTS_SCHEMA}.{q(table)}")
+                con.execute(f"create table {MARTS_SCHEMA}.{q(table)} as {selects[table]}")
+                # Downstream tools may query `customer_360` as well as `marts.customer_360`.
+                con.execute(f"create or replace view main.{q(table)} as select * from {MARTS_SCHEMA}.{q(table)}")
+                counts[table] = con.execute(f"select count(*) from {MARTS_SCHEMA}.{q(table)}").fetchall()[0][0]
+                data_runs[table] = run_id
+                rewritten.append(table)
+            con.execute(f"copy {MARTS_SCHEMA}.{q(table)} to {_lit(parquet)} (format parquet, compression zstd)")
         con.execute("detach wh")
-        con.execute(f"""create table main.{PUBLICATION_TABLE} (run_id varchar not null, published_at timestamptz not null,
-                        table_name varchar not null, row_count bigint not null, parquet_file varchar)""")
-        if published_path.exists():
-            try:
-                con.execute(f"attach {_lit(published_path)} as prev (read_only)")
-                con.execute(f"insert into main.{PUBLICATION_TABLE} by name select * from prev.main.{PUBLICATION_TABLE}")
-            except duckdb.Error as exc:  # an older or foreign file: start a fresh history rather than fail
-                log.warning("publication history of %s not carried over: %s", published_path, exc)
-            finally:
-                if "prev" in {r[0] for r in con.execute("select database_name from duckdb_databases()").fetchall()}:
-                    con.execute("detach prev")
+        if not reuse:
+            con.execute(f"create table main.{PUBLICATION_TABLE} ({_HISTORY_COLUMNS})")
+            _carry_history(con, published_path)
         con.executemany(
-            f"insert into main.{PUBLICATION_TABLE} values (?, ?, ?, ?, ?)",
-            [[run_id, stamp, table, count, str(version / (table + ".parquet"))] for table, count in counts.items()])
+            f"insert into main.{PUBLICATION_TABLE} by name select ? as run_id, ? as published_at, ? as table_name, "
+            f"? as row_count, ? as parquet_file, ? as fingerprint, ? as data_run_id",
+            [[run_id, stamp, table, counts[table], str(version / (table + ".parquet")), fingerprints[table],
+              data_runs[table]] for table in tables])
         con.execute("checkpoint pub")  # the file is complete, without a WAL, before it is moved into place
         con.execute("use memory")
         con.execute("detach pub")
     finally:
         con.close()
-    return counts
+    return counts, rewritten
+
+
+#: The publication history: one row per mart per publication. ``fingerprint`` is the mart's content
+#: fingerprint (:func:`_fingerprint`); ``data_run_id`` the publication that wrote the rows the file holds (an
+#: unchanged mart keeps the rows, and the data_run_id, of an earlier one).
+_HISTORY_COLUMNS = """run_id varchar not null, published_at timestamptz not null, table_name varchar not null,
+    row_count bigint not null, parquet_file varchar, fingerprint varchar, data_run_id varchar"""
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, select: str, columns: list[tuple[str, str]]) -> str:
+    """What a published mart holds, cheaply: its published columns and types, row count and an
+    order-independent sum of row hashes, over the rows as published (masking applied). One scan of the
+    mart in the warehouse, no write. A different DuckDB version may hash differently: then every mart is
+    rewritten once, never wrongly kept."""
+    rows, digest = con.execute(f"select count(*), coalesce(sum(hash(p)), 0) from ({select}) as p").fetchone()
+    shape = con.execute("select md5(?)", [select + repr(columns) + duckdb.__version__]).fetchone()[0]
+    return f"{shape}:{rows}:{digest}"
+
+
+def _previous(con: duckdb.DuckDBPyConnection, published_path: Path, tables: list[str]) -> dict[str, dict]:
+    """Per mart, what the current publication recorded (fingerprint, row count, Parquet file, data run);
+    empty when there is no usable one (none yet, an older file without fingerprints, a foreign file)."""
+    if not published_path.exists():
+        return {}
+    try:
+        con.execute(f"attach {_lit(published_path)} as prev (read_only)")
+    except duckdb.Error as exc:
+        log.warning("current publication %s unreadable, rebuilt in full: %s", published_path, exc)
+        return {}
+    try:
+        cols = {r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_catalog = 'prev' and table_schema = 'main' "
+            "and table_name = ?", [PUBLICATION_TABLE]).fetchall()}
+        if not {"fingerprint", "data_run_id"} <= cols:
+            return {}
+        present = {r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'prev' and table_schema = ?",
+            [MARTS_SCHEMA]).fetchall()}
+        cur = con.execute(f"""
+            select table_name, fingerprint, row_count, parquet_file, data_run_id from prev.main.{PUBLICATION_TABLE}
+            where published_at = (select max(published_at) from prev.main.{PUBLICATION_TABLE})""")
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+        return {r["table_name"]: r for r in rows if r["table_name"] in present and r["fingerprint"]}
+    except duckdb.Error as exc:
+        log.warning("publication history of %s unreadable, rebuilt in full: %s", published_path, exc)
+        return {}
+    finally:
+        con.execute("detach prev")
+
+
+def _carry_history(con: duckdb.DuckDBPyConnection, published_path: Path) -> None:
+    if not published_path.exists():
+        return
+    try:
+        con.execute(f"attach {_lit(published_path)} as prev (read_only)")
+        con.execute(f"insert into main.{PUBLICATION_TABLE} by name select * from prev.main.{PUBLICATION_TABLE}")
+    except duckdb.Error as exc:  # an older or foreign file: start a fresh history rather than fail
+        log.warning("publication history of %s not carried over: %s", published_path, exc)
+    finally:
+        if "prev" in {r[0] for r in con.execute("select database_name from duckdb_databases()").fetchall()}:
+            con.execute("detach prev")
+
+
+def _link(source: Path, target: Path) -> bool:
+    """Hard-links an unchanged mart's Parquet file into the new version (no rewrite); False when it cannot."""
+    try:
+        os.link(source, target)
+        return True
+    except OSError:
+        return False
 
 
 BUILDS_TABLE = "quality.builds"

@@ -46,6 +46,8 @@ COLUMNS: dict[str, str] = {
     "error": "varchar",
     "docs_path": "varchar",
     "config_version": "integer",
+    "loads_after": "varchar",
+    "loads_through": "varchar",
 }
 
 
@@ -69,7 +71,8 @@ def _row(o: ExpectationOutcome) -> dict[str, Any]:
         "table_name": o.table, "column_name": o.column, "unexpected_count": o.unexpected_count,
         "element_count": o.element_count, "threshold": o.threshold, "rule": o.rule,
         "description": o.description, "examples": json.dumps(o.examples, default=str), "error": o.error,
-        "docs_path": o.docs_path, "config_version": o.config_version,
+        "docs_path": o.docs_path, "config_version": o.config_version, "loads_after": o.loads_after,
+        "loads_through": o.loads_through,
     }
 
 
@@ -102,6 +105,7 @@ def _outcome(row: dict[str, Any]) -> ExpectationOutcome:
         threshold=row.get("threshold") or "", rule=row.get("rule") or "", description=row.get("description") or "",
         examples=json.loads(examples) if examples else [], error=row.get("error"), docs_path=row.get("docs_path"),
         checked_at=row.get("checked_at"), config_version=row.get("config_version"),
+        loads_after=row.get("loads_after"), loads_through=row.get("loads_through"),
     )
 
 

@@ -31,8 +31,10 @@ def one(con, sql: str) -> tuple:
     return rows[0] if rows else (None,)
 
 
-def where(check: Check, extra: str | None = None) -> str:
-    parts = [p for p in (check.params.get("where"), extra) if p]
+def where(check: Check, extra: str | None = None, *, scoped: bool = True) -> str:
+    """The check's row filter: its `where`, ``extra``, and (``scoped``) the new loads of a raw check
+    (:mod:`quality.scope`)."""
+    parts = [p for p in (check.params.get("where"), check.params.get("scope") if scoped else None, extra) if p]
     return (" where " + " and ".join(f"({p})" for p in parts)) if parts else ""
 
 

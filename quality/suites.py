@@ -28,6 +28,7 @@ from quality.config import Check, QualityConfig, load_config
 from quality.data_docs import make_offline
 from quality.kinds import Measurement
 from quality.model import LAYERS, ExpectationOutcome, Layer
+from quality.scope import scoped
 from quality.sql import columns_of, one, table_ref
 
 log = logging.getLogger(__name__)
@@ -253,6 +254,8 @@ def run_suites(
 
     con = connect_read_only(Path(warehouse))
     try:
+        if layer == "raw":  # what is new since each check last passed (quality/scope.py)
+            checks = scoped(con, checks, config.version)
         measurements = measure(con, checks)
     finally:
         con.close()
@@ -304,6 +307,8 @@ def run_suites(
             description = c.implementation.success(c, m)
         else:
             description = c.implementation.failure(c, m)
+        if c.params.get("scope") and not m.error:
+            description += f" (Measured on the loads after {c.params['loads_after']}, those not yet passed.)"
         outcomes.append(ExpectationOutcome(
             run_id=run_id, layer=layer, suite=c.suite, expectation=c.expectation, kind=c.kind, table=c.table,
             column=c.column, severity=c.severity, success=success,
@@ -312,7 +317,8 @@ def run_suites(
             element_count=None if m.elements is None else int(m.elements),
             threshold=c.implementation.threshold(c), rule=c.implementation.rule(c), description=description,
             examples=examples.get(c, []), error=m.error, docs_path=docs, checked_at=checked_at,
-            config_version=config.version,
+            config_version=config.version, loads_after=c.params.get("loads_after"),
+            loads_through=c.params.get("loads_through"),
         ))
     return outcomes
 
