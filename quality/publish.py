@@ -20,7 +20,10 @@
     last ``keep_versions`` folders are kept so that readers of a superseded version finish undisturbed.
 
 Every publication is recorded in the published file's ``main._publication`` table (run_id, published_at,
-table_name, row_count, parquet_file), carrying the history of earlier publications forward.
+table_name, row_count, parquet_file, fingerprint, data_run_id), carrying the history of earlier publications
+forward. Only marts whose content changed are written (their fingerprint differs from the one recorded): the
+new file starts as a copy of the current one and the Parquet files of unchanged marts are hard-linked, so a run
+after a small increment does not copy every mart again.
 """
 
 from __future__ import annotations
@@ -166,9 +169,13 @@ def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, 
     mart's Parquet file is hard-linked into the new version folder. The new file is still complete before it is
     moved into place, so readers keep seeing whole publications.
     """
+    from c360.settings import duckdb_config
+
     _remove(tmp_db, tmp_version)
     tmp_version.mkdir(parents=True)
-    con = duckdb.connect()
+    # the memory limit of dbt and the checks, spilling beyond it (C360_DUCKDB_MEMORY_LIMIT / _TEMP_DIR): an
+    # in-memory connection has nowhere to spill by default
+    con = duckdb.connect(config=duckdb_config())
     try:
         con.execute("set TimeZone = 'UTC'")
         con.execute(f"attach {_lit(warehouse)} as wh (read_only)")

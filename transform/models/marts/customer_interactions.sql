@@ -13,8 +13,9 @@
 --
 -- Incremental, two parts per run:
 --   * new and changed records: per source table, the loads newer than that table's high-water mark in this model
---     minus var('event_lookback_days') (a load that committed late, or a record updated in place such as an order
---     changing status, comes back through its new load id; delete+insert on interaction_id replaces it);
+--     (minus var('event_lookback_days'), default 0): a record updated in place, such as an order changing status,
+--     comes back through its new load id and delete+insert on interaction_id replaces it. dlt commits the
+--     loads of one table in order, so a run reads only what arrived since the last one;
 --   * re-keying: identity resolution may move a node to another customer_id (two customers merged, one split).
 --     Rows already here whose node now maps to another customer are re-emitted with the current customer_id,
 --     from this table itself (one hash join with identity_map, no source rescan).
@@ -23,7 +24,7 @@
 -- their rows, also the rows of a ticket or user deleted after it was first loaded (delete+insert alone would
 -- keep them, as a filtered-out record never comes back to replace its row).
 
-{%- set lookback_seconds = (var('event_lookback_days', 3) | float) * 86400 %}
+{%- set lookback_seconds = (var('event_lookback_days', 0) | float) * 86400 %}
 {%- set since -%}
     {%- if is_incremental() -%}
     and try_cast(_dlt_load_id as double) > coalesce((select reprocess_after from high_water_marks where source_table = '@table'), 0)
@@ -143,33 +144,32 @@ touches as (
 
     union all
 
-    {%- for model, kind, id_column, name_column, table in [
-        ('stg_web__pages', 'page_view', 'page_id', 'page_name', 'pages'),
-        ('stg_web__screens', 'page_view', 'screen_id', 'screen_name', 'screens'),
-        ('stg_web__tracks', 'track_event', 'track_id', 'event_name', 'tracks'),
-    ] %}
-    -- a visitor is their cookie; an event without one belongs to the logged-in user (as in the sessions model)
+    -- Page views, screen views and track calls from the incremental web event stream (the same rows as the
+    -- three staging models): its load ids are a plain column there, so a run reads only the new loads instead
+    -- of de-duplicating every web event of the staging views again. A visitor is their cookie; an event
+    -- without one belongs to the logged-in user (as in the sessions model).
     select
-        '{{ kind }}:' || {{ id_column }},
+        case when web.event_kind = 'track' then 'track_event' else 'page_view' end || ':' || web.web_event_id,
         'web',
-        '{{ kind }}',
-        {{ name_column }},
-        occurred_at,
+        case when web.event_kind = 'track' then 'track_event' else 'page_view' end,
+        web.event_name,
+        web.occurred_at,
         true,
         null::varchar,
         null::decimal(18, 2),
         null::varchar,
-        url,
+        web.url,
         'web',
-        '{{ table }}',
-        {{ id_column }},
-        case when anonymous_id is not null then 'web_anonymous' else 'web_user' end,
-        coalesce(anonymous_id, user_id),
-        _dlt_load_id,
-    from {{ ref(model) }}
-    where coalesce(anonymous_id, user_id) is not null {{ since | replace('@table', table) }}
-    {{ 'union all' if not loop.last }}
-    {%- endfor %}
+        web.event_kind || 's',
+        web.web_event_id,
+        case when web.anonymous_id is not null then 'web_anonymous' else 'web_user' end,
+        coalesce(web.anonymous_id, web.user_id),
+        web._dlt_load_id,
+    from {{ ref('int_web_events_unioned') }} as web
+    {%- if is_incremental() %}
+    left join high_water_marks on high_water_marks.source_table = web.event_kind || 's'
+    where try_cast(web._dlt_load_id as double) > coalesce(high_water_marks.reprocess_after, 0)
+    {%- endif %}
 
 ),
 
