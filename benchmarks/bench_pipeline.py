@@ -5,8 +5,10 @@ For each size (default 20,000 and 100,000 customers; ``--customers 1000000`` on 
 * generate (``c360 generate``) and the next one-day increment (``c360 generate --increment``);
 * each ingestion source: rows (loaded incl. child tables + quarantined), seconds, rows/s;
 * dbt: the wall time of the production ``dbt build`` and each phase's model time from dbt's
-  ``run_results.json`` (staging / identity / marts / data tests; node times overlap when dbt runs 2 threads);
-* quality checks (``c360 quality``) and publication (``c360 publish``);
+  ``run_results.json`` (staging / identity / marts / data tests; node times overlap when dbt runs 2 threads) and
+  the slowest models;
+* quality checks (``c360 quality``: raw checks measure only the new loads) and publication (``c360 publish``:
+  how many marts changed and were written again);
 * the same after the increment, and incremental / full;
 * the floor: DuckDB alone reading the same raw files into tables (no validation, no pipeline). DuckDB here has
   no sqlite_scanner extension, so the sales tables are read with Python's sqlite3 into Arrow and handed to
@@ -154,6 +156,14 @@ def dbt_phases(target: Path) -> dict[str, float]:
     return phases
 
 
+def slowest_models(target: Path, n: int = 4) -> list[tuple[str, float]]:
+    """The ``n`` models that took longest in the last dbt run (run_results.json)."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    models = [(r["unique_id"].rsplit(".", 1)[-1], float(r["execution_time"])) for r in results
+              if r["unique_id"].startswith("model.")]
+    return sorted(models, key=lambda m: -m[1])[:n]
+
+
 def pipeline_run(label: str, env: dict[str, str], work: Path, rss: PeakRss, sources: list[str]) -> dict[str, Any]:
     """Ingestion of every source, dbt build, quality, publication; prints and returns the figures."""
     from orchestration.constants import DBT_BUILD_ARGS
@@ -175,7 +185,8 @@ def pipeline_run(label: str, env: dict[str, str], work: Path, rss: PeakRss, sour
         _run(dbt, env, cwd=ROOT / "transform")
     figures["dbt"] = {**f, "phases": dbt_phases(target)}
     print(f"  dbt build            {f['seconds']:7.1f} s wall; peak {f['peak_mib']:,.0f} MiB; node time: "
-          + ", ".join(f"{k} {v:.1f} s" for k, v in figures["dbt"]["phases"].items()), flush=True)
+          + ", ".join(f"{k} {v:.1f} s" for k, v in figures["dbt"]["phases"].items())
+          + "; slowest: " + ", ".join(f"{name} {t:.1f} s" for name, t in slowest_models(target)), flush=True)
     with rss.phase() as f:
         result = _run(_c360("quality", "--warehouse", env["C360_WAREHOUSE"]), env, check=False)
     figures["quality"] = f
@@ -183,8 +194,11 @@ def pipeline_run(label: str, env: dict[str, str], work: Path, rss: PeakRss, sour
     with rss.phase() as f:
         result = _run(_c360("publish", "--warehouse", env["C360_WAREHOUSE"]), env, check=False)
     figures["publication"] = f
-    print(f"  publication          {f['seconds']:7.1f} s (exit {result.returncode}: "
-          f"{(result.stdout.strip().splitlines() or [''])[0][:60]}); peak {f['peak_mib']:,.0f} MiB", flush=True)
+    said = (result.stdout.strip().splitlines() or [""])[0]
+    # "published 14 marts (1,544,307 rows; 12 changed and rewritten, 2 unchanged and kept) ...": unchanged marts are
+    # not written again (quality/publish.py)
+    print(f"  publication          {f['seconds']:7.1f} s (exit {result.returncode}: {said.split(' from run')[0][:120]}); "
+          f"peak {f['peak_mib']:,.0f} MiB", flush=True)
     steps = [*figures["sources"].values(), figures["dbt"], figures["quality"], figures["publication"]]
     figures["seconds"] = sum(s["seconds"] for s in steps)
     figures["peak_mib"] = max(s["peak_mib"] for s in steps)

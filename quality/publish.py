@@ -205,13 +205,16 @@ def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, 
         counts: dict[str, int] = {}
         rewritten: list[str] = []
         data_runs: dict[str, str] = {}
-        for gone in (set(previous) - set(tables)) if reuse else ():
-            con.execute(f"drop view if exists main.{q(gone)}")
-            con.execute(f"drop table if exists {MARTS_SCHEMA}.{q(gone)}")
+        kept = {t for t in tables if reuse and t in previous and previous[t]["fingerprint"] == fingerprints[t]}
+        if reuse:
+            for gone in set(previous) - kept:
+                con.execute(f"drop view if exists main.{q(gone)}")
+                con.execute(f"drop table if exists {MARTS_SCHEMA}.{q(gone)}")
+            con.execute("checkpoint pub")  # frees the dropped marts' blocks for the new ones: the file does not grow
         for table in tables:
             parquet = tmp_version / (table + ".parquet")
-            before = previous.get(table) if reuse else None
-            if before and before["fingerprint"] == fingerprints[table]:
+            if table in kept:
+                before = previous[table]
                 counts[table] = before["row_count"]
                 data_runs[table] = before["data_run_id"]
                 if _link(Path(before["parquet_file"]), parquet):

@@ -48,10 +48,12 @@ def test_unchanged_marts_are_not_rewritten_and_a_changed_one_is(site):
     assert _inodes(second) == _inodes(first)  # the same files, linked, not written again
 
     # One changed row in one mart: only that mart is written again, with the new content.
+    size = site.published.stat().st_size
     execute(site.warehouse, "update marts.customer_360 set first_name = 'Changed' "
                             "where customer_id = (select min(customer_id) from marts.customer_360)")
     third = publish(site.warehouse, "run-3", outcomes=_passed("run-3"), **kw)
     assert third.rewritten == ["customer_360"], third.reason
+    assert site.published.stat().st_size <= size * 1.2, "the replaced mart's old blocks are reused"
     history3 = _history(site.published, "run-3")
     assert history3["customer_360"][0] == "run-3" and history3["customer_360"][1] != history["customer_360"][1]
     assert all(d == "baseline-run" for t, (d, _, _) in history3.items() if t != "customer_360")
