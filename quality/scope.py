@@ -12,6 +12,7 @@ stay whole-table where they are cheap: the row count of a key check, the newest 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timezone
 
 import duckdb
 
@@ -54,3 +55,11 @@ def _watermarks(con: duckdb.DuckDBPyConnection, config_version: int) -> dict[tup
         where layer = 'raw' and success and loads_through is not null and config_version = ?
         group by all""", [config_version]).fetchall()
     return {(suite, expectation): through for suite, expectation, through in rows}
+
+
+def load_time(load_id: str) -> str:
+    """A dlt load id (seconds since the epoch when the load began) as the report writes times."""
+    try:
+        return datetime.fromtimestamp(float(load_id), timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    except (TypeError, ValueError, OverflowError):
+        return f"load {load_id}"

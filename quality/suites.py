@@ -28,7 +28,7 @@ from quality.config import Check, QualityConfig, load_config
 from quality.data_docs import make_offline
 from quality.kinds import Measurement
 from quality.model import LAYERS, ExpectationOutcome, Layer
-from quality.scope import scoped
+from quality.scope import load_time, scoped
 from quality.sql import columns_of, one, table_ref
 
 log = logging.getLogger(__name__)
@@ -308,7 +308,7 @@ def run_suites(
         else:
             description = c.implementation.failure(c, m)
         if c.params.get("scope") and not m.error:
-            description += f" (Measured on the loads after {c.params['loads_after']}, those not yet passed.)"
+            description += f" (Measured on the loads since {load_time(c.params['loads_after'])}, not yet passed.)"
         outcomes.append(ExpectationOutcome(
             run_id=run_id, layer=layer, suite=c.suite, expectation=c.expectation, kind=c.kind, table=c.table,
             column=c.column, severity=c.severity, success=success,

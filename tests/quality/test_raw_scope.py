@@ -48,6 +48,7 @@ def test_second_run_measures_only_the_new_load_and_flags_its_bad_row(tmp_path):
     assert times.element_count == 10, "only the rows of the new load are measured"
     assert (times.loads_after, times.loads_through) == (first, second)
     assert times.examples and times.examples[0]["id"] == 103
+    assert "Measured on the loads since" in times.description  # the steward page says what was measured
     key = run2["orders.id.unique"]
     # the new load's keys are looked up among all rows: the copy of order 7 from the first load is found
     assert not key.success and key.unexpected_count == 2 and key.element_count == 60
@@ -60,15 +61,15 @@ def test_second_run_measures_only_the_new_load_and_flags_its_bad_row(tmp_path):
     assert run3["orders.created_at.timestamp_range"].element_count == 10
     assert not run3["orders.id.unique"].success
 
-    # Once the bad rows are fixed (deleted here), the checks pass and move on past the second load.
+    # Once the bad rows are fixed (deleted here), the checks measure everything since they last passed (the
+    # second load and the next one), pass, and the next run starts after the newest load.
     con = duckdb.connect(str(warehouse))
     try:
         con.execute("delete from raw_sales.orders where id = 103 or (id = 7 and _dlt_load_id = ?)", [second])
     finally:
         con.close()
-    run4 = _check(warehouse, "run-4", tmp_path)
-    assert run4["orders.created_at.timestamp_range"].success and run4["orders.id.unique"].success
     third = _load(pipeline, _orders(200, 5))
-    run5 = _check(warehouse, "run-5", tmp_path)
-    times = run5["orders.created_at.timestamp_range"]
-    assert times.success and times.element_count == 5 and (times.loads_after, times.loads_through) == (second, third)
+    run4 = _check(warehouse, "run-4", tmp_path)
+    times, key = run4["orders.created_at.timestamp_range"], run4["orders.id.unique"]
+    assert times.success and key.success
+    assert times.element_count == 8 + 5 and (times.loads_after, times.loads_through) == (first, third)
