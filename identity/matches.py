@@ -27,7 +27,7 @@ def to_matches(scored: Any, weights: dict) -> Any:
     :data:`COLUMNS`, the pair ordered (node_key_a < node_key_b) and the evidence in words."""
     import pandas as pd
 
-    from identity.model import evidence_text
+    from identity.model import evidence_texts
 
     if scored.empty:
         return empty()
@@ -36,6 +36,6 @@ def to_matches(scored: Any, weights: dict) -> Any:
         "node_key_b": scored[["node_key_l", "node_key_r"]].max(axis=1),
         "match_probability": scored["match_probability"].astype("float64"),
         "match_weight": scored["match_weight"].astype("float64"),
-        "evidence": [evidence_text(row, weights) for row in scored.itertuples()],
+        "evidence": evidence_texts(scored, weights),
     })
     return out[COLUMNS]
