@@ -3,7 +3,7 @@
 Files are listed with dlt's ``filesystem`` resource (any fsspec bucket URL: a local folder, ``s3://``,
 ``gs://``, ``az://``...) and read by the ``events`` transformer, which
 
-* reads only files it has not loaded before (names kept in dlt state; see :class:`ingestion.common.LoadedFiles`),
+* reads only files it has not loaded before (a bounded ledger in dlt state, :class:`ingestion.common.FileLedger`),
 * parses and validates the files in batches with DuckDB (:mod:`ingestion.email.helpers`): every event against
   the SendGrid format, the rest quarantined (``quarantine`` table),
 * normalizes ``category`` (a string or an array) to a list, stored in ``events__category``,
@@ -67,6 +67,7 @@ def read_events(files: Iterable[FileItemDict], batch_bytes: int = BATCH_BYTES) -
                 yield quarantine_items(out.quarantine)
             for item, _ in batch:
                 loaded.mark(item)
+    loaded.compact()
 
 
 @dlt.source(name="email")

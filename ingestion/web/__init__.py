@@ -3,7 +3,7 @@
 Files under ``segment-logs/<source_id>/<day_start_epoch_ms>/`` are listed with dlt's ``filesystem``
 resource (a local folder or any fsspec bucket URL) and read by the ``events`` transformer, which
 
-* reads only files it has not loaded before (names kept in dlt state; see :class:`ingestion.common.LoadedFiles`),
+* reads only files it has not loaded before (a bounded ledger in dlt state, :class:`ingestion.common.FileLedger`),
 * parses and validates the files in batches with DuckDB (:mod:`ingestion.web.helpers`): every event against
   the Segment spec, the rest quarantined (``quarantine`` table),
 * routes events by ``type`` into Segment's warehouse tables: ``identifies``, ``tracks``, ``pages``
@@ -52,6 +52,7 @@ def read_events(files: Iterable[FileItemDict], batch_bytes: int = BATCH_BYTES) -
                 yield quarantine_items(out.quarantine)
             for item, _ in batch:
                 loaded.mark(item)
+    loaded.compact()
 
 
 @dlt.source(name="web")
