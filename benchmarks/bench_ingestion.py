@@ -1,7 +1,8 @@
 """Ingestion benchmark: generate an N-customer sample and load it through all four dlt sources.
 
-Prints the generation time, then per source the rows loaded + quarantined, wall time, rows per second
-and dlt's extract/normalize/load split, and the same for the whole load. A fresh warehouse (and dlt
+Prints the generation time, then per source the rows loaded + quarantined, wall time, rows per second,
+dlt's extract/normalize/load split, process CPU and peak RSS, for the file sources (email, web) the events
+per second (over the run and in the extract step), and the same for the whole load. A fresh warehouse (and dlt
 state) is used every time; the support source is served by the shipped Zendesk-compatible server on
 loopback (rate limit lifted, so the figure is the loader's, not the limiter's).
 
@@ -20,6 +21,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,72 @@ def _memory_gib() -> float:
         return float("nan")
 
 
+#: The tables holding one row per event of the file sources (child tables such as events__category excluded).
+EVENT_TABLES = {"email": ("events",), "web": ("identifies", "tracks", "pages", "screens", "groups", "aliases")}
+
+
+class PeakRss:
+    """Peak resident memory of this process while the block runs (``/proc/self/status`` sampled every 50 ms;
+    the process-wide ``ru_maxrss`` cannot tell one source from the next)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def rss() -> int:
+        try:
+            with open("/proc/self/status") as fh:
+                return int(next(line for line in fh if line.startswith("VmRSS")).split()[1]) * 1024
+        except (OSError, StopIteration, ValueError):
+            return 0
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.rss())
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> "PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.rss())
+
+
+def _reader_alone(name: str) -> None:
+    """The source's batch reader alone (parse, validate, dedup, Arrow; no dlt, no load) over the same bucket
+    folder, in the batches the source uses: the events/s the reader itself reaches, per wall and CPU second."""
+    import importlib
+    import resource
+
+    from c360.settings import SOURCES
+    from ingestion.common import EventScratch
+
+    helpers = importlib.import_module(f"ingestion.{name}.helpers")
+    settings = importlib.import_module(f"ingestion.{name}.settings")
+    root = Path(os.environ[SOURCES[name].env("bucket_url")])
+    files = sorted(p for p in root.glob(settings.FILE_GLOB) if p.is_file())
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0, t0, events = usage.ru_utime + usage.ru_stime, time.perf_counter(), 0
+    with PeakRss() as memory, EventScratch() as scratch:
+        batch: list[tuple[str, bytes]] = []
+        for i, path in enumerate(files):
+            batch.append((path.as_uri(), path.read_bytes()))
+            if sum(len(d) for _, d in batch) >= settings.BATCH_BYTES or i == len(files) - 1:
+                out = helpers.read_batch(scratch, batch)
+                tables = [out.events] if name == "email" else list(out.tables.values())
+                events += sum(t.num_rows for t in tables if t is not None) + len(out.quarantine)
+                batch = []
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    seconds, cpu = time.perf_counter() - t0, usage.ru_utime + usage.ru_stime - cpu0
+    print(f"{'':8s} reader alone: {events:,d} events in {seconds:.1f} s = {events / seconds:,.0f} events/s "
+          f"(CPU {cpu:.1f} s = {events / cpu:,.0f} events per CPU second); peak RSS {memory.peak / 2**20:,.0f} MiB")
+
+
 def _load_all(label: str, sources: list[str], work: Path, pipelines: Any, email_merge_strategy: str) -> None:
     """Runs each source once and prints its figures, then the total."""
     from ingestion.email import email
@@ -54,7 +122,8 @@ def _load_all(label: str, sources: list[str], work: Path, pipelines: Any, email_
         # the email source built here only to try another merge strategy; the others as configured
         source = email(merge_strategy=email_merge_strategy) if name == "email" else None
         t0, c0 = time.perf_counter(), time.process_time()
-        report = pipelines.run_source(name, pipelines_dir=work / "dlt", source=source)
+        with PeakRss() as memory:
+            report = pipelines.run_source(name, pipelines_dir=work / "dlt", source=source)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         trace = pipelines.make_pipeline(name, pipelines_dir=work / "dlt").last_trace
         steps = {s.step: (s.finished_at - s.started_at).total_seconds() for s in trace.steps if s.finished_at}
@@ -65,8 +134,13 @@ def _load_all(label: str, sources: list[str], work: Path, pipelines: Any, email_
             f"{name:8s} {rows:>10,d} rows ({report.loaded_total:,d} loaded incl. child tables, "
             f"{report.quarantined:,d} quarantined) in {seconds:7.1f} s = {rows / seconds:>9,.0f} rows/s  "
             f"[extract {steps.get('extract', 0):.1f} s, normalize {steps.get('normalize', 0):.1f} s, "
-            f"load {steps.get('load', 0):.1f} s; process CPU {cpu:.1f} s]"
+            f"load {steps.get('load', 0):.1f} s; process CPU {cpu:.1f} s; peak RSS {memory.peak / 2**20:,.0f} MiB]"
         )
+        if name in EVENT_TABLES:
+            # events read = events loaded + events (and files) quarantined
+            events = sum(report.loaded.get(t, 0) for t in EVENT_TABLES[name]) + report.quarantined
+            print(f"{'':8s} {events:>10,d} events: {events / seconds:>9,.0f} events/s over the whole run")
+            _reader_alone(name)
     print(f"{'total':8s} {total_rows:>10,d} rows in {total_s:7.1f} s = {total_rows / max(total_s, 1e-9):>9,.0f} rows/s")
 
 

@@ -15,9 +15,12 @@ new columns).
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
+import os
 import posixpath
+import shutil
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,7 +35,7 @@ from dlt.sources.filesystem import FileItemDict
 SEP = "__"
 
 #: Memory DuckDB may use for one run's scratch work before it spills to its temporary folder.
-SCRATCH_MEMORY_LIMIT = "1GB"
+SCRATCH_MEMORY_LIMIT = "512MB"
 
 #: Python's name of the JSON type DuckDB reports (the quarantine reasons use Python's names).
 PY_TYPE_SQL = (
@@ -88,6 +91,27 @@ def decode_text(data: bytes) -> str | None:
         return None
 
 
+SCRATCH_PREFIX = "c360-events-"
+
+
+def remove_stale_scratch(root: str | None = None) -> list[str]:
+    """Removes the scratch folders of runs whose process is gone (killed: a normal exit removes its own);
+    the folder name carries the creating pid."""
+    removed = []
+    for path in glob.glob(os.path.join(root or tempfile.gettempdir(), SCRATCH_PREFIX + "*")):
+        pid = os.path.basename(path)[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        except PermissionError:  # another user's live process
+            continue
+    return removed
+
+
 class EventScratch:
     """A scratch DuckDB database for one run of a file source (a temporary file, removed on close).
 
@@ -97,7 +121,8 @@ class EventScratch:
     """
 
     def __init__(self) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="c360-events-")
+        remove_stale_scratch()
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         path = Path(self._tmp.name)
         self.con = duckdb.connect(
             str(path / "scratch.duckdb"),

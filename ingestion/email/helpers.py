@@ -112,9 +112,11 @@ def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
         batch.quarantine.extend(_salvage(files[f][1], origins[f], f, salvaged))
     scratch.add_events(salvaged)
     con.execute(_checked_sql(future_limit().timestamp()))
+    con.execute("DROP TABLE ev")
     for f, idx, j, reason in con.execute("SELECT f, idx, j, reason FROM checked WHERE reason IS NOT NULL").fetchall():
         batch.quarantine.append(quarantine_row(SOURCE, RESOURCE, origins[f], reason, json.loads(j), position=idx))
     scratch.keep_first("checked", "good", extra="category")
+    con.execute("DROP TABLE checked")
     # the checked fields have the type the rules allow (a bad event cannot make a column text); category
     # becomes the child table
     structure = scratch.structure(fixed={k: TYPES[t] for k, t in {**REQUIRED_KEYS, **TYPED_KEYS}.items() if t in TYPES})

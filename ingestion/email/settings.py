@@ -3,9 +3,9 @@
 #: Files the SendGrid Event Webhook batches are stored as (JSON arrays), anywhere under the bucket.
 FILE_GLOB = "**/*.json"
 
-#: Bytes of files read per batch (about 150,000 events, one Arrow table handed to dlt): large enough for
+#: Bytes of files read per batch (about 75,000 events, one Arrow table handed to dlt): large enough for
 #: DuckDB and Parquet throughput, small enough to bound the memory of a run.
-BATCH_BYTES = 64 * 1024 * 1024
+BATCH_BYTES = 32 * 1024 * 1024
 
 #: Keys every SendGrid event carries (Event Webhook reference), with their JSON types.
 REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {

@@ -164,17 +164,18 @@ def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
                                                    position="file"))
     scratch.load_lines(texts, lines)
     con.execute(_checked_sql(f"TIMESTAMPTZ '{future_limit().isoformat()}'"))
+    con.execute("DROP TABLE ev")
     for f, idx, j, reason, tbl in con.execute(
         "SELECT f, idx, j, reason, tbl FROM checked WHERE reason IS NOT NULL").fetchall():
         if reason.startswith("unparseable"):
             batch.quarantine.append(_unparseable(origins[f], j, idx))
             continue
         batch.quarantine.append(quarantine_row(SOURCE, tbl, origins[f], reason, json.loads(j), position=idx))
-    scratch.keep_first("checked", "good", extra=f"f, idx, tbl, {', '.join(json.dumps(k) for k in TIMESTAMP_KEYS)}")
-    structures: dict[str, Any] = {}
-    for tbl, s in con.execute("SELECT tbl, json_structure('[' || string_agg(j, ',') || ']') FROM good GROUP BY f, tbl").fetchall():
-        parsed = json.loads(s)
-        structures[tbl] = merge_structure(structures.get(tbl), parsed[0] if isinstance(parsed, list) else None)
+    scratch.keep_first("checked", "good", extra=f"tbl, {', '.join(json.dumps(k) for k in TIMESTAMP_KEYS)}")
+    con.execute("DROP TABLE checked")
+    structures: dict[str, Any] = {}  # per call type, from its good events only
+    for tbl, s in con.execute("SELECT DISTINCT tbl, json_structure(j) FROM good").fetchall():
+        structures[tbl] = merge_structure(structures.get(tbl), json.loads(s))
     for tbl, structure in structures.items():
         if not isinstance(structure, dict):
             continue

@@ -3,9 +3,9 @@
 #: Segment's S3/GCS destination writes gzipped JSON lines under segment-logs/<source_id>/<day_ms>/.
 FILE_GLOB = "**/*.gz"
 
-#: Compressed bytes of files read per batch (about 60,000 events: Segment events are ~1 KB of JSON, gzip
+#: Compressed bytes of files read per batch (about 35,000 events: Segment events are ~1 KB of JSON, gzip
 #: shrinks them ~4x): bounds the memory of a run.
-BATCH_BYTES = 16 * 1024 * 1024
+BATCH_BYTES = 8 * 1024 * 1024
 
 #: Files handed to the reader in one page: effectively all files of a run.
 FILES_PER_RUN = 10_000_000

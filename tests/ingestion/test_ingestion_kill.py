@@ -73,6 +73,8 @@ def test_rerun_after_kill_converges_to_an_uninterrupted_load(ingestion_env: Inge
     # nothing half done is left: no pending package, no working folder of a dead process
     pipeline = make_pipeline(source, pipelines_dir=env.pipelines_dir)
     assert not pipeline.has_pending_data
-    stale = [p for p in glob.glob(os.path.join(tempfile.gettempdir(), "c360-dlt-specs-*"))
-             if (pid := Path(p).name.split("-")[3]).isdigit() and not Path(f"/proc/{pid}").exists()]
+    # (the file sources' scratch databases, c360-events-<pid>-*, included)
+    stale = [p for prefix in ("c360-dlt-specs-", "c360-events-")
+             for p in glob.glob(os.path.join(tempfile.gettempdir(), prefix + "*"))
+             if (pid := Path(p).name[len(prefix):].split("-")[0]).isdigit() and not Path(f"/proc/{pid}").exists()]
     assert stale == []
