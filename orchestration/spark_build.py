@@ -13,6 +13,7 @@ exclusion list composes with any subset Dagster asks for.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
+from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from orchestration.constants import DBT_BUILD_ARGS
 
@@ -88,9 +90,15 @@ def build(context: dg.AssetExecutionContext, dbt: Any, manifest: Mapping[str, An
     for each Python model its step wrote."""
     by_name = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     selected = set(context.selected_asset_keys)
-    for segment in plan(manifest):
+    segments = plan(manifest)
+    for number, segment in enumerate(segments, 1):
         exclude = ["--exclude", " ".join(segment.exclude)] if segment.exclude else []
-        yield from dbt.cli([*DBT_BUILD_ARGS, *exclude], context=context).stream()
+        try:
+            yield from dbt.cli([*DBT_BUILD_ARGS, *exclude], context=context).stream()
+        except DagsterDbtCliRuntimeError as exc:
+            # dagster-dbt's message starts with the whole command line, here hundreds of excluded names
+            raise dg.Failure(description=_short(exc.description or str(exc), number, len(segments)),
+                             metadata=exc.metadata, allow_retries=False) from exc
         if segment.step is None:
             continue
         node = by_name[segment.step]
@@ -101,3 +109,10 @@ def build(context: dg.AssetExecutionContext, dbt: Any, manifest: Mapping[str, An
         line = run_step(context, node)
         yield dg.Output(None, output_name=context.assets_def.get_output_name_for_asset_key(key),
                         metadata={"spark_step": line})
+
+
+def _short(description: str, number: int, total: int) -> str:
+    """dagster-dbt's failure text with the command line replaced by which part of the Spark build failed."""
+    text = re.sub(r"`[^`]*dbt build[^`]*`", f"`dbt build` (part {number} of {total} of the Spark build)", description,
+                  flags=re.S)
+    return text
