@@ -21,7 +21,6 @@ import platform
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -50,38 +49,6 @@ def _memory_gib() -> float:
 EVENT_TABLES = {"email": ("events",), "web": ("identifies", "tracks", "pages", "screens", "groups", "aliases")}
 
 
-class PeakRss:
-    """Peak resident memory of this process while the block runs (``/proc/self/status`` sampled every 50 ms;
-    the process-wide ``ru_maxrss`` cannot tell one source from the next)."""
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    @staticmethod
-    def rss() -> int:
-        try:
-            with open("/proc/self/status") as fh:
-                return int(next(line for line in fh if line.startswith("VmRSS")).split()[1]) * 1024
-        except (OSError, StopIteration, ValueError):
-            return 0
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.rss())
-            self._stop.wait(0.05)
-
-    def __enter__(self) -> "PeakRss":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.rss())
-
-
 def _reader_alone(name: str) -> None:
     """The source's batch reader alone (parse, validate, dedup, Arrow; no dlt, no load) over the same bucket
     folder, in the batches the source uses: the events/s the reader itself reaches, per wall and CPU second."""
@@ -89,6 +56,7 @@ def _reader_alone(name: str) -> None:
     import resource
 
     from c360.settings import SOURCES
+    from benchmarks.bench_pipeline import PeakRss
     from ingestion.common import EventScratch
 
     helpers = importlib.import_module(f"ingestion.{name}.helpers")
@@ -97,7 +65,7 @@ def _reader_alone(name: str) -> None:
     files = sorted(p for p in root.glob(settings.FILE_GLOB) if p.is_file())
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu0, t0, events = usage.ru_utime + usage.ru_stime, time.perf_counter(), 0
-    with PeakRss() as memory, EventScratch() as scratch:
+    with PeakRss(interval=0.05) as rss, rss.phase() as memory, EventScratch() as scratch:
         batch: list[tuple[str, bytes]] = []
         for i, path in enumerate(files):
             batch.append((path.as_uri(), path.read_bytes()))
@@ -109,11 +77,12 @@ def _reader_alone(name: str) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     seconds, cpu = time.perf_counter() - t0, usage.ru_utime + usage.ru_stime - cpu0
     print(f"{'':8s} reader alone: {events:,d} events in {seconds:.1f} s = {events / seconds:,.0f} events/s "
-          f"(CPU {cpu:.1f} s = {events / cpu:,.0f} events per CPU second); peak RSS {memory.peak / 2**20:,.0f} MiB")
+          f"(CPU {cpu:.1f} s = {events / cpu:,.0f} events per CPU second); peak RSS {memory['peak_mib']:,.0f} MiB")
 
 
 def _load_all(label: str, sources: list[str], work: Path, pipelines: Any, email_merge_strategy: str) -> None:
     """Runs each source once and prints its figures, then the total."""
+    from benchmarks.bench_pipeline import PeakRss  # sampled RSS of this process tree (dlt runs in-process)
     from ingestion.email import email
 
     print(f"-- {label}")
@@ -122,7 +91,7 @@ def _load_all(label: str, sources: list[str], work: Path, pipelines: Any, email_
         # the email source built here only to try another merge strategy; the others as configured
         source = email(merge_strategy=email_merge_strategy) if name == "email" else None
         t0, c0 = time.perf_counter(), time.process_time()
-        with PeakRss() as memory:
+        with PeakRss(interval=0.05) as rss, rss.phase() as memory:
             report = pipelines.run_source(name, pipelines_dir=work / "dlt", source=source)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         trace = pipelines.make_pipeline(name, pipelines_dir=work / "dlt").last_trace
@@ -134,7 +103,7 @@ def _load_all(label: str, sources: list[str], work: Path, pipelines: Any, email_
             f"{name:8s} {rows:>10,d} rows ({report.loaded_total:,d} loaded incl. child tables, "
             f"{report.quarantined:,d} quarantined) in {seconds:7.1f} s = {rows / seconds:>9,.0f} rows/s  "
             f"[extract {steps.get('extract', 0):.1f} s, normalize {steps.get('normalize', 0):.1f} s, "
-            f"load {steps.get('load', 0):.1f} s; process CPU {cpu:.1f} s; peak RSS {memory.peak / 2**20:,.0f} MiB]"
+            f"load {steps.get('load', 0):.1f} s; process CPU {cpu:.1f} s; peak RSS {memory['peak_mib']:,.0f} MiB]"
         )
         if name in EVENT_TABLES:
             # events read = events loaded + events (and files) quarantined
