@@ -302,27 +302,34 @@ def level_weights(model: dict) -> dict[str, list[tuple[float, str]]]:
     return weights
 
 
-def evidence_texts(frame: Any, weights: dict[str, list[tuple[float, str]]]) -> list[str]:
-    """Each row's evidence in words: 'first_name: Exact match on first_name (+6.1); birth_date: day and month
-    transposed (+3.9); ...'.
+def field_levels(frame: Any, weights: dict[str, list[tuple[float, str]]]) -> dict[str, tuple[Any, Any]]:
+    """column -> (level index, match weight incl. term frequency), numpy arrays over the rows of Splink's
+    predictions (a pandas frame, or any mapping of column name to values). The index counts the non-null levels
+    of :func:`level_weights` (the last is "All other comparisons"); -1 where the field is missing on either side.
 
-    ``frame``: Splink's predictions (a pandas frame, or any mapping of column name to values). Splink 5 reports
-    each field's match weight (mw_<column>, plus mw_tf_adj_<column> for term frequencies), not its level; the
-    level is the one whose weight log2(m/u) it equals. A field missing on either side weighs 0 and is left
-    out. Column by column with numpy: a Python loop over the rows took 2-4 s per 25,000 pairs.
+    Splink 5 reports each field's match weight (mw_<column>, plus mw_tf_adj_<column> for term frequencies), not
+    its level; the level is the first one whose weight log2(m/u) is nearest. A missing field weighs 0. Column by
+    column with numpy (a Python loop over the rows took 2.5x as long: 1.35 s against 0.55 s for 24,187 pairs).
     """
     import numpy as np
 
-    parts = []
+    found = {}
     for column, levels in weights.items():
         mw = np.asarray(frame[f"mw_{column}"], dtype="float64")
         tf_column = f"mw_tf_adj_{column}"
         tf = np.nan_to_num(np.asarray(frame[tf_column], dtype="float64"), nan=0.0) if tf_column in frame else np.zeros(len(mw))
-        level_weights = np.array([w for w, _ in levels])
-        # the first level with the weight nearest to mw (ties: the earlier level, as min() does)
-        label = np.array([label for _, label in levels], dtype=object)[np.abs(mw[:, None] - level_weights[None, :]).argmin(axis=1)]
-        text = [f"{column}: {lb} ({total:+.1f})" for lb, total in zip(label, mw + tf)]
-        parts.append(np.where((mw == 0.0) & (tf == 0.0), "", np.array(text, dtype=object)))
+        index = np.abs(mw[:, None] - np.array([w for w, _ in levels])[None, :]).argmin(axis=1)
+        found[column] = (np.where((mw == 0.0) & (tf == 0.0), -1, index), mw + tf)
+    return found
+
+
+def evidence_texts(frame: Any, weights: dict[str, list[tuple[float, str]]]) -> list[str]:
+    """Each row's evidence in words, fields missing on either side left out: 'first_name: Exact match on
+    first_name (+6.1); birth_date: day and month transposed (+3.9); ...' (levels from :func:`field_levels`)."""
+    parts = [
+        [f"{column}: {weights[column][i][1]} ({w:+.1f})" if i >= 0 else "" for i, w in zip(index, weight)]
+        for column, (index, weight) in field_levels(frame, weights).items()
+    ]
     return ["; ".join(p for p in row if p) for row in zip(*parts)]
 
 
