@@ -32,6 +32,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.sources.filesystem import FileItemDict
 
+from ingestion.errors import IngestionError
+
 SEP = "__"
 
 #: Memory DuckDB may use for one run's scratch work before it spills to its temporary folder.
@@ -332,6 +334,16 @@ def not_null(table: pa.Table, names: Sequence[str]) -> pa.Table:
     (otherwise dlt warns on every batch that the Arrow and dlt schemas differ)."""
     fields = [f.with_nullable(False) if f.name in names else f for f in table.schema]
     return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
+def scratch_error(source: str, batch: Sequence[tuple[FileItemDict, bytes]], exc: Exception) -> IngestionError:
+    """The error of a batch DuckDB could not process (out of memory, most likely), naming where it was and
+    the limit, instead of whatever dlt's generator machinery would leave as the root cause."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return IngestionError(
+        f"{source} source: DuckDB could not read the batch of {len(batch)} files from "
+        f"{batch[0][0]['relative_path']} on ({first}); its scratch memory limit is {SCRATCH_MEMORY_LIMIT}"
+    )
 
 
 def file_batches(items: Iterable[FileItemDict], max_bytes: int) -> Iterator[list[tuple[FileItemDict, bytes]]]:

@@ -77,7 +77,9 @@ def reason_sql(limit_epoch: float) -> str:
         f"WHEN {event} NOT IN ({events}) THEN 'invalid_value: event ' || {py_repr(event)} || ' is not a SendGrid event type'",
         f"WHEN {ts} > {limit_epoch!r} THEN 'future_timestamp: timestamp ' || "
         f"coalesce(try(strftime(to_timestamp({ts}), '%Y-%m-%dT%H:%M:%S+00:00')), {_v('timestamp')}) || ' is more than a day ahead'",
-        f"WHEN {_t(CATEGORY)} = 'ARRAY' AND len(list_filter(json_type({_v(CATEGORY)}, '$[*]'), lambda y: y <> 'VARCHAR')) > 0 "
+        # a nested CASE, not AND: DuckDB may reorder the terms of an AND, and a string category is no JSON
+        f"WHEN CASE WHEN {_t(CATEGORY)} = 'ARRAY' "
+        f"THEN len(list_filter(json_type({_v(CATEGORY)}, '$[*]'), lambda y: y <> 'VARCHAR')) > 0 ELSE false END "
         "THEN 'wrong_type: category list holds non-strings'",
     ]
     return "CASE " + " ".join(rules) + " END"

@@ -21,10 +21,11 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator, Optional
 
 import dlt
+import duckdb
 from dlt.sources import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
-from ingestion.common import EventScratch, LoadedFiles, file_batches
+from ingestion.common import EventScratch, LoadedFiles, file_batches, scratch_error
 from ingestion.dlt_private import add_table_variant
 from ingestion.errors import missing_setting_resource, missing_settings_message
 from ingestion.quarantine import quarantine_items, with_quarantine
@@ -45,7 +46,10 @@ def read_events(files: Iterable[FileItemDict], batch_bytes: int = BATCH_BYTES) -
     loaded = LoadedFiles("events")
     with EventScratch() as scratch:
         for batch in file_batches(loaded.new(files), batch_bytes):
-            out = read_batch(scratch, [(item["file_url"], data) for item, data in batch])
+            try:
+                out = read_batch(scratch, [(item["file_url"], data) for item, data in batch])
+            except duckdb.Error as exc:
+                raise scratch_error("web", batch, exc) from exc
             for table, arrow in out.tables.items():
                 yield dlt.mark.with_table_name(arrow, table)
             if out.quarantine:

@@ -12,7 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion import common
 from ingestion.common import EventScratch
+from ingestion.errors import IngestionError
 from ingestion.email import email
 from ingestion.email.helpers import parse_file as parse_sendgrid
 from ingestion.email.helpers import read_batch as read_sendgrid
@@ -189,3 +191,28 @@ def test_segment_duplicates_across_batches_load_once(tmp_path: Path, monkeypatch
     assert report.loaded == {"pages": 4}
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(distinct message_id), count(*) from raw_web.pages").fetchone() == (4, 4)
+
+
+def test_a_batch_duckdb_cannot_read_fails_naming_the_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bucket = tmp_path / "email"
+    bucket.mkdir()
+    events = [{**GOOD, "sg_event_id": f"e{i}", "pad": "x" * 2000} for i in range(3000)]
+    (bucket / "big.json").write_text(json.dumps(events))
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("SOURCES__EMAIL__BUCKET_URL", str(bucket))
+    monkeypatch.setattr(common, "SCRATCH_MEMORY_LIMIT", "1MB")  # far below what one batch needs
+    with pytest.raises(IngestionError) as err:
+        run_source("email", pipelines_dir=tmp_path / "dlt")
+    assert "email source: DuckDB could not read the batch of 1 files from big.json" in str(err.value)
+    assert "1MB" in str(err.value)
+
+
+def test_sendgrid_categories_of_both_forms_in_a_large_batch() -> None:
+    # string categories are no JSON: the rule on list items must never look at them, however DuckDB orders work
+    events = [{**GOOD, "sg_event_id": f"e{i}", "category": "promo, \"x" if i % 3 else ["a", "b"]} for i in range(20_000)]
+    events[7]["category"] = ["a", 3]
+    with EventScratch() as scratch:
+        batch = read_sendgrid(scratch, [("f.json", json.dumps(events).encode())])
+    assert batch.events.num_rows == 19_999 and [q["reason"] for q in batch.quarantine] == [
+        "wrong_type: category list holds non-strings"]
+    assert batch.categories.num_rows == sum(1 if i % 3 else 2 for i in range(20_000) if i != 7)
