@@ -37,7 +37,7 @@ from ingestion.errors import IngestionError
 SEP = "__"
 
 #: Memory DuckDB may use for one run's scratch work before it spills to its temporary folder.
-SCRATCH_MEMORY_LIMIT = "512MB"
+SCRATCH_MEMORY_LIMIT = "1GB"
 
 #: Python's name of the JSON type DuckDB reports (the quarantine reasons use Python's names).
 PY_TYPE_SQL = (
