@@ -18,7 +18,7 @@
             {%- for zone, country in zones.items() %}
             when '{{ zone }}' then '{{ country }}'
             {%- endfor %}
-            else case when {{ time_zone_column }} similar to 'America/(New_York|Chicago|Denver|Los_Angeles|Phoenix|Anchorage|Detroit|Boise|Indiana/.*|Kentucky/.*)' or {{ time_zone_column }} = 'Pacific/Honolulu' then 'US' end
+            else case when {{ c360.regexp_full_match(time_zone_column, 'America/(New_York|Chicago|Denver|Los_Angeles|Phoenix|Anchorage|Detroit|Boise|Indiana/.*|Kentucky/.*)') }} or {{ time_zone_column }} = 'Pacific/Honolulu' then 'US' end
         end
     )
 {%- endmacro %}

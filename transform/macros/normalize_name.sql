@@ -4,6 +4,10 @@
   One-element list_transform lambdas bind intermediate values so each is computed and planned once.
 -#}
 {% macro normalize_name(column) -%}
+    {{ return(adapter.dispatch('normalize_name', 'c360')(column)) }}
+{%- endmacro %}
+
+{% macro default__normalize_name(column) -%}
     list_transform(
         [struct_pack(
             raw := lower({{ c360.trim_whitespace(column) }}),
@@ -17,4 +21,20 @@
             end
         )[1]
     )[1]
+{%- endmacro %}
+
+{#- Spark: strip_accents by a translate table (spark_strip_accents), the apostrophe as a double-quoted literal
+    (the spark target reads '' literally). -#}
+{% macro spark__normalize_name(column) -%}
+    transform(
+        array(lower({{ c360.trim_whitespace(column) }})),
+        raw -> transform(
+            array(trim(regexp_replace(regexp_replace(replace(replace({{ c360.spark_strip_accents('raw') }}, 'ß', 'ss'), "'", ''), '[^a-z]+', ' '), '\s+', ' '))),
+            folded -> case
+                when array_contains({{ c360.spark_seed_array('junk_identifiers', 'value', "kind = 'any'") }}, raw)
+                  or array_contains({{ c360.spark_seed_array('junk_identifiers', 'value', "kind = 'any'") }}, folded) then null
+                else nullif(folded, '')
+            end
+        )[0]
+    )[0]
 {%- endmacro %}

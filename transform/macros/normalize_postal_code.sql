@@ -1,5 +1,9 @@
 {#- Postal codes without spaces or dashes, upper case; US ZIP+4 keeps the 5-digit ZIP. -#}
 {% macro normalize_postal_code(column) -%}
+    {{ return(adapter.dispatch('normalize_postal_code', 'c360')(column)) }}
+{%- endmacro %}
+
+{% macro default__normalize_postal_code(column) -%}
     list_transform(
         [struct_pack(
             raw := {{ c360.trim_whitespace(column) }},
@@ -11,4 +15,15 @@
             else nullif(upper(regexp_replace(r.raw, '[^0-9A-Za-z]', '', 'g')), '')
         end
     )[1]
+{%- endmacro %}
+
+{% macro spark__normalize_postal_code(column) -%}
+    transform(
+        array({{ c360.trim_whitespace(column) }}),
+        raw -> case
+            when raw is null or array_contains({{ c360.spark_seed_array('junk_identifiers', 'value', "kind = 'any'") }}, lower(raw)) then null
+            when raw rlike '^(?:\d{5}-\d{4})$' then left(raw, 5)
+            else nullif(upper(regexp_replace(raw, '[^0-9A-Za-z]', '')), '')
+        end
+    )[0]
 {%- endmacro %}

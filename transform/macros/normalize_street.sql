@@ -5,6 +5,10 @@
   ("haupt st").
 -#}
 {% macro normalize_street(column) -%}
+    {{ return(adapter.dispatch('normalize_street', 'c360')(column)) }}
+{%- endmacro %}
+
+{% macro default__normalize_street(column) -%}
     list_transform(
         [struct_pack(
             raw := lower({{ c360.trim_whitespace(column) }}),
@@ -24,4 +28,23 @@
             ), '')
         end
     )[1]
+{%- endmacro %}
+
+{#- Spark: Java's regex writes the back-reference $1 where RE2 writes \1. -#}
+{% macro spark__normalize_street(column) -%}
+    transform(
+        array(lower({{ c360.trim_whitespace(column) }})),
+        raw -> case
+            when raw is null or array_contains({{ c360.spark_seed_array('junk_identifiers', 'value', "kind = 'any'") }}, raw) then null
+            else nullif(array_join(
+                transform(
+                    split(trim(regexp_replace(
+                        regexp_replace(replace({{ c360.spark_strip_accents('raw') }}, 'ß', 'ss'), '[^a-z0-9]+', ' '),
+                        '([a-z]{3,})(strasse|straat|str)\b', '$1 $2')), ' '),
+                    word -> coalesce(element_at({{ c360.spark_seed_map('address_abbreviations', 'token', 'abbreviation') }}, word), word)
+                ),
+                ' '
+            ), '')
+        end
+    )[0]
 {%- endmacro %}

@@ -3,10 +3,10 @@
     {%- set candidates = name if name is not string else [name] -%}
     {%- set present = [] -%}
     {%- for candidate in candidates if candidate | lower in available -%}
-        {%- do present.append(adapter.quote(candidate | lower) ~ '::' ~ data_type) -%}
+        {%- do present.append(adapter.quote(candidate | lower) ~ '::' ~ c360.engine_type(data_type)) -%}
     {%- endfor -%}
     {%- if present | length == 0 -%}
-        null::{{ data_type }}
+        null::{{ c360.engine_type(data_type) }}
     {%- elif present | length == 1 -%}
         {{ present[0] }}
     {%- else -%}

@@ -9,7 +9,7 @@
 {% macro segment_common_fields(cols) -%}
         nullif(trim({{ c360.optional_value(cols, 'user_id', 'varchar') }}), '') as user_id,
         nullif(trim({{ c360.optional_value(cols, 'anonymous_id', 'varchar') }}), '') as anonymous_id,
-        timestamp::timestamptz as occurred_at,
+        cast(timestamp as {{ c360.type_timestamptz() }}) as occurred_at,
         {{ c360.optional_column(cols, 'received_at', 'timestamptz') }},
         {{ c360.optional_column(cols, ['properties__url', 'context__page__url'], 'varchar', 'url') }},
         {{ c360.optional_column(cols, ['properties__path', 'context__page__path'], 'varchar', 'path') }},

@@ -36,10 +36,10 @@
         {%- endif -%}
         {%- set columns = [] -%}
         {%- for name, data_type in declared.items() if name not in loader -%}
-            {%- do columns.append('null::' ~ data_type ~ ' as ' ~ adapter.quote(name)) -%}
+            {%- do columns.append('null::' ~ c360.engine_type(data_type) ~ ' as ' ~ adapter.quote(name)) -%}
         {%- endfor -%}
         {%- for name, data_type in loader.items() -%}
-            {%- do columns.append('null::' ~ data_type ~ ' as ' ~ adapter.quote(name)) -%}
+            {%- do columns.append('null::' ~ c360.engine_type(data_type) ~ ' as ' ~ adapter.quote(name)) -%}
         {%- endfor -%}
         {{ return('(select ' ~ columns | join(', ') ~ ' where false)') }}
     {%- endif -%}
@@ -49,7 +49,7 @@
     {%- endfor -%}
     {%- set missing = [] -%}
     {%- for name, data_type in declared.items() if name not in present -%}
-        {%- do missing.append('null::' ~ data_type ~ ' as ' ~ adapter.quote(name)) -%}
+        {%- do missing.append('null::' ~ c360.engine_type(data_type) ~ ' as ' ~ adapter.quote(name)) -%}
     {%- endfor -%}
     {%- if missing | length == 0 -%}
         {{ return(relation) }}

@@ -44,7 +44,7 @@ renamed as (
         {{ c360.optional_column(cols, 'useragent', 'varchar', 'user_agent') }},
         {{ c360.optional_column(cols, 'ip', 'varchar') }},
         _dlt_id as email_event_dlt_id,
-        _dlt_load_id,
+        _dlt_load_id
 
     from deduplicated
 

@@ -17,7 +17,7 @@ latest as (
 renamed as (
 
     select
-        id::varchar as customer_id,
+        cast(id as {{ dbt.type_string() }}) as customer_id,
 
         -- identifiers, raw and normalized (macros/normalize_*.sql)
         email as email_raw,
@@ -33,9 +33,9 @@ renamed as (
         {{ normalize_postal_code('postal_code') }} as postal_code,
         upper({{ clean_text('country') }}) as country,
 
-        created_at::timestamptz as created_at,
-        updated_at::timestamptz as updated_at,
-        _dlt_load_id,
+        cast(created_at as {{ c360.type_timestamptz() }}) as created_at,
+        cast(updated_at as {{ c360.type_timestamptz() }}) as updated_at,
+        _dlt_load_id
 
     from latest
 

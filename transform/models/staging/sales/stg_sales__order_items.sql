@@ -17,17 +17,17 @@ latest as (
 renamed as (
 
     select
-        id::varchar as order_item_id,
-        order_id::varchar as order_id,
-        product_id::varchar as product_id,
+        cast(id as {{ dbt.type_string() }}) as order_item_id,
+        cast(order_id as {{ dbt.type_string() }}) as order_id,
+        cast(product_id as {{ dbt.type_string() }}) as product_id,
         quantity::integer as quantity,
         unit_price::decimal(18, 2) as unit_price,
         unit_cost::decimal(18, 2) as unit_cost,
         (quantity * unit_price)::decimal(18, 2) as line_revenue,
         (quantity * (unit_price - unit_cost))::decimal(18, 2) as line_margin,
-        created_at::timestamptz as created_at,
-        updated_at::timestamptz as updated_at,
-        _dlt_load_id,
+        cast(created_at as {{ c360.type_timestamptz() }}) as created_at,
+        cast(updated_at as {{ c360.type_timestamptz() }}) as updated_at,
+        _dlt_load_id
 
     from latest
 

@@ -17,8 +17,8 @@ latest as (
 renamed as (
 
     select
-        id::varchar as order_id,
-        customer_id::varchar as customer_id,
+        cast(id as {{ dbt.type_string() }}) as order_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
         lower(trim(status)) as status,
         -- "valid" = counts as revenue: every status except those in var('invalid_order_statuses')
         lower(trim(status)) not in (
@@ -28,9 +28,9 @@ renamed as (
         subtotal::decimal(18, 2) as subtotal,
         discount::decimal(18, 2) as discount,
         total::decimal(18, 2) as total,
-        created_at::timestamptz as ordered_at,
-        updated_at::timestamptz as updated_at,
-        _dlt_load_id,
+        cast(created_at as {{ c360.type_timestamptz() }}) as ordered_at,
+        cast(updated_at as {{ c360.type_timestamptz() }}) as updated_at,
+        _dlt_load_id
 
     from latest
 

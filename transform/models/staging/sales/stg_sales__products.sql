@@ -17,14 +17,14 @@ latest as (
 renamed as (
 
     select
-        id::varchar as product_id,
+        cast(id as {{ dbt.type_string() }}) as product_id,
         name as product_name,
         category,
         price::decimal(18, 2) as price,
         cost::decimal(18, 2) as cost,
-        created_at::timestamptz as created_at,
-        updated_at::timestamptz as updated_at,
-        _dlt_load_id,
+        cast(created_at as {{ c360.type_timestamptz() }}) as created_at,
+        cast(updated_at as {{ c360.type_timestamptz() }}) as updated_at,
+        _dlt_load_id
 
     from latest
 

@@ -17,15 +17,15 @@ latest as (
 renamed as (
 
     select
-        id::varchar as satisfaction_rating_id,
-        ticket_id::varchar as ticket_id,
-        requester_id::varchar as requester_id,
+        cast(id as {{ dbt.type_string() }}) as satisfaction_rating_id,
+        cast(ticket_id as {{ dbt.type_string() }}) as ticket_id,
+        cast(requester_id as {{ dbt.type_string() }}) as requester_id,
         lower(score) as score,
         lower(score) = 'good' as is_good,
         lower(score) = 'bad' as is_bad,
-        created_at::timestamptz as rated_at,
-        updated_at::timestamptz as updated_at,
-        _dlt_load_id,
+        cast(created_at as {{ c360.type_timestamptz() }}) as rated_at,
+        cast(updated_at as {{ c360.type_timestamptz() }}) as updated_at,
+        _dlt_load_id
 
     from latest
 

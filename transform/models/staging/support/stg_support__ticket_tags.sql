@@ -11,7 +11,7 @@ renamed as (
     select
         _dlt_parent_id as ticket_dlt_id,
         lower(trim(value)) as tag,
-        _dlt_id as ticket_tag_id,
+        _dlt_id as ticket_tag_id
 
     from source
 

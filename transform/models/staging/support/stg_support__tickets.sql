@@ -19,9 +19,9 @@ latest as (
 renamed as (
 
     select
-        id::varchar as ticket_id,
+        cast(id as {{ dbt.type_string() }}) as ticket_id,
         _dlt_id as ticket_dlt_id,
-        requester_id::varchar as requester_id,
+        cast(requester_id as {{ dbt.type_string() }}) as requester_id,
         {{ c360.optional_column(cols, 'assignee_id', 'varchar') }},
         lower(status) as status,
         lower(status) in ('new', 'open', 'pending', 'hold') as is_open,
@@ -32,13 +32,13 @@ renamed as (
         {{ c360.optional_column(cols, 'type', 'varchar', 'ticket_type') }},
         {{ c360.optional_column(cols, 'via__channel', 'varchar', 'channel') }},
         {{ c360.optional_column(cols, 'subject', 'varchar') }},
-        created_at::timestamptz as created_at,
-        updated_at::timestamptz as updated_at,
+        cast(created_at as {{ c360.type_timestamptz() }}) as created_at,
+        cast(updated_at as {{ c360.type_timestamptz() }}) as updated_at,
         -- Zendesk's ticket object has no solve time (it lives in ticket_metrics); a solved ticket's last update is
         -- its solve time unless the export carries solved_at.
         case
             when lower(status) in ('solved', 'closed')
-                then coalesce({{ c360.optional_value(cols, ['metric_set__solved_at', 'solved_at'], 'timestamptz') }}, updated_at::timestamptz)
+                then coalesce({{ c360.optional_value(cols, ['metric_set__solved_at', 'solved_at'], 'timestamptz') }}, cast(updated_at as {{ c360.type_timestamptz() }}))
         end as solved_at,
         -- Zendesk's ticket metrics (the metric_set side-loaded with include=metric_sets): calendar minutes to the
         -- first agent reply and to full resolution, reopens and agent replies; null when Zendesk sent none
@@ -47,7 +47,7 @@ renamed as (
         {{ c360.optional_column(cols, 'metric_set__full_resolution_time_in_minutes__calendar', 'double', 'full_resolution_minutes') }},
         {{ c360.optional_column(cols, 'metric_set__reopens', 'integer', 'reopen_count') }},
         {{ c360.optional_column(cols, 'metric_set__replies', 'integer', 'agent_reply_count') }},
-        _dlt_load_id,
+        _dlt_load_id
 
     from latest
 

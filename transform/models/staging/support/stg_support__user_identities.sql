@@ -13,15 +13,15 @@ source as (
 renamed as (
 
     select
-        id::varchar as identity_id,
-        user_id::varchar as user_id,
+        cast(id as {{ dbt.type_string() }}) as identity_id,
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
         lower(type) as identity_type,
         value as value_raw,
-        "primary"::boolean as is_primary_raw,
+        {{ adapter.quote("primary") }}::boolean as is_primary_raw,
         verified::boolean as is_verified_raw,
-        created_at::timestamptz as created_at,
-        updated_at::timestamptz as updated_at,
-        _dlt_parent_id as user_dlt_id,
+        cast(created_at as {{ c360.type_timestamptz() }}) as created_at,
+        cast(updated_at as {{ c360.type_timestamptz() }}) as updated_at,
+        _dlt_parent_id as user_dlt_id
     from source
 
 ),
@@ -40,7 +40,7 @@ normalized as (
         coalesce(is_verified_raw, false) as is_verified,
         created_at,
         updated_at,
-        user_dlt_id,
+        user_dlt_id
     from renamed
     where identity_id is not null
 

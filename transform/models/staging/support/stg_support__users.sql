@@ -19,7 +19,7 @@ latest as (
 typed as (
 
     select
-        id::varchar as user_id,
+        cast(id as {{ dbt.type_string() }}) as user_id,
         name as full_name_raw,
         -- "Last, First" is written by some agents and imports; otherwise the last word is the family name
         case
@@ -42,9 +42,9 @@ typed as (
         ) as country,
         {{ c360.optional_column(cols, 'suspended', 'boolean') }},
         {{ c360.optional_column(cols, 'active', 'boolean') }},
-        created_at::timestamptz as created_at,
-        updated_at::timestamptz as updated_at,
-        _dlt_load_id,
+        cast(created_at as {{ c360.type_timestamptz() }}) as created_at,
+        cast(updated_at as {{ c360.type_timestamptz() }}) as updated_at,
+        _dlt_load_id
     from latest
 
 ),
@@ -69,7 +69,7 @@ renamed as (
 
         created_at,
         updated_at,
-        _dlt_load_id,
+        _dlt_load_id
 
     from typed
 

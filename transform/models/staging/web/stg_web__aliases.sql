@@ -16,9 +16,9 @@ renamed as (
         nullif(trim(previous_id), '') as previous_id,
         nullif(trim(user_id), '') as user_id,
         nullif(trim(anonymous_id), '') as anonymous_id,
-        timestamp::timestamptz as occurred_at,
-        received_at::timestamptz as received_at,
-        _dlt_load_id,
+        cast(timestamp as {{ c360.type_timestamptz() }}) as occurred_at,
+        cast(received_at as {{ c360.type_timestamptz() }}) as received_at,
+        _dlt_load_id
 
     from calls
 

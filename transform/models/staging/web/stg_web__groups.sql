@@ -21,7 +21,7 @@ renamed as (
         try_cast({{ c360.optional_value(cols, 'traits__employees', 'varchar') }} as bigint) as employee_count,
         {{ c360.optional_column(cols, 'traits__plan', 'varchar', 'plan') }},
         {{ c360.optional_column(cols, 'traits__website', 'varchar', 'website') }},
-        {{ c360.segment_common_fields(cols) }},
+        {{ c360.segment_common_fields(cols) }}
 
     from calls
 

@@ -24,7 +24,7 @@ typed as (
         {{ c360.optional_column(cols, ['traits__address__postal_code', 'context__traits__address__postal_code'], 'varchar', 'postal_code_raw') }},
         {{ c360.optional_column(cols, ['traits__address__country', 'context__traits__address__country'], 'varchar', 'country_raw') }},
         {{ country_from_locale(c360.optional_value(cols, 'context__locale', 'varchar'), c360.optional_value(cols, 'context__timezone', 'varchar')) }} as country_guess,
-        {{ c360.segment_common_fields(cols) }},
+        {{ c360.segment_common_fields(cols) }}
     from calls
 
 ),
@@ -34,7 +34,7 @@ named as (
     select
         *,
         coalesce(first_name_raw, case when name_raw like '% %' then regexp_replace(trim(name_raw), '\s+\S+$', '') else name_raw end) as given_name_raw,
-        coalesce(last_name_raw, case when name_raw like '% %' then regexp_extract(trim(name_raw), '(\S+)$', 1) end) as family_name_raw,
+        coalesce(last_name_raw, case when name_raw like '% %' then regexp_extract(trim(name_raw), '(\S+)$', 1) end) as family_name_raw
     from typed
 
 ),
@@ -59,7 +59,7 @@ renamed as (
         {{ clean_text('city_raw') }} as city,
         {{ normalize_postal_code('postal_code_raw') }} as postal_code,
         upper({{ clean_text('country_raw') }}) as country,
-        _dlt_load_id,
+        _dlt_load_id
 
     from named
 

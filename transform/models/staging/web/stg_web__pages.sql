@@ -13,7 +13,7 @@ renamed as (
     select
         message_id as page_id,
         {{ c360.optional_column(cols, 'name', 'varchar', 'page_name') }},
-        {{ c360.segment_common_fields(cols) }},
+        {{ c360.segment_common_fields(cols) }}
 
     from calls
 

@@ -16,7 +16,7 @@ renamed as (
         {{ c360.optional_column(cols, ['name', 'properties__name'], 'varchar', 'screen_name') }},
         {{ c360.optional_column(cols, 'context__app__name', 'varchar', 'app_name') }},
         {{ c360.optional_column(cols, 'context__device__type', 'varchar', 'device_type') }},
-        {{ c360.segment_common_fields(cols) }},
+        {{ c360.segment_common_fields(cols) }}
 
     from calls
 

@@ -13,7 +13,7 @@ renamed as (
     select
         message_id as track_id,
         {{ c360.optional_column(cols, 'event', 'varchar', 'event_name') }},
-        {{ c360.segment_common_fields(cols) }},
+        {{ c360.segment_common_fields(cols) }}
 
     from calls
 
