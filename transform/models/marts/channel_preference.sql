@@ -43,7 +43,7 @@ customers as (
         email_addresses_undeliverable,
         web_session_count,
         page_view_count,
-        last_visit_at,
+        last_visit_at
     from {{ ref('customer_360') }}
 
 ),
@@ -85,7 +85,7 @@ engagement as (
                 / greatest(1, customers.emails_delivered)
         end as email_engagement,
         customers.web_session_count::double as web_engagement,
-        satisfaction.ticket_count * coalesce(satisfaction.csat, 0.5) as support_engagement,
+        satisfaction.ticket_count * coalesce(satisfaction.csat, 0.5) as support_engagement
     from customers
     inner join segments on segments.customer_id = customers.customer_id
     inner join satisfaction on satisfaction.customer_id = customers.customer_id
@@ -126,7 +126,7 @@ chosen as (
             when is_email_contactable and email_score >= web_score then 'email'
             when web_score > 0 then 'web'
             when is_email_contactable then 'email'
-        end as outreach_channel,
+        end as outreach_channel
     from scored
 
 )
@@ -169,6 +169,6 @@ select
         when lifecycle_stage = 'new' then 'onboarding_' || outreach_channel
         when value_tier = 'platinum' or segment = 'Champions' then 'loyalty_reward_' || outreach_channel
         else 'cross_sell_' || outreach_channel
-    end as next_best_action,
+    end as next_best_action
 
 from chosen

@@ -13,7 +13,7 @@ nodes as (
         nodes.source,
         nodes.is_staff,
         nodes.first_seen_at,
-        nodes.last_seen_at,
+        nodes.last_seen_at
     from {{ ref('int_identity_nodes') }} as nodes
     inner join {{ ref('int_customer_ids_assigned') }} as assignments using (node_key)
 
@@ -30,7 +30,7 @@ customers as (
         count(*) filter (where source = 'web_user') as web_user_count,
         count(*) filter (where source = 'web_anonymous') as web_anonymous_count,
         min(first_seen_at) as first_seen_at,
-        max(last_seen_at) as last_seen_at,
+        max(last_seen_at) as last_seen_at
     from nodes
     group by customer_id
     having not bool_and(is_staff)
@@ -65,10 +65,10 @@ select
     attributes.last_name,
     attributes.email,
     attributes.phone,
-    json_extract_string(attributes.address, '$.street') as street,
-    json_extract_string(attributes.address, '$.city') as city,
-    json_extract_string(attributes.address, '$.postal_code') as postal_code,
-    json_extract_string(attributes.address, '$.country') as country,
+    {{ c360.json_extract_string('attributes.address', 'street') }} as street,
+    {{ c360.json_extract_string('attributes.address', 'city') }} as city,
+    {{ c360.json_extract_string('attributes.address', 'postal_code') }} as postal_code,
+    {{ c360.json_extract_string('attributes.address', 'country') }} as country,
     attributes.birth_date::date as birth_date,
     attributes.gender,
 
@@ -121,7 +121,7 @@ select
     tickets.median_resolution_hours,
     coalesce(tickets.good_rating_count, 0) as good_rating_count,
     coalesce(tickets.bad_rating_count, 0) as bad_rating_count,
-    tickets.csat,
+    tickets.csat
 
 from customers
 left join attributes using (customer_id)

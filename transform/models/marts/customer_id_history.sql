@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=c360.incremental_materialization(),
         unique_key=['old_customer_id', 'new_customer_id', 'changed_at'],
         incremental_strategy='delete+insert',
     )
@@ -13,9 +13,9 @@ select distinct
     previous_customer_id as old_customer_id,
     customer_id as new_customer_id,
     change_reason as reason,
-    changed_at,
+    changed_at
 from {{ ref('int_customer_ids_assigned') }}
 where change_reason is not null
 {% if is_incremental() %}
-  and changed_at > (select coalesce(max(changed_at), '-infinity'::timestamptz) from {{ this }})
+  and changed_at > (select coalesce(max(changed_at), cast('-infinity' as {{ c360.type_timestamptz() }})) from {{ this }})
 {% endif %}

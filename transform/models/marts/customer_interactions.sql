@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=c360.incremental_materialization(),
         unique_key='interaction_id',
         incremental_strategy='delete+insert',
         post_hook="{{ c360.delete_deleted_support_records() }}",
@@ -63,13 +63,13 @@ touches as (
         status,
         total as amount,
         currency,
-        null::varchar as url,
+        cast(null as {{ dbt.type_string() }}) as url,
         'sales' as source,
         'orders' as source_table,
         order_id as source_record_id,
         'sales' as identity_source,
         customer_id as identity_record_id,
-        _dlt_load_id,
+        _dlt_load_id
     from {{ ref('stg_sales__orders') }}
     where customer_id is not null {{ since | replace('@table', 'orders') }}
 
@@ -84,14 +84,14 @@ touches as (
         true,
         status,
         null::decimal(18, 2),
-        null::varchar,
-        null::varchar,
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
         'support',
         'tickets',
         ticket_id,
         'support',
         requester_id,
-        _dlt_load_id,
+        _dlt_load_id
     from {{ ref('stg_support__tickets') }}
     where requester_id is not null {{ since | replace('@table', 'tickets') }}
 
@@ -105,16 +105,16 @@ touches as (
         score,
         rated_at,
         true,
-        null::varchar,
+        cast(null as {{ dbt.type_string() }}),
         null::decimal(18, 2),
-        null::varchar,
-        null::varchar,
+        cast(null as {{ dbt.type_string() }}),
+        cast(null as {{ dbt.type_string() }}),
         'support',
         'satisfaction_ratings',
         satisfaction_rating_id,
         'support',
         requester_id,
-        _dlt_load_id,
+        _dlt_load_id
     from {{ ref('stg_support__satisfaction_ratings') }}
     where (is_good or is_bad) and requester_id is not null {{ since | replace('@table', 'satisfaction_ratings') }}
 
@@ -131,14 +131,14 @@ touches as (
             or event_type in ('click', 'unsubscribe', 'group_unsubscribe', 'group_resubscribe', 'spamreport'),
         case when event_type = 'open' and is_machine_open then 'machine_open' else bounce_type end,
         null::decimal(18, 2),
-        null::varchar,
+        cast(null as {{ dbt.type_string() }}),
         url,
         'email',
         'events',
         email_event_id,
         'email',
         email_address,
-        _dlt_load_id,
+        _dlt_load_id
     from {{ ref('stg_email__events') }}
     where email_address is not null {{ since | replace('@table', 'events') }}
 
@@ -155,16 +155,16 @@ touches as (
         web.event_name,
         web.occurred_at,
         true,
-        null::varchar,
+        cast(null as {{ dbt.type_string() }}),
         null::decimal(18, 2),
-        null::varchar,
+        cast(null as {{ dbt.type_string() }}),
         web.url,
         'web',
         web.event_kind || 's',
         web.web_event_id,
         case when web.anonymous_id is not null then 'web_anonymous' else 'web_user' end,
         coalesce(web.anonymous_id, web.user_id),
-        web._dlt_load_id,
+        web._dlt_load_id
     from {{ ref('int_web_events_unioned') }} as web
     {%- if is_incremental() %}
     left join high_water_marks on high_water_marks.source_table = web.event_kind || 's'
@@ -178,8 +178,8 @@ attributed as (
     select
         touches.interaction_id,
         identities.customer_id,
-        touches.* exclude (interaction_id),
-        1 as priority,
+        {{ c360.star_exclude('touches', ['interaction_id']) }},
+        1 as priority
     from touches
     inner join identities
         on identities.source = touches.identity_source
@@ -191,8 +191,8 @@ attributed as (
     select
         existing.interaction_id,
         identities.customer_id,
-        existing.* exclude (interaction_id, customer_id),
-        2 as priority,
+        {{ c360.star_exclude('existing', ['interaction_id', 'customer_id']) }},
+        2 as priority
     from {{ this }} as existing
     inner join identities
         on identities.source = existing.identity_source
@@ -202,6 +202,6 @@ attributed as (
 
 )
 
-select * exclude (priority)
+select {{ c360.star_exclude(none, ['priority']) }}
 from attributed
 qualify row_number() over (partition by interaction_id order by priority) = 1

@@ -33,7 +33,7 @@ candidates as (
         affinities.support,
         affinities.confidence,
         affinities.lift,
-        count(*) over (partition by purchases.customer_id, affinities.paired_product_id) as supporting_products,
+        count(*) over (partition by purchases.customer_id, affinities.paired_product_id) as supporting_products
     from purchases
     inner join affinities on affinities.product_id = purchases.product_id
     where not exists (
@@ -61,7 +61,7 @@ ranked as (
         row_number() over (
             partition by customer_id
             order by confidence desc, lift desc, supporting_products desc, product_id
-        ) as recommendation_rank,
+        ) as recommendation_rank
     from strongest
 
 ),
@@ -88,7 +88,7 @@ select
     'bought ' || coalesce(because.product_name, 'product ' || ranked.because_of_product_id) || ': '
         || round(ranked.confidence * 100)::integer || '% of orders with it also had '
         || coalesce(products.product_name, 'product ' || ranked.product_id)
-        || ' (' || round(ranked.lift, 1) || 'x as often as chance)' as reason,
+        || ' (' || round(ranked.lift, 1) || 'x as often as chance)' as reason
 from ranked
 left join products on products.product_id = ranked.product_id
 left join products as because on because.product_id = ranked.because_of_product_id

@@ -31,7 +31,7 @@ tickets as (
         count(*) filter (where is_reopened) as reopened_ticket_count,
         median(first_reply_minutes) as median_first_reply_minutes,
         median(resolution_hours) filter (where is_solved) as median_resolution_hours,
-        max(created_at) as last_ticket_at,
+        max(created_at) as last_ticket_at
     from {{ ref('int_crm_tickets_attributed') }}
     group by customer_id
 
@@ -43,7 +43,7 @@ ratings as (
         customer_id,
         count(*) as rated_ticket_count,
         count(*) filter (where is_good) as good_rating_count,
-        count(*) filter (where is_bad) as bad_rating_count,
+        count(*) filter (where is_bad) as bad_rating_count
     from {{ ref('int_crm_satisfaction_ratings_attributed') }}
     group by customer_id
 
@@ -74,7 +74,7 @@ combined as (
         coalesce(ratings.bad_rating_count, 0) as bad_rating_count,
         customers.emails_complained as spam_report_count,
         customers.emails_unsubscribed as unsubscribe_count,
-        population.population_csat,
+        population.population_csat
     from customers
     cross join population
     left join tickets on tickets.customer_id = customers.customer_id
@@ -89,7 +89,7 @@ scored as (
         case when rated_ticket_count > 0 then good_rating_count::double / rated_ticket_count end as csat,
         (good_rating_count + {{ var('crm_csat_prior_weight') }} * population_csat)
             / (rated_ticket_count + {{ var('crm_csat_prior_weight') }}) as smoothed_csat,
-        ticket_count + rated_ticket_count + spam_report_count + unsubscribe_count > 0 as has_signal,
+        ticket_count + rated_ticket_count + spam_report_count + unsubscribe_count > 0 as has_signal
     from combined
 
 ),
@@ -105,7 +105,7 @@ final as (
                 - {{ var('crm_penalty_per_spam_report') }} * spam_report_count
                 - {{ var('crm_penalty_per_unsubscribe') }} * unsubscribe_count
             )), 1)
-        end as satisfaction_score,
+        end as satisfaction_score
     from scored
 
 )
@@ -132,5 +132,5 @@ select
         when satisfaction_score >= {{ var('crm_promoter_min_score') }} then 'promoter'
         when satisfaction_score >= {{ var('crm_passive_min_score') }} then 'passive'
         else 'detractor'
-    end as satisfaction_band,
+    end as satisfaction_band
 from final

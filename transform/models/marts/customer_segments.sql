@@ -30,7 +30,7 @@ customers as (
         first_order_at,
         last_order_at,
         birth_date,
-        country,
+        country
     from {{ ref('customer_360') }}
 
 ),
@@ -43,7 +43,7 @@ buyers as (
         rank() over (order by last_order_at) as recency_rank,
         rank() over (order by order_count) as frequency_rank,
         rank() over (order by revenue) as monetary_rank,
-        rank() over (order by gross_margin desc) as margin_rank,
+        rank() over (order by gross_margin desc) as margin_rank
     from customers
     where order_count > 0
 
@@ -57,7 +57,7 @@ scored as (
         1 + floor(5.0 * (frequency_rank - 1) / buyer_count)::integer as frequency_score,
         1 + floor(5.0 * (monetary_rank - 1) / buyer_count)::integer as monetary_score,
         -- share of buyers with a strictly higher gross margin: 0 for the best
-        (margin_rank - 1)::double / buyer_count as margin_share_above,
+        (margin_rank - 1)::double / buyer_count as margin_share_above
     from buyers
 
 ),
@@ -78,14 +78,14 @@ enriched as (
         round((scored.frequency_score + scored.monetary_score) / 2.0)::integer as frequency_monetary_score,
         scored.margin_share_above,
         reference.reference_date,
-        greatest(0, date_diff('day', (customers.first_order_at at time zone 'UTC')::date, reference.reference_date))
+        greatest(0, {{ c360.date_diff('day', c360.utc_date('customers.first_order_at'), 'reference.reference_date') }})
             as days_since_first_order,
-        greatest(0, date_diff('day', (customers.last_order_at at time zone 'UTC')::date, reference.reference_date))
+        greatest(0, {{ c360.date_diff('day', c360.utc_date('customers.last_order_at'), 'reference.reference_date') }})
             as days_since_last_order,
         -- full years: one less when the birthday has not come yet in the reference year
         year(reference.reference_date) - year(customers.birth_date)
-            - case when strftime(reference.reference_date, '%m%d') < strftime(customers.birth_date, '%m%d') then 1 else 0 end
-            as age_years,
+            - case when {{ c360.format_date('reference.reference_date', '%m%d') }} < {{ c360.format_date('customers.birth_date', '%m%d') }} then 1 else 0 end
+            as age_years
     from customers
     cross join reference
     left join scored on scored.customer_id = customers.customer_id
@@ -103,7 +103,7 @@ classified as (
             when enriched.days_since_last_order <= {{ churn_days }} then 'at risk'
             else 'churned'
         end as lifecycle_stage,
-        coalesce(segment_map.segment, 'Prospect') as segment,
+        coalesce(segment_map.segment, 'Prospect') as segment
     from enriched
     left join segment_map
         on segment_map.recency_score = enriched.recency_score
@@ -119,7 +119,7 @@ select
     frequency_score,
     monetary_score,
     frequency_monetary_score,
-    recency_score::varchar || frequency_score::varchar || monetary_score::varchar as rfm_score,
+    cast(recency_score as {{ dbt.type_string() }}) || cast(frequency_score as {{ dbt.type_string() }}) || cast(monetary_score as {{ dbt.type_string() }}) as rfm_score,
     segment,
 
     lifecycle_stage,
@@ -156,6 +156,6 @@ select
     first_order_at,
     last_order_at,
     case when order_count > 0 then days_since_first_order end as days_since_first_order,
-    case when order_count > 0 then days_since_last_order end as days_since_last_order,
+    case when order_count > 0 then days_since_last_order end as days_since_last_order
 
 from classified

@@ -35,7 +35,7 @@ support as (
     select
         customer_id,
         count(*) as ticket_count,
-        sum(agent_reply_count)::bigint as agent_reply_count,
+        sum(agent_reply_count)::bigint as agent_reply_count
     from {{ ref('int_crm_tickets_attributed') }}
     group by customer_id
 
@@ -47,9 +47,9 @@ intervals as (
         customers.*,
         case
             when customers.order_count >= 2
-                then epoch(customers.last_order_at - customers.first_order_at) / 86400.0 / (customers.order_count - 1)
+                then {{ c360.seconds_between('customers.first_order_at', 'customers.last_order_at') }} / 86400.0 / (customers.order_count - 1)
         end as observed_interval_days,
-        greatest(0, epoch(reference.reference_at - customers.last_order_at) / 86400.0) as days_since_last_order,
+        greatest(0, {{ c360.seconds_between('customers.last_order_at', 'reference.reference_at') }} / 86400.0) as days_since_last_order
     from customers
     cross join reference
 
@@ -61,7 +61,7 @@ population as (
         coalesce(
             median(observed_interval_days) filter (where observed_interval_days > 0),
             {{ var('crm_default_purchase_interval_days') }}
-        ) as median_interval_days,
+        ) as median_interval_days
     from intervals
 
 ),
@@ -76,7 +76,7 @@ forecast as (
                 ((intervals.order_count - 1) * intervals.observed_interval_days + {{ k }} * population.median_interval_days)
                 / ((intervals.order_count - 1) + {{ k }})
             )
-        end as purchase_interval_days,
+        end as purchase_interval_days
     from intervals
     cross join population
 
@@ -91,7 +91,7 @@ scored as (
         case
             when forecast.order_count > 0
                 then 1 - exp(-greatest(0, forecast.days_since_last_order - forecast.purchase_interval_days) / forecast.purchase_interval_days)
-        end as churn_risk_exact,
+        end as churn_risk_exact
     from forecast
     left join support on support.customer_id = forecast.customer_id
 
@@ -123,6 +123,6 @@ select
     coalesce(
         (gross_margin / nullif(order_count, 0)) * ({{ horizon_days }} / purchase_interval_days) * (1 - churn_risk_exact),
         0
-    )::decimal(18, 2) as predicted_clv,
+    )::decimal(18, 2) as predicted_clv
 
 from scored

@@ -46,7 +46,7 @@ select
     end as status,
     case when cut.node_key_a is not null
         then cut.conflict_reason || ' between ' || cut.conflict_node_key_a || ' and ' || cut.conflict_node_key_b
-    end as status_detail,
+    end as status_detail
 from edges
 inner join nodes as na on na.node_key = edges.node_key_a
 inner join nodes as nb on nb.node_key = edges.node_key_b

@@ -72,7 +72,7 @@ select
     coalesce(strongest.score, 1.0)::double as score,
     -- how sure the link holding the record in its customer is: 1 for a rule, the model's probability for a record
     -- held only by probabilistic evidence; null for a record linked to nothing
-    case when not nodes.is_staff then strongest.score end::double as link_probability,
+    case when not nodes.is_staff then strongest.score end::double as link_probability
 from nodes
 inner join assignments using (node_key)
 left join strongest using (node_key)

@@ -63,7 +63,7 @@ select
     a.email as email_a,
     b.email as email_b,
     a.phone as phone_a,
-    b.phone as phone_b,
+    b.phone as phone_b
 from queue
 inner join profiles as a on a.node_key = queue.node_key_a
 inner join profiles as b on b.node_key = queue.node_key_b

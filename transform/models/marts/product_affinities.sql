@@ -42,7 +42,7 @@ pairs as (
     select
         left_side.product_id,
         right_side.product_id as paired_product_id,
-        count(*) as co_order_count,
+        count(*) as co_order_count
     from baskets as left_side
     inner join baskets as right_side
         on right_side.order_id = left_side.order_id
@@ -71,7 +71,7 @@ rules as (
         pairs.co_order_count / basket_count.basket_count as support,
         pairs.co_order_count / antecedent.order_count as confidence,
         (pairs.co_order_count / antecedent.order_count)
-            / (consequent.order_count / basket_count.basket_count) as lift,
+            / (consequent.order_count / basket_count.basket_count) as lift
     from pairs
     cross join basket_count
     inner join product_orders as antecedent on antecedent.product_id = pairs.product_id
@@ -92,7 +92,7 @@ select
     basket_count,
     round(support, 6)::double as support,
     round(confidence, 6)::double as confidence,
-    round(lift, 6)::double as lift,
+    round(lift, 6)::double as lift
 from rules
 where co_order_count >= {{ var('affinity_min_orders') }}
     and support >= {{ var('affinity_min_support') }}

@@ -40,7 +40,7 @@ grid as (
     select
         cohorts.cohort_month,
         cohorts.cohort_size,
-        unnest(generate_series(0, greatest(0, date_diff('month', cohorts.cohort_month, reference.reference_month)))) as months_since_acquisition,
+        {{ c360.unnest_range(0, 'greatest(0, ' ~ c360.date_diff('month', 'cohorts.cohort_month', 'reference.reference_month') ~ ')') }} as months_since_acquisition
     from cohorts
     cross join reference
 
@@ -50,8 +50,8 @@ activity as (
 
     select
         acquisitions.cohort_month,
-        date_diff('month', acquisitions.cohort_month, customer_months.order_month) as months_since_acquisition,
-        count(*) as retained_customers,
+        {{ c360.date_diff('month', 'acquisitions.cohort_month', 'customer_months.order_month') }} as months_since_acquisition,
+        count(*) as retained_customers
     from customer_months
     inner join acquisitions on acquisitions.customer_id = customer_months.customer_id
     group by all
@@ -64,7 +64,7 @@ select
     (grid.cohort_month + to_months(grid.months_since_acquisition::integer))::date as activity_month,
     grid.cohort_size,
     coalesce(activity.retained_customers, 0) as retained_customers,
-    coalesce(activity.retained_customers, 0)::double / grid.cohort_size as retained_share,
+    coalesce(activity.retained_customers, 0)::double / grid.cohort_size as retained_share
 from grid
 left join activity
     on activity.cohort_month = grid.cohort_month

@@ -32,7 +32,7 @@ ticket_facts as (
         segment,
         month,
         count(*) as ticket_count,
-        median(resolution_hours) filter (where is_solved) as median_resolution_hours,
+        median(resolution_hours) filter (where is_solved) as median_resolution_hours
     from tickets
     group by segment, month
 
@@ -44,7 +44,7 @@ rating_facts as (
         segment,
         month,
         count(*) as rated_ticket_count,
-        count(*) filter (where is_good) as good_rating_count,
+        count(*) filter (where is_good) as good_rating_count
     from ratings
     group by segment, month
 
@@ -70,7 +70,7 @@ select
     coalesce(rating_facts.rated_ticket_count, 0) as rated_ticket_count,
     coalesce(rating_facts.good_rating_count, 0) as good_rating_count,
     rating_facts.good_rating_count::double / nullif(rating_facts.rated_ticket_count, 0) as csat,
-    round(ticket_facts.median_resolution_hours, 2) as median_resolution_hours,
+    round(ticket_facts.median_resolution_hours, 2) as median_resolution_hours
 from customer_facts
 left join ticket_facts on ticket_facts.segment = customer_facts.segment and ticket_facts.month = customer_facts.month
 left join rating_facts on rating_facts.segment = customer_facts.segment and rating_facts.month = customer_facts.month

@@ -16,7 +16,7 @@ order_costs as (
     select
         order_id,
         sum(quantity * unit_cost) as cost_of_goods,
-        sum(quantity) as item_quantity,
+        sum(quantity) as item_quantity
     from {{ ref('stg_sales__order_items') }}
     group by order_id
 
@@ -42,8 +42,8 @@ select
     (orders.total - coalesce(order_costs.cost_of_goods, 0))::decimal(18, 2) as gross_margin,
     coalesce(order_costs.item_quantity, 0)::bigint as item_quantity,
     orders.ordered_at,
-    date_trunc('month', orders.ordered_at at time zone 'UTC')::date as order_month,
-    orders._dlt_load_id,
+    cast(date_trunc('month', {{ c360.utc_date('orders.ordered_at') }}) as date) as order_month,
+    orders._dlt_load_id
 from orders
 inner join identities on identities.source_record_id = orders.customer_id
 left join order_costs on order_costs.order_id = orders.order_id

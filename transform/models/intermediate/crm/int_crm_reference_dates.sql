@@ -27,18 +27,18 @@ reference as (
 
     select
         {%- if override %}
-        ('{{ override }}'::date + interval 1 day - interval 1 microsecond)::timestamptz as reference_at,
+        cast(('{{ override }}'::date + interval 1 day - interval 1 microsecond) as {{ c360.type_timestamptz() }}) as reference_at,
         {%- else %}
         -- an empty warehouse still gets a reference (the model never returns no row)
-        coalesce(max(observed_at), '1970-01-01'::timestamptz) as reference_at,
+        coalesce(max(observed_at), cast('1970-01-01' as {{ c360.type_timestamptz() }})) as reference_at,
         {%- endif %}
-        {{ "'var'" if override else "'data'" }} as reference_origin,
+        {{ "'var'" if override else "'data'" }} as reference_origin
     from observed
 
 )
 
 select
     reference_at,
-    (reference_at at time zone 'UTC')::date as reference_date,
-    reference_origin,
+    {{ c360.utc_date('reference_at') }} as reference_date,
+    reference_origin
 from reference

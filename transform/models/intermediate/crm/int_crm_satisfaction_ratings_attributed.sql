@@ -30,7 +30,7 @@ select
     ratings.is_good,
     ratings.is_bad,
     ratings.rated_at,
-    date_trunc('month', ratings.rated_at at time zone 'UTC')::date as rating_month,
-    ratings._dlt_load_id,
+    cast(date_trunc('month', {{ c360.utc_date('ratings.rated_at') }}) as date) as rating_month,
+    ratings._dlt_load_id
 from ratings
 inner join identities on identities.source_record_id = ratings.requester_id

@@ -33,16 +33,16 @@ select
     tickets.ticket_type,
     tickets.created_at,
     tickets.solved_at,
-    date_trunc('month', tickets.created_at at time zone 'UTC')::date as ticket_month,
+    cast(date_trunc('month', {{ c360.utc_date('tickets.created_at') }}) as date) as ticket_month,
     tickets.first_reply_minutes,
     case
         when not tickets.is_solved then null
         when tickets.full_resolution_minutes is not null then tickets.full_resolution_minutes / 60.0
-        when tickets.solved_at >= tickets.created_at then epoch(tickets.solved_at - tickets.created_at) / 3600.0
+        when tickets.solved_at >= tickets.created_at then {{ c360.seconds_between('tickets.created_at', 'tickets.solved_at') }} / 3600.0
     end as resolution_hours,
     coalesce(tickets.reopen_count, 0) as reopen_count,
     coalesce(tickets.reopen_count, 0) > 0 as is_reopened,
     coalesce(tickets.agent_reply_count, 0) as agent_reply_count,
-    tickets._dlt_load_id,
+    tickets._dlt_load_id
 from tickets
 inner join identities on identities.source_record_id = tickets.requester_id

@@ -20,7 +20,7 @@ group_calls as (
         plan,
         employee_count,
         occurred_at,
-        group_call_id,
+        group_call_id
     from {{ ref('stg_web__groups') }}
     where group_id is not null and coalesce(user_id, anonymous_id) is not null
 
@@ -33,7 +33,7 @@ select
     group_calls.industry as account_industry,
     group_calls.plan as account_plan,
     group_calls.employee_count as account_employee_count,
-    group_calls.occurred_at as account_seen_at,
+    group_calls.occurred_at as account_seen_at
 from group_calls
 inner join assignments using (node_key)
 qualify row_number() over (

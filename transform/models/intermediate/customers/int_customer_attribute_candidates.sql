@@ -16,7 +16,7 @@ sales as (
     select
         'sales' as source, customer_id as source_record_id, 1 as trust_rank, updated_at as observed_at,
         first_name_display as first_name, last_name_display as last_name, email, phone,
-        birth_date, gender, street, city, postal_code, country,
+        birth_date, gender, street, city, postal_code, country
     from {{ ref('stg_sales__customers') }}
 
 ),
@@ -26,8 +26,8 @@ support as (
     select
         'support' as source, user_id as source_record_id, 2 as trust_rank, updated_at as observed_at,
         first_name_display as first_name, last_name_display as last_name, email, phone,
-        birth_date, null::varchar as gender,
-        null::varchar as street, null::varchar as city, null::varchar as postal_code, null::varchar as country,
+        birth_date, cast(null as {{ dbt.type_string() }}) as gender,
+        cast(null as {{ dbt.type_string() }}) as street, cast(null as {{ dbt.type_string() }}) as city, cast(null as {{ dbt.type_string() }}) as postal_code, cast(null as {{ dbt.type_string() }}) as country
     from {{ ref('stg_support__users') }}
     where role not in ('agent', 'admin') and not is_deleted
 
@@ -42,7 +42,7 @@ web as (
         3 as trust_rank,
         occurred_at as observed_at,
         first_name_display as first_name, last_name_display as last_name, email, phone,
-        birth_date, gender, street, city, postal_code, country,
+        birth_date, gender, street, city, postal_code, country
     from {{ ref('stg_web__identifies') }}
     where coalesce(user_id, anonymous_id) is not null
 
@@ -52,9 +52,9 @@ email as (
 
     select
         'email' as source, email_address as source_record_id, 4 as trust_rank, last_seen_at as observed_at,
-        null::varchar as first_name, null::varchar as last_name, email, null::varchar as phone,
-        null::date as birth_date, null::varchar as gender,
-        null::varchar as street, null::varchar as city, null::varchar as postal_code, null::varchar as country,
+        cast(null as {{ dbt.type_string() }}) as first_name, cast(null as {{ dbt.type_string() }}) as last_name, email, cast(null as {{ dbt.type_string() }}) as phone,
+        null::date as birth_date, cast(null as {{ dbt.type_string() }}) as gender,
+        cast(null as {{ dbt.type_string() }}) as street, cast(null as {{ dbt.type_string() }}) as city, cast(null as {{ dbt.type_string() }}) as postal_code, cast(null as {{ dbt.type_string() }}) as country
     from {{ ref('int_email_addresses_observed') }}
 
 ),
@@ -72,16 +72,18 @@ assigned as (
 
     select
         assignments.customer_id,
-        records.* replace (records.birth_date::varchar as birth_date),
+        records.source, records.source_record_id, records.trust_rank, records.observed_at,
+        records.first_name, records.last_name, records.email, records.phone,
+        cast(records.birth_date as {{ dbt.type_string() }}) as birth_date, records.gender,
         case
             when coalesce(records.street, records.city, records.postal_code) is not null
-                then to_json(struct_pack(
-                    street := records.street,
-                    city := records.city,
-                    postal_code := records.postal_code,
-                    country := records.country
-                ))::varchar
-        end as address,
+                then {{ c360.json_object({
+                    'street': 'records.street',
+                    'city': 'records.city',
+                    'postal_code': 'records.postal_code',
+                    'country': 'records.country',
+                }) }}
+        end as address
     from records
     inner join assignments on assignments.node_key = records.source || ':' || records.source_record_id
 

@@ -8,7 +8,7 @@ candidates as (
 
     select
         *,
-        count(*) over (partition by customer_id, field, value) as value_frequency,
+        count(*) over (partition by customer_id, field, value) as value_frequency
     from {{ ref('int_customer_attribute_candidates') }}
     where value is not null
 
@@ -21,7 +21,7 @@ select
     source,
     source_record_id,
     observed_at as updated_at,
-    value_frequency,
+    value_frequency
 from candidates
 qualify row_number() over (
     partition by customer_id, field

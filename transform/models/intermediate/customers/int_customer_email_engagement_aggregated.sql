@@ -23,8 +23,8 @@ groups as (
 
     select
         assignments.customer_id,
-        count(distinct coalesce(groups.asm_group_id::varchar, '?')) filter (where groups.is_unsubscribed)
-            as email_groups_unsubscribed,
+        count(distinct coalesce(cast(groups.asm_group_id as {{ dbt.type_string() }}), '?')) filter (where groups.is_unsubscribed)
+            as email_groups_unsubscribed
     from {{ ref('int_email_group_subscriptions_resolved') }} as groups
     inner join assignments on assignments.node_key = 'email:' || groups.email_address
     group by assignments.customer_id
@@ -47,7 +47,7 @@ per_customer as (
         count(*) filter (where is_undeliverable)::bigint as email_addresses_undeliverable,
         sum(event_count)::bigint as email_event_count,
         min(first_seen_at) as first_email_event_at,
-        max(last_seen_at) as last_email_event_at,
+        max(last_seen_at) as last_email_event_at
     from addresses
     group by customer_id
 
@@ -55,6 +55,6 @@ per_customer as (
 
 select
     per_customer.*,
-    coalesce(groups.email_groups_unsubscribed, 0)::bigint as email_groups_unsubscribed,
+    coalesce(groups.email_groups_unsubscribed, 0)::bigint as email_groups_unsubscribed
 from per_customer
 left join groups using (customer_id)

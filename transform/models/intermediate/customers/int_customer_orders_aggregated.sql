@@ -31,7 +31,7 @@ select
     (sum(orders.total) - sum(coalesce(order_costs.cost_of_goods, 0)))::decimal(18, 2) as gross_margin,
     (sum(orders.total) / count(*))::decimal(18, 2) as average_order_value,
     min(orders.ordered_at) as first_order_at,
-    max(orders.ordered_at) as last_order_at,
+    max(orders.ordered_at) as last_order_at
 from orders
 inner join assignments on assignments.node_key = 'sales:' || orders.customer_id
 left join order_costs using (order_id)

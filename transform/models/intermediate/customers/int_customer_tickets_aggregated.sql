@@ -14,7 +14,7 @@ tickets as (
 
     select
         assignments.customer_id,
-        tickets.*,
+        tickets.*
     from {{ ref('stg_support__tickets') }} as tickets
     inner join assignments on assignments.node_key = 'support:' || tickets.requester_id
     where not tickets.is_deleted
@@ -26,7 +26,7 @@ ratings as (
     select
         assignments.customer_id,
         count(*) filter (where ratings.is_good) as good_rating_count,
-        count(*) filter (where ratings.is_bad) as bad_rating_count,
+        count(*) filter (where ratings.is_bad) as bad_rating_count
     from {{ ref('stg_support__satisfaction_ratings') }} as ratings
     inner join assignments on assignments.node_key = 'support:' || ratings.requester_id
     where not coalesce(ratings.ticket_id in (select ticket_id from {{ ref('stg_support__tickets') }} where is_deleted), false)
@@ -41,10 +41,10 @@ ticket_facts as (
         count(*) as ticket_count,
         count(*) filter (where is_open) as tickets_open,
         count(*) filter (where is_solved) as tickets_solved,
-        median(epoch(solved_at - created_at) / 3600.0) filter (where is_solved and solved_at >= created_at)
+        median({{ c360.seconds_between('created_at', 'solved_at') }} / 3600.0) filter (where is_solved and solved_at >= created_at)
             as median_resolution_hours,
         min(created_at) as first_ticket_at,
-        max(created_at) as last_ticket_at,
+        max(created_at) as last_ticket_at
     from tickets
     group by customer_id
 
@@ -63,6 +63,6 @@ select
             then ratings.good_rating_count::double / (ratings.good_rating_count + ratings.bad_rating_count)
     end as csat,
     ticket_facts.first_ticket_at,
-    ticket_facts.last_ticket_at,
+    ticket_facts.last_ticket_at
 from ticket_facts
 full outer join ratings using (customer_id)

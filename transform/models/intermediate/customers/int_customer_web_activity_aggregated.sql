@@ -15,7 +15,7 @@ select
     sum(sessions.page_view_count)::bigint as page_view_count,
     sum(sessions.track_event_count)::bigint as track_event_count,
     min(sessions.session_started_at) as first_visit_at,
-    max(sessions.session_ended_at) as last_visit_at,
+    max(sessions.session_ended_at) as last_visit_at
 from {{ ref('int_web_sessions_sessionized') }} as sessions
 inner join assignments on assignments.node_key = sessions.visitor_node_key
 group by assignments.customer_id

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=c360.incremental_materialization(),
         unique_key='email_address',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
@@ -56,7 +56,7 @@ new_counts as (
         max(occurred_at) filter (where event_type = 'click') as last_clicked_at,
         max(occurred_at) filter (where event_type = 'delivered') as last_delivered_at,
         max(occurred_at) filter (where bounce_type = 'bounce') as last_bounced_at,
-        max(_dlt_load_id) as last_load_id,
+        max(_dlt_load_id) as last_load_id
     from new_events
     group by email_address
 
@@ -96,8 +96,8 @@ select
     max(last_delivered_at) as last_delivered_at,
     max(last_bounced_at) as last_bounced_at,
     -- undeliverable: hard-bounced, and nothing was delivered to it since (a later delivery shows it takes mail again)
-    coalesce(max(last_bounced_at) > coalesce(max(last_delivered_at), '-infinity'::timestamptz), false)
+    coalesce(max(last_bounced_at) > coalesce(max(last_delivered_at), cast('-infinity' as {{ c360.type_timestamptz() }})), false)
         as is_undeliverable,
-    max(last_load_id) as last_load_id,
+    max(last_load_id) as last_load_id
 from combined
 group by email_address

@@ -22,19 +22,19 @@ per_group as (
         any_value(email) as email,
         asm_group_id,
         max(occurred_at) filter (where event_type = 'group_unsubscribe') as last_unsubscribed_at,
-        max(occurred_at) filter (where event_type = 'group_resubscribe') as last_resubscribed_at,
+        max(occurred_at) filter (where event_type = 'group_resubscribe') as last_resubscribed_at
     from group_events
     group by email_address, asm_group_id
 
 )
 
 select
-    md5(email_address || '|' || coalesce(asm_group_id::varchar, '')) as group_subscription_key,
+    md5(email_address || '|' || coalesce(cast(asm_group_id as {{ dbt.type_string() }}), '')) as group_subscription_key,
     email_address,
     email,
     asm_group_id,
     last_unsubscribed_at,
     last_resubscribed_at,
     last_unsubscribed_at is not null
-        and last_unsubscribed_at >= coalesce(last_resubscribed_at, '-infinity'::timestamptz) as is_unsubscribed,
+        and last_unsubscribed_at >= coalesce(last_resubscribed_at, cast('-infinity' as {{ c360.type_timestamptz() }})) as is_unsubscribed
 from per_group

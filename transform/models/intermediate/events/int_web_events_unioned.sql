@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=c360.incremental_materialization(),
         unique_key='web_event_id',
         incremental_strategy='delete+insert',
     )
@@ -24,7 +24,7 @@ select
     coalesce('web_anonymous:' || anonymous_id, 'web_user:' || user_id) as visitor_node_key,
     occurred_at,
     url,
-    _dlt_load_id,
+    _dlt_load_id
 from {{ ref(model) }}
 where (anonymous_id is not null or user_id is not null)
 {% if is_incremental() %}

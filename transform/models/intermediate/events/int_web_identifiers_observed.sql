@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=c360.incremental_materialization(),
         unique_key='identifier_pair_key',
         incremental_strategy='delete+insert',
     )
@@ -36,7 +36,7 @@ new_pairs as (
         min(occurred_at) as first_seen_at,
         max(occurred_at) as last_seen_at,
         count(*) as event_count,
-        max(_dlt_load_id) as last_load_id,
+        max(_dlt_load_id) as last_load_id
     from events
     group by all
 
@@ -61,6 +61,6 @@ select
     min(first_seen_at) as first_seen_at,
     max(last_seen_at) as last_seen_at,
     sum(event_count)::bigint as event_count,
-    max(last_load_id) as last_load_id,
+    max(last_load_id) as last_load_id
 from combined
 group by identifier_pair_key

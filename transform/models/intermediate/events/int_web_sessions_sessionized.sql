@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=c360.incremental_materialization(),
         unique_key='visitor_node_key',
         incremental_strategy='delete+insert',
     )
@@ -41,7 +41,7 @@ marked as (
             when occurred_at - lag(occurred_at) over (partition by visitor_node_key order by occurred_at)
                 > interval '{{ var('session_inactivity_minutes') }} minutes' then 1
             else 0
-        end as is_session_start,
+        end as is_session_start
     from events
 
 ),
@@ -52,13 +52,13 @@ numbered as (
         *,
         sum(is_session_start) over (
             partition by visitor_node_key order by occurred_at rows between unbounded preceding and current row
-        ) as session_number,
+        ) as session_number
     from marked
 
 )
 
 select
-    md5(visitor_node_key || '#' || min(occurred_at)::varchar) as session_id,
+    md5(visitor_node_key || '#' || cast(min(occurred_at) as {{ dbt.type_string() }})) as session_id,
     visitor_node_key,
     any_value(anonymous_id) as anonymous_id,
     max(user_id) as user_id,
@@ -68,6 +68,6 @@ select
     -- a mobile app's screen call is its page view
     count(*) filter (where event_kind in ('page', 'screen')) as page_view_count,
     count(*) filter (where event_kind = 'track') as track_event_count,
-    max(_dlt_load_id) as last_load_id,
+    max(_dlt_load_id) as last_load_id
 from numbered
 group by visitor_node_key, session_number

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=c360.incremental_materialization(),
         unique_key='node_key',
         incremental_strategy='delete+insert',
     )
@@ -30,7 +30,7 @@ prior as (
     select node_key, customer_id as prior_customer_id, customer_id_assigned_at as prior_assigned_at
     from {{ this }}
     {% else %}
-    select null::varchar as node_key, null::varchar as prior_customer_id, null::timestamptz as prior_assigned_at
+    select cast(null as {{ dbt.type_string() }}) as node_key, cast(null as {{ dbt.type_string() }}) as prior_customer_id, cast(null as {{ c360.type_timestamptz() }}) as prior_assigned_at
     where false
     {% endif %}
 
@@ -42,7 +42,7 @@ claims as (
         clusters.cluster_key,
         prior.prior_customer_id,
         min(prior.prior_assigned_at) as assigned_at,
-        count(*) as node_count,
+        count(*) as node_count
     from clusters
     inner join prior using (node_key)
     group by all
@@ -83,7 +83,7 @@ minted as (
                 then 'C' || upper(left(md5(cluster_key || '@' || '{{ run_started_at }}'), 15))
             else 'C' || upper(left(md5(cluster_key), 15))
         end as customer_id,
-        '{{ run_started_at }}'::timestamptz as assigned_at,
+        cast('{{ run_started_at }}' as {{ c360.type_timestamptz() }}) as assigned_at
     from unassigned
 
 ),
@@ -109,7 +109,7 @@ final as (
             -- the old id lives on in another cluster: this part split off
             when prior.prior_customer_id in (select customer_id from assigned) then 'split'
             else 'merge'
-        end as change_reason,
+        end as change_reason
     from clusters
     inner join assigned using (cluster_key)
     left join prior using (node_key)
@@ -118,5 +118,5 @@ final as (
 
 select
     *,
-    case when change_reason is not null then '{{ run_started_at }}'::timestamptz end as changed_at,
+    case when change_reason is not null then cast('{{ run_started_at }}' as {{ c360.type_timestamptz() }}) end as changed_at
 from final

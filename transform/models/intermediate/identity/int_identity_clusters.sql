@@ -55,6 +55,6 @@ select
     second_pass.node_key,
     second_pass.cluster_key,
     first_pass.cluster_key as first_pass_cluster_key,
-    count(*) over (partition by second_pass.cluster_key) as cluster_size,
+    count(*) over (partition by second_pass.cluster_key) as cluster_size
 from second_pass
 inner join first_pass using (node_key)

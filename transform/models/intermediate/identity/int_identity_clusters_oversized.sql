@@ -30,7 +30,7 @@ parts as (
     select
         first_pass_cluster_key,
         count(distinct cluster_key) as part_count,
-        max(cluster_size) as largest_part_size,
+        max(cluster_size) as largest_part_size
     from clusters
     where first_pass_cluster_key in (select first_pass_cluster_key from oversized)
     group by first_pass_cluster_key
@@ -54,7 +54,7 @@ select
     coalesce(dropped.fuzzy_edges_dropped, 0) as fuzzy_edges_dropped,
     parts.part_count,
     parts.largest_part_size,
-    parts.largest_part_size <= {{ var('identity_max_cluster_size') }} as is_resolved,
+    parts.largest_part_size <= {{ var('identity_max_cluster_size') }} as is_resolved
 from oversized
 inner join parts using (first_pass_cluster_key)
 left join dropped using (first_pass_cluster_key)

@@ -22,5 +22,5 @@ components as (
 
 )
 
-select node_key, cluster_key as component_key, count(*) over (partition by cluster_key) as component_size,
+select node_key, cluster_key as component_key, count(*) over (partition by cluster_key) as component_size
 from components

@@ -15,7 +15,7 @@ components as (
 
 named as (
 
-    select components.component_key, nodes.node_key, nodes.first_name_canonical, nodes.last_name, nodes.birth_date,
+    select components.component_key, nodes.node_key, nodes.first_name_canonical, nodes.last_name, nodes.birth_date
     from components
     inner join {{ ref('int_identity_nodes') }} as nodes using (node_key)
     where nodes.first_name_canonical is not null and not nodes.is_staff
@@ -34,7 +34,7 @@ checkable as (
 
 contradictions as (
 
-    select a.node_key as node_key_a, b.node_key as node_key_b, 'contradiction' as reason,
+    select a.node_key as node_key_a, b.node_key as node_key_b, 'contradiction' as reason
     from checkable as a
     inner join checkable as b
         on a.component_key = b.component_key and a.node_key < b.node_key
@@ -46,7 +46,7 @@ cannot_links as (
 
     select least(overrides.node_key_a, overrides.node_key_b) as node_key_a,
         greatest(overrides.node_key_a, overrides.node_key_b) as node_key_b,
-        'cannot_link' as reason,
+        'cannot_link' as reason
     from {{ ref('int_identity_overrides') }} as overrides
     inner join components as a on a.node_key = overrides.node_key_a
     inner join components as b on b.node_key = overrides.node_key_b
@@ -54,6 +54,6 @@ cannot_links as (
 
 )
 
-select node_key_a, node_key_b, min(reason) as reason,
+select node_key_a, node_key_b, min(reason) as reason
 from (select * from contradictions union all select * from cannot_links)
 group by node_key_a, node_key_b

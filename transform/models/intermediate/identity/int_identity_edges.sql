@@ -51,7 +51,7 @@ key_edges as (
         min(node_key) over (partition by key_type, key_value) as node_key_a,
         node_key as node_key_b,
         key_type as rule,
-        1.0::double as score,
+        1.0::double as score
     from usable_keys
 
 ),
@@ -62,7 +62,7 @@ anonymous_edges as (
         least('web_anonymous:' || anonymous_id, 'web_user:' || user_id) as node_key_a,
         greatest('web_anonymous:' || anonymous_id, 'web_user:' || user_id) as node_key_b,
         'anonymous_id_with_user_id' as rule,
-        1.0::double as score,
+        1.0::double as score
     from {{ ref('int_web_identifiers_observed') }}
     where anonymous_id is not null and user_id is not null
       -- an anonymousId shared by too many users is a shared device or a bot, not a person
@@ -88,7 +88,7 @@ alias_edges as (
         least(previous.node_key, renamed.node_key) as node_key_a,
         greatest(previous.node_key, renamed.node_key) as node_key_b,
         'alias' as rule,
-        1.0::double as score,
+        1.0::double as score
     from alias_keys as aliases
     inner join nodes as previous on previous.node_key = aliases.previous_key
     inner join nodes as renamed on renamed.node_key = 'web_user:' || aliases.user_id
@@ -115,7 +115,7 @@ steward_edges as (
         'steward_must_link' as rule,
         1.0::double as score,
         'steward: ' || coalesce(reason, 'must link') || ' (' || coalesce(decided_by, '?') || ', '
-            || coalesce(decided_at::date::varchar, '?') || ')' as evidence,
+            || coalesce(cast(decided_at::date as {{ dbt.type_string() }}), '?') || ')' as evidence
     from {{ ref('int_identity_overrides') }}
     where action = 'must_link'
       and node_key_a in (select node_key from {{ ref('int_identity_nodes') }})
@@ -125,11 +125,11 @@ steward_edges as (
 
 all_edges as (
 
-    select *, null::varchar as evidence from key_edges where node_key_a <> node_key_b
+    select *, cast(null as {{ dbt.type_string() }}) as evidence from key_edges where node_key_a <> node_key_b
     union all
-    select *, null::varchar as evidence from anonymous_edges
+    select *, cast(null as {{ dbt.type_string() }}) as evidence from anonymous_edges
     union all
-    select *, null::varchar as evidence from alias_edges
+    select *, cast(null as {{ dbt.type_string() }}) as evidence from alias_edges
     union all
     select * from probabilistic_edges
     union all
@@ -144,6 +144,6 @@ select
     max(score) as score,
     -- the comparison levels behind a probabilistic link; a key rule's evidence is its rule name
     coalesce(max(evidence), rule) as evidence,
-    rule = 'probabilistic' as is_fuzzy,
+    rule = 'probabilistic' as is_fuzzy
 from all_edges
 group by node_key_a, node_key_b, rule

@@ -70,7 +70,7 @@ contradicting as (
         holder_pairs.key_type,
         holder_pairs.key_value,
         min(holder_pairs.node_key_a) as node_key_a,
-        arg_min(holder_pairs.node_key_b, holder_pairs.node_key_a) as node_key_b,
+        min_by(holder_pairs.node_key_b, holder_pairs.node_key_a) as node_key_b
     from holder_pairs
     inner join {{ ref('int_identity_nodes') }} as a on a.node_key = holder_pairs.node_key_a
     inner join {{ ref('int_identity_nodes') }} as b on b.node_key = holder_pairs.node_key_b
@@ -88,12 +88,12 @@ counts as (
 )
 
 select key_type, key_value, max_records_per_source, 'held_by_too_many_records' as reason,
-    null::varchar as node_key_a, null::varchar as node_key_b,
+    cast(null as {{ dbt.type_string() }}) as node_key_a, cast(null as {{ dbt.type_string() }}) as node_key_b
 from too_many
 
 union all
 
 select contradicting.key_type, contradicting.key_value, counts.max_records_per_source, 'held_by_different_people',
-    contradicting.node_key_a, contradicting.node_key_b,
+    contradicting.node_key_a, contradicting.node_key_b
 from contradicting
 inner join counts using (key_type, key_value)

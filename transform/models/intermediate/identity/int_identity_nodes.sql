@@ -15,7 +15,7 @@ sales as (
         customer_id as customer_ref,
         false as is_staff,
         created_at as first_seen_at,
-        updated_at as last_seen_at,
+        updated_at as last_seen_at
     from {{ ref('stg_sales__customers') }}
 
 ),
@@ -26,14 +26,14 @@ support as (
         'support' as source,
         user_id as source_record_id,
         email, phone, first_name, last_name, first_name_canonical, birth_date,
-        null::varchar as postal_code,
-        null::varchar as street_normalized,
-        null::varchar as city,
+        cast(null as {{ dbt.type_string() }}) as postal_code,
+        cast(null as {{ dbt.type_string() }}) as street_normalized,
+        cast(null as {{ dbt.type_string() }}) as city,
         external_id as customer_ref,
         -- agents and admins answer tickets: nodes (every record is mapped) that never link to customers
         role in ('agent', 'admin') as is_staff,
         created_at as first_seen_at,
-        updated_at as last_seen_at,
+        updated_at as last_seen_at
     from {{ ref('stg_support__users') }}
     -- a deleted Zendesk user (active false) stays in raw and staging but is no customer: no node, so it maps to
     -- no customer and its tickets count nowhere
@@ -47,13 +47,13 @@ email as (
         'email' as source,
         email_address as source_record_id,
         email,
-        null::varchar as phone, null::varchar as first_name, null::varchar as last_name,
-        null::varchar as first_name_canonical, null::date as birth_date,
-        null::varchar as postal_code, null::varchar as street_normalized, null::varchar as city,
-        null::varchar as customer_ref,
+        cast(null as {{ dbt.type_string() }}) as phone, cast(null as {{ dbt.type_string() }}) as first_name, cast(null as {{ dbt.type_string() }}) as last_name,
+        cast(null as {{ dbt.type_string() }}) as first_name_canonical, null::date as birth_date,
+        cast(null as {{ dbt.type_string() }}) as postal_code, cast(null as {{ dbt.type_string() }}) as street_normalized, cast(null as {{ dbt.type_string() }}) as city,
+        cast(null as {{ dbt.type_string() }}) as customer_ref,
         false as is_staff,
         first_seen_at,
-        last_seen_at,
+        last_seen_at
     from {{ ref('int_email_addresses_observed') }}
 
 ),
@@ -64,15 +64,15 @@ web_traits as (
     -- per anonymousId for identify calls without a userId (a newsletter sign-up gives the cookie an email)
     select
         coalesce('web_user:' || user_id, 'web_anonymous:' || anonymous_id) as node_key,
-        arg_max(email, occurred_at) filter (where email is not null) as email,
-        arg_max(phone, occurred_at) filter (where phone is not null) as phone,
-        arg_max(first_name, occurred_at) filter (where first_name is not null) as first_name,
-        arg_max(last_name, occurred_at) filter (where last_name is not null) as last_name,
-        arg_max(first_name_canonical, occurred_at) filter (where first_name_canonical is not null) as first_name_canonical,
-        arg_max(birth_date, occurred_at) filter (where birth_date is not null) as birth_date,
-        arg_max(postal_code, occurred_at) filter (where postal_code is not null) as postal_code,
-        arg_max(street_normalized, occurred_at) filter (where street_normalized is not null) as street_normalized,
-        arg_max(lower(city), occurred_at) filter (where city is not null) as city,
+        max_by(email, occurred_at) filter (where email is not null) as email,
+        max_by(phone, occurred_at) filter (where phone is not null) as phone,
+        max_by(first_name, occurred_at) filter (where first_name is not null) as first_name,
+        max_by(last_name, occurred_at) filter (where last_name is not null) as last_name,
+        max_by(first_name_canonical, occurred_at) filter (where first_name_canonical is not null) as first_name_canonical,
+        max_by(birth_date, occurred_at) filter (where birth_date is not null) as birth_date,
+        max_by(postal_code, occurred_at) filter (where postal_code is not null) as postal_code,
+        max_by(street_normalized, occurred_at) filter (where street_normalized is not null) as street_normalized,
+        max_by(lower(city), occurred_at) filter (where city is not null) as city
     from {{ ref('stg_web__identifies') }}
     where coalesce(user_id, anonymous_id) is not null
     group by all
@@ -89,7 +89,7 @@ web_users as (
         observed.user_id as customer_ref,
         false as is_staff,
         observed.first_seen_at,
-        observed.last_seen_at,
+        observed.last_seen_at
     from (
         select user_id, min(first_seen_at) as first_seen_at, max(last_seen_at) as last_seen_at
         from {{ ref('int_web_identifiers_observed') }}
@@ -107,10 +107,10 @@ web_anonymous as (
         observed.anonymous_id as source_record_id,
         web_traits.email, web_traits.phone, web_traits.first_name, web_traits.last_name,
         web_traits.first_name_canonical, web_traits.birth_date, web_traits.postal_code, web_traits.street_normalized, web_traits.city,
-        null::varchar as customer_ref,
+        cast(null as {{ dbt.type_string() }}) as customer_ref,
         false as is_staff,
         observed.first_seen_at,
-        observed.last_seen_at,
+        observed.last_seen_at
     from (
         select anonymous_id, min(first_seen_at) as first_seen_at, max(last_seen_at) as last_seen_at
         from {{ ref('int_web_identifiers_observed') }}
@@ -133,5 +133,5 @@ unioned as (
 
 select
     source || ':' || source_record_id as node_key,
-    *,
+    *
 from unioned

@@ -11,14 +11,6 @@ select
     trim(source_b) || ':' || trim(source_record_id_b) as node_key_b,
     reason,
     decided_by,
-    decided_at::timestamptz as decided_at,
-from read_csv(
-    '{{ identity_overrides_file() }}',
-    header = true,
-    all_varchar = true,
-    columns = {
-        'action': 'varchar', 'source_a': 'varchar', 'source_record_id_a': 'varchar', 'source_b': 'varchar',
-        'source_record_id_b': 'varchar', 'reason': 'varchar', 'decided_by': 'varchar', 'decided_at': 'varchar'
-    }
-)
+    cast(decided_at as {{ c360.type_timestamptz() }}) as decided_at
+from {{ c360.read_csv_text(identity_overrides_file(), ['action', 'source_a', 'source_record_id_a', 'source_b', 'source_record_id_b', 'reason', 'decided_by', 'decided_at']) }}
 where action is not null

@@ -16,7 +16,7 @@ select
     city,
     email,
     split_part(email, '@', 1) as email_local_part,
-    phone,
+    phone
 from {{ ref('int_identity_nodes') }}
 where source in ('sales', 'support', 'web_user')
   and not is_staff
