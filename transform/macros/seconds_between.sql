@@ -9,5 +9,5 @@
 {%- endmacro %}
 
 {% macro spark__seconds_between(start, end) -%}
-    ((unix_micros({{ end }}) - unix_micros({{ start }})) / 1000000.0)
+    (cast(unix_micros({{ end }}) - unix_micros({{ start }}) as double) / 1000000)
 {%- endmacro %}

@@ -99,7 +99,7 @@ scored as (
     select
         engagement.*,
         {%- for channel in channels %}
-        coalesce({{ channel }}_ranked.{{ channel }}_score, 0.0) as {{ channel }}_score,
+        coalesce({{ channel }}_ranked.{{ channel }}_score, 0.0) as {{ channel }}_score{{ ',' if not loop.last }}
         {%- endfor %}
     from engagement
     {%- for channel in channels %}

@@ -45,7 +45,7 @@ attributes as (
         max(value) filter (where field = '{{ field }}') as {{ field }},
         max(source) filter (where field = '{{ field }}') as {{ field }}__source,
         max(source_record_id) filter (where field = '{{ field }}') as {{ field }}__source_record_id,
-        max(updated_at) filter (where field = '{{ field }}') as {{ field }}__updated_at,
+        max(updated_at) filter (where field = '{{ field }}') as {{ field }}__updated_at{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ ref('int_customer_attributes_survived') }}
     group by customer_id

@@ -17,5 +17,5 @@ select distinct
 from {{ ref('int_customer_ids_assigned') }}
 where change_reason is not null
 {% if is_incremental() %}
-  and changed_at > (select coalesce(max(changed_at), cast('-infinity' as {{ c360.type_timestamptz() }})) from {{ this }})
+  and changed_at > (select coalesce(max(changed_at), {{ c360.min_timestamptz() }}) from {{ this }})
 {% endif %}

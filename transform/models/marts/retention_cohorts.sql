@@ -61,7 +61,7 @@ activity as (
 select
     grid.cohort_month,
     grid.months_since_acquisition::integer as months_since_acquisition,
-    (grid.cohort_month + to_months(grid.months_since_acquisition::integer))::date as activity_month,
+    {{ c360.add_months('grid.cohort_month', 'grid.months_since_acquisition::integer') }} as activity_month,
     grid.cohort_size,
     coalesce(activity.retained_customers, 0) as retained_customers,
     coalesce(activity.retained_customers, 0)::double / grid.cohort_size as retained_share

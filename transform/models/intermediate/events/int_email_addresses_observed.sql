@@ -96,7 +96,7 @@ select
     max(last_delivered_at) as last_delivered_at,
     max(last_bounced_at) as last_bounced_at,
     -- undeliverable: hard-bounced, and nothing was delivered to it since (a later delivery shows it takes mail again)
-    coalesce(max(last_bounced_at) > coalesce(max(last_delivered_at), cast('-infinity' as {{ c360.type_timestamptz() }})), false)
+    coalesce(max(last_bounced_at) > coalesce(max(last_delivered_at), {{ c360.min_timestamptz() }}), false)
         as is_undeliverable,
     max(last_load_id) as last_load_id
 from combined

@@ -36,5 +36,5 @@ select
     last_unsubscribed_at,
     last_resubscribed_at,
     last_unsubscribed_at is not null
-        and last_unsubscribed_at >= coalesce(last_resubscribed_at, cast('-infinity' as {{ c360.type_timestamptz() }})) as is_unsubscribed
+        and last_unsubscribed_at >= coalesce(last_resubscribed_at, {{ c360.min_timestamptz() }}) as is_unsubscribed
 from per_group

@@ -8,42 +8,42 @@
 
 with
 
-nodes as (
+{% call c360.cte('nodes') %}
 
     select node_key from {{ ref('int_identity_nodes') }}
 
-),
+{% endcall %},
 
-edges as (
+{% call c360.cte('edges') %}
 
     select node_key_a, node_key_b, is_fuzzy from {{ ref('int_identity_edges') }}
     anti join {{ ref('int_identity_edges_cut') }} using (node_key_a, node_key_b)
 
-),
+{% endcall %},
 
-first_pass as (
+{% call c360.cte('first_pass') %}
 
     {{ connected_components('nodes', 'edges') }}
 
-),
+{% endcall %},
 
-oversized as (
+{% call c360.cte('oversized') %}
 
     select cluster_key
     from first_pass
     group by cluster_key
     having count(*) > {{ var('identity_max_cluster_size') }}
 
-),
+{% endcall %},
 
-kept_edges as (
+{% call c360.cte('kept_edges') %}
 
     select edges.node_key_a, edges.node_key_b
     from edges
     inner join first_pass on first_pass.node_key = edges.node_key_a
     where not (edges.is_fuzzy and first_pass.cluster_key in (select cluster_key from oversized))
 
-),
+{% endcall %},
 
 second_pass as (
 

@@ -4,17 +4,17 @@
 
 with
 
-nodes as (
+{% call c360.cte('nodes') %}
 
     select node_key from {{ ref('int_identity_nodes') }}
 
-),
+{% endcall %},
 
-edges as (
+{% call c360.cte('edges') %}
 
     select node_key_a, node_key_b from {{ ref('int_identity_edges') }}
 
-),
+{% endcall %},
 
 components as (
 
