@@ -20,10 +20,6 @@
   relation aliases with first_name_canonical, last_name and birth_date columns.
 -#}
 {% macro identity_records_contradict(a, b) -%}
-    {{ return(adapter.dispatch('identity_records_contradict', 'c360')(a, b)) }}
-{%- endmacro %}
-
-{% macro default__identity_records_contradict(a, b) -%}
 (
     (
         {{ a }}.first_name_canonical is not null and {{ b }}.first_name_canonical is not null
@@ -40,32 +36,7 @@
                 {{ a }}.last_name is not null and {{ b }}.last_name is not null
                 and {{ a }}.last_name <> {{ b }}.last_name
                 and jaro_winkler_similarity({{ a }}.last_name, {{ b }}.last_name) < 0.8
-                and len(list_intersect(string_split({{ a }}.last_name, ' '), string_split({{ b }}.last_name, ' '))) = 0
-            )
-        )
-    )
-)
-{%- endmacro %}
-
-{#- Spark: array_intersect/split for list_intersect/string_split; jaro_winkler_similarity as in DuckDB. -#}
-{% macro spark__identity_records_contradict(a, b) -%}
-(
-    (
-        {{ a }}.first_name_canonical is not null and {{ b }}.first_name_canonical is not null
-        and {{ a }}.first_name_canonical <> {{ b }}.first_name_canonical
-        and jaro_winkler_similarity({{ a }}.first_name_canonical, {{ b }}.first_name_canonical) < 0.8
-        and not ((length({{ a }}.first_name_canonical) = 1 or length({{ b }}.first_name_canonical) = 1)
-                 and left({{ a }}.first_name_canonical, 1) = left({{ b }}.first_name_canonical, 1))
-        -- given name and surname swapped, possibly with a typo
-        and coalesce(jaro_winkler_similarity({{ a }}.first_name_canonical, {{ b }}.last_name), 0) < 0.8
-        and coalesce(jaro_winkler_similarity({{ b }}.first_name_canonical, {{ a }}.last_name), 0) < 0.8
-        and (
-            {{ c360.identity_birth_dates_differ(a, b) }}
-            or (
-                {{ a }}.last_name is not null and {{ b }}.last_name is not null
-                and {{ a }}.last_name <> {{ b }}.last_name
-                and jaro_winkler_similarity({{ a }}.last_name, {{ b }}.last_name) < 0.8
-                and size(array_intersect(split({{ a }}.last_name, ' '), split({{ b }}.last_name, ' '))) = 0
+                and {{ c360.words_in_common(a ~ '.last_name', b ~ '.last_name') }} = 0
             )
         )
     )
