@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-COLUMNS = ["node_key_a", "node_key_b", "match_probability", "match_weight", "evidence"]
+COLUMNS = ["node_key_a", "node_key_b", "match_probability", "match_weight", "is_corroborated", "evidence"]
+DTYPES = {"match_probability": "float64", "match_weight": "float64", "is_corroborated": "bool"}
 
 
 def empty() -> Any:
     import pandas as pd
 
-    return pd.DataFrame({c: pd.Series(dtype="float64" if c.startswith("match") else "object") for c in COLUMNS})
+    return pd.DataFrame({c: pd.Series(dtype=DTYPES.get(c, "object")) for c in COLUMNS})
 
 
 def threshold(match_threshold: float, review_threshold: float) -> float:
@@ -24,10 +25,11 @@ def threshold(match_threshold: float, review_threshold: float) -> float:
 
 def to_matches(scored: Any, weights: dict) -> Any:
     """pandas frame of Splink predictions (node_key_l/_r, match_probability, match_weight, mw_<column>...) ->
-    :data:`COLUMNS`, the pair ordered (node_key_a < node_key_b) and the evidence in words."""
+    :data:`COLUMNS`, the pair ordered (node_key_a < node_key_b), whether a field besides the name agrees
+    (:func:`identity.model.corroborated`) and the evidence in words."""
     import pandas as pd
 
-    from identity.model import evidence_texts
+    from identity.model import corroborated, evidence_texts
 
     if scored.empty:
         return empty()
@@ -36,6 +38,7 @@ def to_matches(scored: Any, weights: dict) -> Any:
         "node_key_b": scored[["node_key_l", "node_key_r"]].max(axis=1),
         "match_probability": scored["match_probability"].astype("float64"),
         "match_weight": scored["match_weight"].astype("float64"),
+        "is_corroborated": corroborated(scored, weights),
         "evidence": evidence_texts(scored, weights),
     })
     return out[COLUMNS]

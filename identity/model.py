@@ -177,6 +177,9 @@ def _blocking_rules() -> list:
         block_on("street_normalized"),
         block_on("last_name", "year(birth_date)"),
         block_on("phone"),
+        # a shared email links by rule; a household's or a team's links nothing, so its holders are scored here
+        # (the names then tell "chloe young" from "dale miller" on millerfamily@gmail.com)
+        block_on("email"),
     ]
 
 
@@ -331,6 +334,27 @@ def evidence_texts(frame: Any, weights: dict[str, list[tuple[float, str]]]) -> l
         for column, (index, weight) in field_levels(frame, weights).items()
     ]
     return ["; ".join(p for p in row if p) for row in zip(*parts)]
+
+
+#: Fields that identify a person besides the name. A name alone - even a rare one, even exact - is shared by
+#: strangers often enough that the model's odds overstate it among many records (at 20,000 customers, pairs that
+#: agreed on first and last name and nothing else scored above 0.95). So a pair links only if at least one of these
+#: fields lands in an agreeing level (any level above "All other comparisons"; missing on either side does not
+#: count); otherwise it waits in the review queue whatever its probability. City is not among them: a city is
+#: shared by thousands. The rule adds no threshold: it uses the comparison levels the model already has.
+CORROBORATING_FIELDS = ("birth_date", "street_normalized", "postal_code", "email", "phone")
+
+
+def corroborated(frame: Any, weights: dict[str, list[tuple[float, str]]]) -> list[bool]:
+    """Per row of Splink's predictions: does at least one of :data:`CORROBORATING_FIELDS` agree (a level of
+    :func:`field_levels` other than missing (-1) and "All other comparisons" (the last)?"""
+    import numpy as np
+
+    levels = field_levels(frame, {f: weights[f] for f in CORROBORATING_FIELDS if f in weights})
+    agree = np.zeros(len(frame), dtype=bool)
+    for field, (index, _) in levels.items():
+        agree |= (index >= 0) & (index < len(weights[field]) - 1)
+    return agree.tolist()
 
 
 #: How many profile records the model was trained on. The prior (probability that two random records match) is

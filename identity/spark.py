@@ -119,7 +119,7 @@ def predict(spark: Any, profiles: Any, model: dict, threshold: float) -> Any:
     schema = T.StructType([
         T.StructField("node_key_a", T.StringType()), T.StructField("node_key_b", T.StringType()),
         T.StructField("match_probability", T.DoubleType()), T.StructField("match_weight", T.DoubleType()),
-        T.StructField("evidence", T.StringType()),
+        T.StructField("is_corroborated", T.BooleanType()), T.StructField("evidence", T.StringType()),
     ])
     if records < 2:
         return spark.createDataFrame([], schema)
@@ -153,10 +153,11 @@ def cut(spark: Any, edges: Any, components: Any, conflicts: Any) -> Any:
             select c.component_key, f.node_key_a, f.node_key_b, f.reason
             from c360_guard_conflicts f join c360_guard_components c on c.node_key = f.node_key_a
         )
-        select 'conflict' as kind, component_key, node_key_a, node_key_b, reason as rule, cast(null as double) as score
+        select 'conflict' as kind, component_key, node_key_a, node_key_b, reason as rule, cast(null as double) as score,
+            cast(null as string) as shared_key
         from conflicts
         union all
-        select 'edge', c.component_key, e.node_key_a, e.node_key_b, e.rule, cast(e.score as double)
+        select 'edge', c.component_key, e.node_key_a, e.node_key_b, e.rule, cast(e.score as double), e.shared_key
         from c360_guard_edges e join c360_guard_components c on c.node_key = e.node_key_a
         where c.component_key in (select component_key from conflicts)
     """)

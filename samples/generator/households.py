@@ -147,6 +147,10 @@ class Households:
         other = other.replace(month=rng.randint(1, 12), day=rng.randint(1, 28))
         member = self._member(rng, b, anchor, anchor["gender"], anchor["first"], anchor["last"], other.isoformat())
         self._same_home(member, anchor, landline=rng.random() < 0.5)
+        # same name, same home, maybe the same landline: only the birth date tells them apart, so their sales
+        # accounts always carry it (without it no evidence in the files separates them, and must_not_merge.csv
+        # would ask a resolver for what no steward could decide either)
+        member["dob_tells_apart"] = anchor["dob_tells_apart"] = True
         self.relations.append(["parent_child", anchor["pid"], member["pid"]])
 
     def _spouse(self, rng: Rand, b: Batch, anchor: dict) -> None:

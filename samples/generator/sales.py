@@ -100,7 +100,8 @@ def _customer_row(gen: Generator, rng: Rand, p: dict, cid: int, created: int, gu
         row["phone"] = r.phone(rng, p["phone"], national_ok=True)
     if rng.chance(m.missing_gender):
         row["gender"] = None
-    if p["guest_link"] != "dob" and rng.chance(m.missing_birth_date):
+    # (the draw is made either way, so the other records stay as they were)
+    if p["guest_link"] != "dob" and rng.chance(m.missing_birth_date) and not p.get("dob_tells_apart"):
         row["birth_date"] = None
     if p["guest_link"] != "address" and rng.chance(m.missing_address):
         row["street"] = row["city"] = row["postal_code"] = None

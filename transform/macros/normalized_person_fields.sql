@@ -4,7 +4,8 @@
 
     email, phone                      normalized (macros/normalize_email.sql, normalize_phone.sql; the phone read
                                       with `phone_country` for national numbers)
-    first_name, last_name             normalized for matching (accents folded, lower case)
+    first_name, last_name             normalized for matching (accents folded, lower case; a leading title such as
+                                      "Mrs." or "Dr" dropped from the given name, macro strip_honorific)
     first_name_display, last_name_display   as written, cleaned, for the golden record
     first_name_canonical              first_name with its nickname resolved (seed nickname_map)
     is_email_junk                     an email was given but is not a usable address (placeholder, malformed)
@@ -16,10 +17,10 @@
 {% macro normalized_person_fields(email, phone, phone_country, given_name, family_name) -%}
         {{ normalize_email(email) }} as email,
         {{ normalize_phone(phone, phone_country) }} as phone,
-        {{ normalize_name(given_name) }} as first_name,
+        {{ strip_honorific(normalize_name(given_name)) }} as first_name,
         {{ normalize_name(family_name) }} as last_name,
         {{ clean_text(given_name) }} as first_name_display,
         {{ clean_text(family_name) }} as last_name_display,
-        {{ canonical_first_name(normalize_name(given_name)) }} as first_name_canonical,
+        {{ canonical_first_name(strip_honorific(normalize_name(given_name))) }} as first_name_canonical,
         {{ is_junk_email(email, normalize_email(email)) }} as is_email_junk
 {%- endmacro %}

@@ -1,5 +1,6 @@
 -- Matches a steward should decide: pairs of profile records the identity model scores between
--- var('identity_review_threshold') and var('identity_match_threshold'), so they do not link on their own.
+-- var('identity_review_threshold') and var('identity_match_threshold'), and pairs above it that agree on nothing
+-- but the name (is_corroborated false), so they do not link on their own.
 -- Each row shows both records side by side with the model's evidence. A decision (`c360 identity decide`) is
 -- written to the overrides file (var identity_overrides_path) and applied on the next run: must_link joins the
 -- records, cannot_link keeps them apart; either way the pair leaves this queue. Pairs already in one customer
@@ -12,6 +13,8 @@ candidates as (
     select node_key_a, node_key_b, match_probability, match_weight, evidence
     from {{ ref('int_identity_matches_predicted') }}
     where match_probability < {{ var('identity_match_threshold') }}
+       -- a likely pair that agrees on nothing but the name does not link on its own either
+       or not is_corroborated
 
 ),
 

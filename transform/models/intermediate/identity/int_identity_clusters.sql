@@ -17,7 +17,7 @@ with
 {% call c360.cte('edges') %}
 
     select node_key_a, node_key_b, is_fuzzy from {{ ref('int_identity_edges') }}
-    anti join {{ ref('int_identity_edges_cut') }} using (node_key_a, node_key_b)
+    anti join {{ ref('int_identity_edges_cut') }} using (node_key_a, node_key_b, rule)
 
 {% endcall %},
 

@@ -1,8 +1,8 @@
 -- Pairs of records that must not end up as one customer although the evidence joins them into one component:
---   contradiction  the two records contradict each other (macro identity_records_contradict: different given
---                  names and different birth dates or surnames);
+--   contradiction  the two records contradict each other (macro identity_records_contradict: two of given name,
+--                  birth date, surname, e-mail clearly differ, one of them the given name or the birth date);
 --   cannot_link    a steward said so (int_identity_overrides).
--- Only records with a given name can contradict; components with more than var('identity_max_conflict_check')
+-- Only records with a given name or a birth date can contradict; components with more than var('identity_max_conflict_check')
 -- of them are left to the cluster size guard (int_identity_clusters) so the pairwise check stays small.
 
 with
@@ -15,10 +15,11 @@ components as (
 
 named as (
 
-    select components.component_key, nodes.node_key, nodes.first_name_canonical, nodes.last_name, nodes.birth_date
+    select components.component_key, nodes.node_key, nodes.first_name_canonical, nodes.last_name, nodes.birth_date,
+        nodes.email
     from components
     inner join {{ ref('int_identity_nodes') }} as nodes using (node_key)
-    where nodes.first_name_canonical is not null and not nodes.is_staff
+    where (nodes.first_name_canonical is not null or nodes.birth_date is not null) and not nodes.is_staff
 
 ),
 

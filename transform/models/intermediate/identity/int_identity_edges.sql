@@ -6,8 +6,9 @@
 -- the components are the same as with all pairs, at linear cost.
 --
 -- Probabilistic rule (`probabilistic`), between profile records (sales, support, web_user): the pairs the trained
--- identity model scores at >= var('identity_match_threshold') (int_identity_matches_predicted); the score is the
--- match probability and `evidence` names the comparison level of every field.
+-- identity model scores at >= var('identity_match_threshold') and that agree on a field besides the name
+-- (int_identity_matches_predicted.is_corroborated); the score is the match probability and `evidence` names the
+-- comparison level of every field.
 --
 -- Guards: an email / phone / customer id held by more than var('identity_max_records_per_key') records of one
 -- profile source, or by records that contradict each other (int_identity_keys_overshared), links nothing.
@@ -51,8 +52,25 @@ key_edges as (
         min(node_key) over (partition by key_type, key_value) as node_key_a,
         node_key as node_key_b,
         key_type as rule,
-        1.0::double as score
+        1.0::double as score,
+        key_type || ':' || key_value as shared_key
     from usable_keys
+
+),
+
+-- SendGrid records of one normalized mailbox (john.smith@gmail.com, johnsmith+shop@gmail.com) are that mailbox,
+-- whoever shares it: they link to each other even when the address is a household's or a team's and links no
+-- person (int_identity_keys_overshared, the cluster guard)
+mailbox_edges as (
+
+    select
+        min(node_key) over (partition by email) as node_key_a,
+        node_key as node_key_b,
+        'email' as rule,
+        1.0::double as score,
+        cast(null as {{ dbt.type_string() }}) as shared_key
+    from nodes
+    where source = 'email' and email is not null
 
 ),
 
@@ -62,7 +80,8 @@ anonymous_edges as (
         least('web_anonymous:' || anonymous_id, 'web_user:' || user_id) as node_key_a,
         greatest('web_anonymous:' || anonymous_id, 'web_user:' || user_id) as node_key_b,
         'anonymous_id_with_user_id' as rule,
-        1.0::double as score
+        1.0::double as score,
+        'anonymous_id:' || anonymous_id as shared_key
     from {{ ref('int_web_identifiers_observed') }}
     where anonymous_id is not null and user_id is not null
       -- an anonymousId shared by too many users is a shared device or a bot, not a person
@@ -88,7 +107,8 @@ alias_edges as (
         least(previous.node_key, renamed.node_key) as node_key_a,
         greatest(previous.node_key, renamed.node_key) as node_key_b,
         'alias' as rule,
-        1.0::double as score
+        1.0::double as score,
+        'anonymous_id:' || aliases.previous_id as shared_key
     from alias_keys as aliases
     inner join nodes as previous on previous.node_key = aliases.previous_key
     inner join nodes as renamed on renamed.node_key = 'web_user:' || aliases.user_id
@@ -99,10 +119,13 @@ alias_edges as (
 
 probabilistic_edges as (
 
-    select node_key_a, node_key_b, 'probabilistic' as rule, match_probability as score, evidence
+    select node_key_a, node_key_b, 'probabilistic' as rule, match_probability as score,
+        cast(null as {{ dbt.type_string() }}) as shared_key, evidence
     from {{ ref('int_identity_matches_predicted') }}
-    -- pairs between the review and the match threshold wait in marts.identity_review_queue instead
+    -- pairs between the review and the match threshold, and pairs that agree on nothing but the name, wait in
+    -- marts.identity_review_queue instead
     where match_probability >= {{ var('identity_match_threshold') }}
+      and is_corroborated
 
 ),
 
@@ -114,6 +137,7 @@ steward_edges as (
         greatest(node_key_a, node_key_b) as node_key_b,
         'steward_must_link' as rule,
         1.0::double as score,
+        cast(null as {{ dbt.type_string() }}) as shared_key,
         'steward: ' || coalesce(reason, 'must link') || ' (' || coalesce(decided_by, '?') || ', '
             || coalesce(cast(decided_at::date as {{ dbt.type_string() }}), '?') || ')' as evidence
     from {{ ref('int_identity_overrides') }}
@@ -126,6 +150,8 @@ steward_edges as (
 all_edges as (
 
     select *, cast(null as {{ dbt.type_string() }}) as evidence from key_edges where node_key_a <> node_key_b
+    union all
+    select *, cast(null as {{ dbt.type_string() }}) as evidence from mailbox_edges where node_key_a <> node_key_b
     union all
     select *, cast(null as {{ dbt.type_string() }}) as evidence from anonymous_edges
     union all
@@ -142,6 +168,10 @@ select
     node_key_b,
     rule,
     max(score) as score,
+    -- the identifier a key rule shares (one, if the pair shares several): the cluster guard drops every link of a
+    -- key it finds joining records that must stay apart (int_identity_edges_cut); two SendGrid records of one
+    -- mailbox share none (they stay one mailbox)
+    case when not (node_key_a like 'email:%' and node_key_b like 'email:%') then min(shared_key) end as shared_key,
     -- the comparison levels behind a probabilistic link; a key rule's evidence is its rule name
     coalesce(max(evidence), rule) as evidence,
     rule = 'probabilistic' as is_fuzzy

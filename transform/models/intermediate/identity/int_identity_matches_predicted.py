@@ -5,6 +5,9 @@ re-estimated; `c360 identity train` is the only thing that trains. Term frequenc
 being scored. Runs in the dbt process on dbt's own DuckDB connection (dbt-duckdb Python model), so the
 lineage stays one graph and "where a customer gets its id" stays in one folder. On the Spark engine the same
 prediction runs as a step of its own with Splink's Spark backend (identity/spark.py).
+
+is_corroborated: the pair agrees on a field besides the name (birth date, street, postal code, email or phone;
+identity.model.CORROBORATING_FIELDS). Only corroborated pairs link; a name-only pair waits in the review queue.
 """
 
 
