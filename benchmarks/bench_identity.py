@@ -43,6 +43,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # samplekit, which the test kit imports
 sys.path.insert(0, str(REPO / "tests" / "transform"))
 
 import duckdb  # noqa: E402
