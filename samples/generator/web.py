@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from samples import _data as D
-from samples.generator.common import DAY, EVENT_HISTORY_DAYS, SHOP_URL, Batch, Rand, dumps
+from samples.generator.common import DAY, EVENT_HISTORY_DAYS, SHOP_URL, Batch, Rand, dumps, norm_email
 from samples.generator.writers import EventSink
 
 if TYPE_CHECKING:
@@ -357,6 +357,9 @@ def _identify_traits(gen: Generator, rng: Rand, p: dict, anon: str, kind: str) -
     r = gen.render
     known = [a for a in p["known"] if a.strip().lower() not in D.JUNK_EMAILS]
     if kind != "login":  # newsletter sign-up form: an e-mail, no account
+        # with an address of their own, not the family's or the company's mailbox (hard profile): a cookie known
+        # only by a mailbox several people share could be any of them, which no resolver (or steward) can decide
+        known = [a for a in known if norm_email(a) not in gen.shared_emails] or known
         p["identified"].append(anon)
         traits = {"email": known[0] if known else r.email(rng, p["emails"][0])}
         if not known:
