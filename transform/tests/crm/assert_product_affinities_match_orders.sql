@@ -27,7 +27,7 @@ recount as (
         ) as orders_with_both,
         (select count(distinct l.order_id) from valid_lines as l where l.product_id = affinities.product_id)
             as orders_with_product,
-        (select count(distinct order_id) from valid_lines) as baskets,
+        (select count(distinct order_id) from valid_lines) as baskets
     from {{ ref('product_affinities') }} as affinities
 
 )
