@@ -78,3 +78,16 @@ def postgres_schema(prefix: str) -> Iterator[tuple[str, str]]:
         with engine.begin() as conn:
             conn.execute(sa.text(f'drop schema if exists "{schema}" cascade'))
         engine.dispose()
+
+
+def c360_paths(root: Path, sample_dir: Path) -> dict[str, str]:
+    """Every c360 path setting inside ``root`` (the Spark lakehouse too), the sample at ``sample_dir``."""
+    return {
+        "C360_WAREHOUSE": str(root / "warehouse.duckdb"),
+        "C360_PUBLISHED": str(root / "published.duckdb"),
+        "C360_PUBLISHED_PARQUET_DIR": str(root / "published"),
+        "C360_QUALITY_DIR": str(root / "quality"),
+        "C360_SPARK_DIR": str(root / "lake"),
+        "C360_SAMPLE_DIR": str(sample_dir),
+        "C360_DAGSTER_HOME": str(root / "dagster"),
+    }

@@ -31,14 +31,9 @@ def c360_env(tmp_path: Path, sample_dir: Path, monkeypatch: pytest.MonkeyPatch) 
     loopback), as `c360 demo` does."""
     from samplekit import sample_sources
 
-    paths = {
-        "C360_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
-        "C360_PUBLISHED": str(tmp_path / "published.duckdb"),
-        "C360_PUBLISHED_PARQUET_DIR": str(tmp_path / "published"),
-        "C360_QUALITY_DIR": str(tmp_path / "quality"),
-        "C360_SAMPLE_DIR": str(sample_dir),
-        "C360_DAGSTER_HOME": str(tmp_path / "dagster"),
-    }
+    from samplekit import c360_paths
+
+    paths = c360_paths(tmp_path, sample_dir)
     for key, value in paths.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
