@@ -37,7 +37,7 @@ EXPECTED_ASSET_KEYS = {
     "intermediate/int_email_group_subscriptions_resolved",
     "intermediate/int_identity_clusters", "intermediate/int_identity_clusters_oversized",
     "intermediate/int_identity_components", "intermediate/int_identity_conflicts", "intermediate/int_identity_edges",
-    "intermediate/int_identity_edges_cut", "intermediate/int_identity_keys_overshared",
+    "intermediate/int_identity_edges_cut", "intermediate/int_identity_keys", "intermediate/int_identity_keys_overshared",
     "intermediate/int_identity_matches_predicted", "intermediate/int_identity_nodes",
     "intermediate/int_identity_overrides", "intermediate/int_identity_profiles",
     "intermediate/int_web_events_unioned", "intermediate/int_web_identifiers_observed",

@@ -39,7 +39,9 @@ def warehouse(template: Path, dest: Path, rows: dict[str, list[dict]]) -> Path:
         con.execute("detach template").fetchall()
         for table, records in rows.items():
             for record in records:
-                full = {**DEFAULTS.get(table, {}), **record, "_dlt_load_id": LOAD_ID, "_dlt_id": uuid.uuid4().hex[:14]}
+                full = {**DEFAULTS.get(table, {}), **record, "_dlt_id": uuid.uuid4().hex[:14]}
+                if "__" not in table:  # a dlt child table (users__identities) carries its parent's, not a load id
+                    full["_dlt_load_id"] = LOAD_ID
                 if table == "raw_web.identifies":
                     full.setdefault("message_id", uuid.uuid4().hex)
                 columns = ", ".join(f'"{c}"' for c in full)

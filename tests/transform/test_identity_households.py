@@ -41,6 +41,8 @@ HOUSEHOLDS = {
         _customer(11, "Katherine", "Miler", "1985-04-12", street="12 Oak Ave", postal_code="90210", city="springfield"),
         # one person under a nickname: a shared email still links
         _customer(12, "William", "Taylor", "1975-02-03", email="bill.taylor@mail.example.org"),
+        # a shopper known to support only by a secondary Zendesk identity (name alone never links)
+        _customer(40, "Dana", "Cruz", email="dana.cruz@mail.example.org"),
         # twins: same surname, birth date and home, different given names, each their own mailbox
         _customer(20, "Scott", "Lee", "1990-07-18", email="scott_lee@mail.example.org", street="4931 Barnes Place",
                   postal_code="37060", city="Nashville"),
@@ -55,6 +57,14 @@ HOUSEHOLDS = {
     "raw_support.users": [
         {"id": 9, "name": "Carol Black", "email": "info@acme-widgets.example.net"},
         {"id": 13, "name": "Bill Taylor", "email": "bill.taylor@mail.example.org"},
+        # writes in from her work address; her Zendesk profile also holds the private one she shops with
+        {"id": 41, "name": "Dana Cruz", "email": "d.cruz@corp.example.com"},
+    ],
+    "raw_support.users__identities": [
+        {"id": 410, "user_id": 41, "type": "email", "value": "d.cruz@corp.example.com", "primary": True,
+         "verified": True, "_dlt_parent_id": "u41", "_dlt_root_id": "u41", "_dlt_list_idx": 0},
+        {"id": 411, "user_id": 41, "type": "email", "value": "Dana.Cruz@mail.example.org", "primary": False,
+         "verified": True, "_dlt_parent_id": "u41", "_dlt_root_id": "u41", "_dlt_list_idx": 1},
     ],
     "raw_web.identifies": [
         {"anonymous_id": "cookie-family-pc", "user_id": "5", "traits__first_name": "Ann", "traits__last_name": "Brown"},
@@ -146,6 +156,18 @@ def test_a_nickname_with_a_shared_email_still_links(households):
     assert ids["sales:12"] == ids["support:13"]
     (link,) = _query(wh, "select link_probability from marts.identity_map where source = 'support' and source_record_id = '13'")[0]
     assert link == 1.0
+
+
+def test_a_secondary_zendesk_identity_links_like_a_primary_email(households):
+    wh, _, _ = households
+    ids = handmade.customers(wh)
+    assert ids["sales:40"] == ids["support:41"]
+    (rule,) = _query(
+        wh,
+        "select rule from marts.identity_links where status = 'linked'"
+        " and 'sales:40' in (source_a || ':' || source_record_id_a, source_b || ':' || source_record_id_b)",
+    )[0]
+    assert rule == "email"
 
 
 def test_a_run_only_predicts_with_the_versioned_model(households, workspace: Path):

@@ -24,11 +24,7 @@ nodes as (
 
 keys as (
 
-    select node_key, source, 'email' as key_type, email as key_value from nodes where email is not null
-    union all
-    select node_key, source, 'phone', phone from nodes where phone is not null
-    union all
-    select node_key, source, 'customer_id', customer_ref from nodes where customer_ref is not null
+    select node_key, source, key_type, key_value from {{ ref('int_identity_keys') }}
 
 ),
 

@@ -11,21 +11,10 @@
 
 with
 
-nodes as (
-
-    select * from {{ ref('int_identity_nodes') }}
-    where source in ('sales', 'support', 'web_user')
-      and not is_staff
-
-),
-
 keys as (
 
-    select node_key, source, 'email' as key_type, email as key_value from nodes where email is not null
-    union all
-    select node_key, source, 'phone', phone from nodes where phone is not null
-    union all
-    select node_key, source, 'customer_id', customer_ref from nodes where customer_ref is not null
+    select node_key, source, key_type, key_value from {{ ref('int_identity_keys') }}
+    where source in ('sales', 'support', 'web_user')
     union all
     -- a cookie is held by the userIds seen with it
     select distinct 'web_user:' || user_id, 'web_user', 'anonymous_id', anonymous_id
