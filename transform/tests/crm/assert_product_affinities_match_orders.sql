@@ -1,5 +1,6 @@
 -- product_affinities reconciles with the orders: every pair's counts, recounted order by order from the valid orders'
--- lines with a different formulation (a semi-join per pair instead of the model's self-join), and the number of
+-- lines with a different formulation (a count per pair instead of the model's grouped self-join; correlated one level
+-- deep, as Spark requires), and the number of
 -- baskets. Returns the pairs whose figures differ.
 
 with
@@ -21,9 +22,10 @@ recount as (
         affinities.co_order_count,
         affinities.order_count,
         affinities.basket_count,
-        (select count(distinct l.order_id) from valid_lines as l
-         where l.product_id = affinities.product_id
-           and l.order_id in (select p.order_id from valid_lines as p where p.product_id = affinities.paired_product_id)
+        (select count(distinct l.order_id)
+         from valid_lines as l
+         inner join valid_lines as p on p.order_id = l.order_id
+         where l.product_id = affinities.product_id and p.product_id = affinities.paired_product_id
         ) as orders_with_both,
         (select count(distinct l.order_id) from valid_lines as l where l.product_id = affinities.product_id)
             as orders_with_product,
