@@ -16,7 +16,8 @@ MACRO = Path(__file__).resolve().parents[2] / "transform" / "macros" / "connecte
 
 def duckdb_components(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, str]:
     text = MACRO.read_text()
-    body = text[text.index("with recursive"):text.index("{%- endmacro %}")]
+    start = text.index("with recursive")  # the DuckDB implementation (default__), up to its own endmacro
+    body = text[start:text.index("{%- endmacro %}", start)]
     body = body.replace("{{ edges }}", "edges").replace("{{ nodes }}", "nodes")
     con = duckdb.connect()
     con.execute("create table nodes (node_key varchar)")
