@@ -42,10 +42,25 @@ _FUNCTIONS = {"jaro_winkler_similarity": "jaro_winkler", "jarowinkler_similarity
               "list_intersect": "array_intersect", "damerau_levenshtein": "damerau_levenshtein"}
 
 
+#: characters with a meaning in a Java regex (a separator containing none is its own regex)
+_REGEX_METACHARACTERS = "\\^$.|?*+()[]{}"
+
+
 def to_spark_sql(sql: str) -> str:
     """A DuckDB condition of the saved model -> Spark SQL."""
     import sqlglot
     from sqlglot import exp
+
+    def splits(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Split) and isinstance(node.expression, exp.Literal):
+            # DuckDB splits on a string, Spark on a regex. sqlglot quotes the separator as '\\Q' || sep || '\\E',
+            # but our sessions read literals unescaped (spark.sql.parser.escapedStringLiterals, profiles.yml), so that
+            # backslash would stay doubled and never split. A separator without regex metacharacters is its own regex.
+            separator = node.expression.name
+            if set(separator) & set(_REGEX_METACHARACTERS):
+                raise ValueError(f"split on {separator!r}: only separators without regex metacharacters translate")
+            return exp.Anonymous(this="split", expressions=[node.this, exp.Literal.string(separator)])
+        return node
 
     def rename(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.JarowinklerSimilarity):
@@ -61,7 +76,7 @@ def to_spark_sql(sql: str) -> str:
             return exp.ArraySize(this=node.this)
         return node
 
-    tree = sqlglot.parse_one(sql, read="duckdb").transform(rename).transform(sizes)
+    tree = sqlglot.parse_one(sql, read="duckdb").transform(splits).transform(rename).transform(sizes)
     return tree.sql(dialect="spark")
 
 
