@@ -1,5 +1,5 @@
 """Helpers shared by the c360 file sources (email, web): a DuckDB scratch engine that parses, validates and
-deduplicates vendor event files in bulk, and the ledger of loaded files.
+deduplicates vendor event files in bulk (the ledger of loaded files is ``ingestion/ledger.py``).
 
 Why DuckDB: parsing each event into a Python dict, validating it in Python and building Arrow from dicts
 costs tens of microseconds per event. DuckDB's JSON functions split a file into events, check a whole batch
@@ -16,17 +16,13 @@ new columns).
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import os
-import posixpath
 import shutil
 import tempfile
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Sequence
 
-import dlt
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -344,134 +340,3 @@ def scratch_error(source: str, batch: Sequence[tuple[FileItemDict, bytes]], exc:
         f"{source} source: DuckDB could not read the batch of {len(batch)} files from "
         f"{batch[0][0]['relative_path']} on ({first}); its scratch memory limit is {SCRATCH_MEMORY_LIMIT}"
     )
-
-
-def file_batches(items: Iterable[FileItemDict], max_bytes: int) -> Iterator[list[tuple[FileItemDict, bytes]]]:
-    """The files with their bytes (read through the dlt filesystem item, so any bucket works), in batches of
-    about ``max_bytes``: the memory of a run is bounded by the batch, not by the bucket."""
-    batch: list[tuple[FileItemDict, bytes]] = []
-    size = 0
-    for item in items:
-        data = item.read_bytes()
-        batch.append((item, data))
-        size += len(data)
-        if size >= max_bytes:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-#: A folder whose newest file is this much older than the newest file loaded is summarized (sealed).
-SEAL_AFTER = timedelta(days=3)
-#: Names kept one by one at most (beyond, the oldest folders are sealed even if recent).
-MAX_OPEN_NAMES = 20_000
-
-
-def _stamp(item: FileItemDict) -> str:
-    mtime = item.get("modification_date")
-    return mtime.isoformat() if isinstance(mtime, datetime) else str(mtime)
-
-
-def _folder(path: str) -> str:
-    return posixpath.dirname(path)
-
-
-def _hash(name: str, stamp: str) -> int:
-    return int.from_bytes(hashlib.blake2b(f"{name}\0{stamp}".encode(), digest_size=8).digest(), "big")
-
-
-class FileLedger:
-    """Which files were loaded, in a bounded amount of state (a JSON-able dict, kept in dlt state).
-
-    * **Open folders** (recent ones): each loaded file's name and modification time. A file not in the
-      list, or listed with another modification time (rewritten in place, re-delivered), is read.
-    * **Sealed folders**: once a folder's newest file is :data:`SEAL_AFTER` older than the newest file loaded
-      (or the open names exceed :data:`MAX_OPEN_NAMES`), its names are replaced by a count and the sum
-      (mod 2^64) of a 64-bit hash of each ``(name, modification time)``: a few dozen bytes per folder/day,
-      whatever the number of files. A sealed folder whose listing gives the same count and sum is skipped
-      without reading. One file more whose hash is exactly the difference is the late file: only it is read.
-      Any other change (several late files, a file rewritten in place or removed) unseals the folder and
-      reads it again: the events' insert-only merge on their ids and the quarantine's merge on its
-      fingerprints make the re-read harmless, so the warehouse holds each content exactly once.
-
-    Why not ``dlt.sources.incremental("modification_date")``: a file that lands late with an older
-    modification time (``rsync -a``, ``cp -p``, a re-delivered export, clock skew between writers) would be
-    skipped forever.
-    """
-
-    def __init__(self, state: dict[str, Any]) -> None:
-        self.state = state
-        legacy = {k: v for k, v in state.items() if isinstance(v, str)}
-        if legacy:  # the unbounded ledger of earlier versions: {relative path: modification time}
-            for path, stamp in legacy.items():
-                del state[path]
-                state.setdefault("open", {}).setdefault(_folder(path), {})[posixpath.basename(path)] = stamp
-        self.open: dict[str, dict[str, str]] = state.setdefault("open", {})
-        self.sealed: dict[str, list[Any]] = state.setdefault("sealed", {})  # folder -> [count, sum hex, newest]
-
-    def new(self, items: Iterable[FileItemDict]) -> Iterator[FileItemDict]:
-        """Yields the files to read: not loaded yet, or changed since (see the class)."""
-        by_folder: dict[str, list[FileItemDict]] = {}
-        for item in items:
-            by_folder.setdefault(_folder(item["relative_path"]), []).append(item)
-        for folder, files in by_folder.items():
-            seal = self.sealed.get(folder)
-            if seal is None:
-                names = self.open.get(folder, {})
-                yield from (f for f in files if names.get(posixpath.basename(f["relative_path"])) != _stamp(f))
-                continue
-            count, total = seal[0], int(seal[1], 16)
-            hashes = [_hash(posixpath.basename(f["relative_path"]), _stamp(f)) for f in files]
-            listed = sum(hashes) % 2**64
-            if len(files) == count and listed == total:
-                continue
-            late = (listed - total) % 2**64
-            if len(files) == count + 1 and late in hashes:
-                yield files[hashes.index(late)]
-                continue
-            del self.sealed[folder]  # changed beyond one late file: read the folder again
-            self.open.pop(folder, None)
-            yield from files
-
-    def mark(self, item: FileItemDict) -> None:
-        """Records ``item`` as loaded."""
-        folder, name, stamp = _folder(item["relative_path"]), posixpath.basename(item["relative_path"]), _stamp(item)
-        seal = self.sealed.get(folder)
-        if seal is not None:  # the one late file of a sealed folder
-            seal[0] += 1
-            seal[1] = format((int(seal[1], 16) + _hash(name, stamp)) % 2**64, "x")
-            seal[2] = max(seal[2], stamp)
-        else:
-            self.open.setdefault(folder, {})[name] = stamp
-
-    def compact(self) -> None:
-        """Seals the folders old enough (see the class) and, beyond :data:`MAX_OPEN_NAMES`, the oldest others."""
-        newest = {folder: max(names.values()) for folder, names in self.open.items() if names}
-        if not newest:
-            return
-        horizon = _shift(max([*newest.values(), *(s[2] for s in self.sealed.values())]), -SEAL_AFTER)
-        order = sorted(newest, key=lambda folder: (newest[folder], folder))
-        size = sum(len(names) for names in self.open.values())
-        for folder in order:
-            if newest[folder] >= horizon and size <= MAX_OPEN_NAMES:
-                break
-            names = self.open.pop(folder)
-            size -= len(names)
-            total = sum(_hash(name, stamp) for name, stamp in names.items()) % 2**64
-            self.sealed[folder] = [len(names), format(total, "x"), newest[folder]]
-
-
-def _shift(stamp: str, delta: timedelta) -> str:
-    try:
-        return (datetime.fromisoformat(stamp) + delta).isoformat()
-    except ValueError:
-        return stamp
-
-
-class LoadedFiles(FileLedger):
-    """The :class:`FileLedger` of a resource, in its source's dlt state (committed with the load, so a failed
-    load forgets nothing)."""
-
-    def __init__(self, resource: str) -> None:
-        super().__init__(dlt.current.source_state().setdefault("loaded_files", {}).setdefault(resource, {}))

@@ -160,7 +160,7 @@ class SourceReport:
 
     source: str
     dataset: str
-    loaded: dict[str, int] = field(default_factory=dict)  # table -> rows inserted or updated
+    loaded: dict[str, int] = field(default_factory=dict)  # table -> rows that landed: inserted or replaced
     quarantined: int = 0
     quarantined_by_table: dict[str, int] = field(default_factory=dict)  # resource -> rows quarantined
     load_ids: list[str] = field(default_factory=list)
@@ -206,21 +206,29 @@ class IngestionReport:
 def report_for(
     source_name: str, pipeline: dlt.Pipeline, load_info: LoadInfo | None = None, normalize_info: Any = None
 ) -> SourceReport:
-    """Counts of the pipeline's last run: rows per table from dlt's normalize info, quarantined rows
-    per intended table from the quarantine rows of the loads just made."""
+    """Counts of the pipeline's last run: the rows that landed, per table and quarantined per intended table.
+
+    dlt's normalize info counts the rows handed to the loads; a merge may keep fewer (``insert-only`` skips an
+    event or quarantine row already stored, e.g. the old events of a file rewritten in place), so the tables
+    the loads touched are counted in the warehouse: the rows carrying one of the run's load ids
+    (:func:`_landed`), i.e. inserted or replaced by this run.
+    """
     rep = SourceReport(source=source_name, dataset=pipeline.dataset_name)
     if normalize_info is None:
         trace = pipeline.last_trace
         normalize_info = trace.last_normalize_info if trace else None
     row_counts: Mapping[str, int] = normalize_info.row_counts if normalize_info else {}
-    for table, count in row_counts.items():
-        if table.startswith("_dlt") or table == QUARANTINE_TABLE or not count:
-            continue
-        rep.loaded[table] = int(count)
-    rep.quarantined = int(row_counts.get(QUARANTINE_TABLE, 0))
     if load_info is not None:
         rep.load_ids = list(load_info.loads_ids)
-    if rep.quarantined and rep.load_ids:
+    handed = {t: int(n) for t, n in row_counts.items() if n and not t.startswith("_dlt") and t != QUARANTINE_TABLE}
+    if not rep.load_ids:
+        rep.loaded = handed
+        rep.quarantined = int(row_counts.get(QUARANTINE_TABLE, 0))
+        return rep
+    tables = [*handed, QUARANTINE_TABLE] if row_counts.get(QUARANTINE_TABLE) else list(handed)
+    landed = _landed(pipeline, tables, rep.load_ids, handed)
+    rep.loaded = {t: n for t, n in landed.items() if n and t != QUARANTINE_TABLE}
+    if landed.get(QUARANTINE_TABLE):
         with pipeline.sql_client() as client:
             placeholders = ", ".join(["%s"] * len(rep.load_ids))
             rows = client.execute_sql(
@@ -229,7 +237,34 @@ def report_for(
                 *rep.load_ids,
             )
         rep.quarantined_by_table = {str(r): int(n) for r, n in rows or []}
+        rep.quarantined = sum(rep.quarantined_by_table.values())
     return rep
+
+
+def _landed(pipeline: dlt.Pipeline, tables: list[str], load_ids: list[str], fallback: Mapping[str, int]) -> dict[str, int]:
+    """Rows of each table that carry one of ``load_ids``; for a nested table without ``_dlt_load_id``
+    (``tickets__tags``), the rows under a root row that does. A table the schema cannot tie to a load id keeps
+    its ``fallback`` count."""
+    from dlt.common.schema.utils import get_root_table
+
+    schema_tables = pipeline.default_schema.tables
+    placeholders = ", ".join(["%s"] * len(load_ids))
+    out: dict[str, int] = {}
+    with pipeline.sql_client() as client:
+        for table in tables:
+            columns = schema_tables.get(table, {}).get("columns", {})
+            if "_dlt_load_id" in columns:
+                sql = f"select count(*) from {table} where _dlt_load_id in ({placeholders})"
+            elif "_dlt_root_id" in columns:
+                root = get_root_table(schema_tables, table)["name"]
+                sql = (f"select count(*) from {table} where _dlt_root_id in "
+                       f"(select _dlt_id from {root} where _dlt_load_id in ({placeholders}))")
+            else:
+                out[table] = int(fallback.get(table, 0))
+                continue
+            rows = client.execute_sql(sql, *load_ids)
+            out[table] = int(rows[0][0]) if rows else 0
+    return out
 
 
 def _check_sales_url(url: str) -> None:

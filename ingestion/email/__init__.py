@@ -3,7 +3,7 @@
 Files are listed with dlt's ``filesystem`` resource (any fsspec bucket URL: a local folder, ``s3://``,
 ``gs://``, ``az://``...) and read by the ``events`` transformer, which
 
-* reads only files it has not loaded before (a bounded ledger in dlt state, :class:`ingestion.common.FileLedger`),
+* reads only files it has not loaded before (a bounded ledger in dlt state, :class:`ingestion.ledger.FileLedger`),
 * parses and validates the files in batches with DuckDB (:mod:`ingestion.email.helpers`): every event against
   the SendGrid format, the rest quarantined (``quarantine`` table),
 * normalizes ``category`` (a string or an array) to a list, stored in ``events__category``,
@@ -25,11 +25,12 @@ import duckdb
 from dlt.sources import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
-from ingestion.common import EventScratch, LoadedFiles, file_batches, scratch_error
+from ingestion.common import EventScratch, scratch_error
 from ingestion.email.helpers import read_batch
 from ingestion.email.settings import BATCH_BYTES, FILE_GLOB, FILES_PER_RUN
 from ingestion.dlt_private import add_table_variant
 from ingestion.errors import missing_setting_resource, missing_settings_message
+from ingestion.ledger import LoadedFiles
 from ingestion.quarantine import quarantine_items, with_quarantine
 from ingestion.vendor_schema import column_hints
 
@@ -53,12 +54,13 @@ def category_hints(strategy: str = "insert-only") -> Any:
 def read_events(files: Iterable[FileItemDict], batch_bytes: int = BATCH_BYTES) -> Iterator[Any]:
     """SendGrid events of the files not loaded yet, as Arrow batches; bad events go to ``quarantine``.
 
-    Files are read in batches of about ``batch_bytes`` (:func:`ingestion.common.file_batches`), so memory is
-    bounded by the batch; the run's scratch DuckDB keeps the ids already emitted (spilling to disk).
+    Files whose content is new are read in batches of about ``batch_bytes``
+    (:meth:`ingestion.ledger.FileLedger.batches`), so memory is bounded by the batch; the run's scratch
+    DuckDB keeps the ids already emitted (spilling to disk).
     """
     loaded = LoadedFiles("events")
     with EventScratch() as scratch:
-        for batch in file_batches(loaded.new(files), batch_bytes):
+        for batch in loaded.batches(files, batch_bytes):
             try:
                 out = read_batch(scratch, [(item["file_url"], data) for item, data in batch])
             except duckdb.Error as exc:

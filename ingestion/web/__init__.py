@@ -3,7 +3,7 @@
 Files under ``segment-logs/<source_id>/<day_start_epoch_ms>/`` are listed with dlt's ``filesystem``
 resource (a local folder or any fsspec bucket URL) and read by the ``events`` transformer, which
 
-* reads only files it has not loaded before (a bounded ledger in dlt state, :class:`ingestion.common.FileLedger`),
+* reads only files it has not loaded before (a bounded ledger in dlt state, :class:`ingestion.ledger.FileLedger`),
 * parses and validates the files in batches with DuckDB (:mod:`ingestion.web.helpers`): every event against
   the Segment spec, the rest quarantined (``quarantine`` table),
 * routes events by ``type`` into Segment's warehouse tables: ``identifies``, ``tracks``, ``pages``
@@ -25,9 +25,10 @@ import duckdb
 from dlt.sources import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
-from ingestion.common import EventScratch, LoadedFiles, file_batches, scratch_error
+from ingestion.common import EventScratch, scratch_error
 from ingestion.dlt_private import add_table_variant
 from ingestion.errors import missing_setting_resource, missing_settings_message
+from ingestion.ledger import LoadedFiles
 from ingestion.quarantine import quarantine_items, with_quarantine
 from ingestion.vendor_schema import declared_tables
 from ingestion.web.helpers import read_batch
@@ -40,12 +41,13 @@ MERGE = {"disposition": "merge", "strategy": "insert-only"}
 def read_events(files: Iterable[FileItemDict], batch_bytes: int = BATCH_BYTES) -> Iterator[Any]:
     """Segment events of the files not loaded yet, as Arrow batches per event table.
 
-    Files are read in batches of about ``batch_bytes`` compressed bytes (:func:`ingestion.common.file_batches`),
-    so memory is bounded by the batch; the run's scratch DuckDB keeps the ids already emitted (spilling to disk).
+    Files whose content is new are read in batches of about ``batch_bytes`` compressed bytes
+    (:meth:`ingestion.ledger.FileLedger.batches`), so memory is bounded by the batch; the run's scratch
+    DuckDB keeps the ids already emitted (spilling to disk).
     """
     loaded = LoadedFiles("events")
     with EventScratch() as scratch:
-        for batch in file_batches(loaded.new(files), batch_bytes):
+        for batch in loaded.batches(files, batch_bytes):
             try:
                 out = read_batch(scratch, [(item["file_url"], data) for item, data in batch])
             except duckdb.Error as exc:

@@ -2,6 +2,8 @@
 
     python kill_point.py <source> <point> <pipelines_dir>
 
+or, from a test, :func:`kill_run` (asserts the process did die at the point).
+
 Points: ``extract`` (extracted, not normalized), ``normalize`` (normalized, nothing loaded), ``load:<n>``
 (after the n-th load job committed to DuckDB), ``load:end`` (every job committed, the package not marked
 loaded). The hooks wrap dlt's own step functions; nothing of c360 is replaced. The process kills its own
@@ -12,7 +14,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _die() -> None:
@@ -62,6 +68,16 @@ def install(point: str) -> None:
         PackageStorage.complete_job = complete_job
     else:
         raise SystemExit(f"unknown kill point {point!r}")
+
+
+def kill_run(source: str, point: str, pipelines_dir: str | os.PathLike[str]) -> None:
+    """Runs ``source`` in a new process group (the test's environment: warehouse, bucket settings) killed at ``point``."""
+    proc = subprocess.run(
+        [sys.executable, __file__, source, point, str(pipelines_dir)],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(Path(__file__).parent)])},
+        cwd=REPO, capture_output=True, text=True, timeout=300, start_new_session=True,
+    )
+    assert proc.returncode == -9, f"the load was not killed at {point}: rc={proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
 
 
 if __name__ == "__main__":

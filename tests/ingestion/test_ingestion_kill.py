@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import glob
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -20,9 +18,7 @@ import pytest
 from c360.settings import RAW_DATASETS
 from ingestion.pipelines import make_pipeline, run_source
 from ingestion_testkit import KEYS, RAW_TABLES, IngestionEnv, expected
-
-HELPER = Path(__file__).with_name("kill_point.py")
-REPO = Path(__file__).resolve().parents[2]
+from kill_point import kill_run
 
 #: raw table -> key column
 KEY = KEYS
@@ -38,19 +34,10 @@ CASES = [
 ]
 
 
-def _kill_run(env: IngestionEnv, source: str, point: str) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(HELPER), source, point, str(env.pipelines_dir)],
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(HELPER.parent)])},
-        cwd=REPO, capture_output=True, text=True, timeout=300, start_new_session=True,
-    )
-    assert proc.returncode == -9, f"the load was not killed at {point}: rc={proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
-
-
 @pytest.mark.parametrize("source, point", CASES, ids=[f"{s}-{p}" for s, p in CASES])
 def test_rerun_after_kill_converges_to_an_uninterrupted_load(ingestion_env: IngestionEnv, source: str, point: str) -> None:
     env = ingestion_env
-    _kill_run(env, source, point)
+    kill_run(source, point, env.pipelines_dir)
     run_source(source, pipelines_dir=env.pipelines_dir)
 
     dataset = RAW_DATASETS[source]
