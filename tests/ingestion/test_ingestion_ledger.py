@@ -5,6 +5,7 @@ ledger's size depends on the number of folders, not of files."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -236,3 +237,32 @@ def test_a_killed_load_of_a_rewritten_file_does_not_double(bucket: Path) -> None
     assert rerun.loaded == {}  # the killed load had landed the new event; the rerun adds nothing
     assert _events(bucket) == (49, 49)
     assert _run(bucket) == 0 and _handed(bucket) == 0
+
+
+def test_segment_log_rewritten_in_place_loads_only_its_new_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The web source shares the ledger: a gzipped Segment log rewritten with its mtime put back, then the
+    same bytes delivered again under the same name."""
+    def log(*ids: str) -> bytes:
+        pages = [{"type": "page", "messageId": i, "anonymousId": "a0", "timestamp": "2025-12-29T10:00:00.000Z"} for i in ids]
+        return gzip.compress(b"\n".join(json.dumps(p).encode() for p in pages) + b"\n", mtime=0)
+
+    path = tmp_path / "web" / "segment-logs" / "src" / "1767000000000" / "f.gz"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(log("m0", "m1"))
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("SOURCES__WEB__BUCKET_URL", str(tmp_path / "web"))
+
+    def run() -> dict[str, int]:
+        return run_source("web", pipelines_dir=tmp_path / "dlt").loaded
+
+    assert run() == {"pages": 2}
+    before = path.stat()
+    path.write_bytes(log("m0", "m1", "m2"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert run() == {"pages": 1}
+    path.write_bytes(path.read_bytes())  # re-delivered as it is
+    assert run() == {}
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*), count(distinct message_id) from raw_web.pages").fetchone() == (3, 3)
+    trace = make_pipeline("web", pipelines_dir=tmp_path / "dlt").last_trace
+    assert trace.last_normalize_info.row_counts.get("pages", 0) == 0  # recognized, not parsed again
