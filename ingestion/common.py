@@ -65,6 +65,15 @@ def py_repr(x: str) -> str:
     return PY_REPR_SQL.format(x=x)
 
 
+def raw_json_type(raw: str) -> str:
+    """SQL: DuckDB's JSON type name of ``raw``, the JSON text of one value as ``json_extract`` gives it, from its
+    first character (no parse; NULL when the field is absent). A number is ``DOUBLE`` with a fraction or an
+    exponent, else ``BIGINT``, as Python's ``json`` tells ``float`` from ``int`` (the types the reasons name)."""
+    return (f"CASE WHEN {raw} IS NULL THEN NULL ELSE CASE left({raw}, 1) WHEN '\"' THEN 'VARCHAR' WHEN '{{' THEN 'OBJECT' "
+            f"WHEN '[' THEN 'ARRAY' WHEN 't' THEN 'BOOLEAN' WHEN 'f' THEN 'BOOLEAN' WHEN 'n' THEN 'NULL' "
+            f"ELSE CASE WHEN regexp_matches({raw}, '[.eE]') THEN 'DOUBLE' ELSE 'BIGINT' END END END")
+
+
 def type_names(t: type | tuple[type, ...]) -> str:
     return " or ".join(x.__name__ for x in (t if isinstance(t, tuple) else (t,)))
 
@@ -208,15 +217,20 @@ class EventScratch:
         finally:
             self.con.unregister("salvaged")
 
-    def keep_first(self, source: str, target: str, extra: str = "") -> None:
-        """``target`` := the good rows (``reason IS NULL``) of ``source`` (columns ``f``, ``idx``, ``j``,
-        ``id``, ``reason``) whose ``id`` was not emitted before in this run, one per id (the first by file
-        and position); their ids are then remembered."""
-        extra = f", {extra}" if extra else ""
+    def keep_first(self, source: str, target: str, columns: str = "j, id") -> None:
+        """``target`` := ``columns`` of the good rows (``reason IS NULL``) of ``source`` (which has ``f``,
+        ``idx``, ``id``, ``reason``) whose ``id`` was not emitted before in this run, one per id (the first
+        by file and position); their ids are then remembered.
+
+        Set-based on narrow columns: the first (file, position) per id is found by a grouped ``min`` over
+        ids and positions alone, then the wide rows are kept by a semi join (a window over the rows would
+        drag each whole event through its sort)."""
+        key = "f * 4294967296 + idx"  # (file, position) as one orderable number: positions stay below 2^32
         self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT j, id{extra} FROM {source} s"
-            f" WHERE reason IS NULL AND NOT EXISTS (SELECT 1 FROM seen WHERE seen.id = s.id)"
-            f" QUALIFY row_number() OVER (PARTITION BY id ORDER BY f, idx) = 1"
+            f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT {columns} FROM {source} s"
+            f" ANTI JOIN seen USING (id)"
+            f" SEMI JOIN (SELECT min({key}) AS k FROM {source} WHERE reason IS NULL GROUP BY id) m ON m.k = {key}"
+            f" WHERE reason IS NULL"
         )
         self.con.execute(f"INSERT INTO seen SELECT id FROM {target}")
 
@@ -246,16 +260,21 @@ class EventScratch:
         out = result.drop_columns(["s"]) if columns else result
         if not columns:
             return out
-        flat = pa.Table.from_struct_array(result["s"])
-        while any(pa.types.is_struct(f.type) for f in flat.schema):
-            flat = flat.flatten()
-        flat = flat.rename_columns([name.replace(".", SEP) for name in flat.column_names])
-        flat = _drop_empty_objects(flat, _json_columns(structure))
-        # a field null in every good event gets no column, as with dlt (it may come from a bad event)
-        flat = flat.drop_columns([n for n in flat.column_names if flat[n].null_count == flat.num_rows])
+        flat = flat_columns(pa.Table.from_struct_array(result["s"]), structure)
         for name in out.column_names:
             flat = flat.append_column(name, out[name])
         return flat
+
+
+def flat_columns(table: pa.Table, structure: dict[str, Any]) -> pa.Table:
+    """``table`` (typed by :func:`column_types` of ``structure``) as the flat columns dlt would make: nested
+    objects as ``a__b`` columns, an empty object no value, no column for a field null in every row (as with
+    dlt; such a field may come from a bad event)."""
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    table = table.rename_columns([name.replace(".", SEP) for name in table.column_names])
+    table = _drop_empty_objects(table, _json_columns(structure))
+    return table.drop_columns([n for n in table.column_names if table[n].null_count == table.num_rows])
 
 
 _NUMBERS = ("UBIGINT", "BIGINT", "DOUBLE")

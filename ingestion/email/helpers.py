@@ -21,7 +21,8 @@ import pyarrow.compute as pc
 from dlt.sources.filesystem import FileItemDict
 
 from ingestion.common import (
-    PY_SPACE, EventScratch, decode_text, json_types, not_null, py_repr, py_type, sql_str, type_names,
+    PY_SPACE, EventScratch, column_types, decode_text, flat_columns, json_types, not_null, py_repr, py_type,
+    raw_json_type, sql_str, type_names,
 )
 from ingestion.email.settings import EVENT_TYPES, REQUIRED_KEYS, TYPED_KEYS
 from ingestion.quarantine import future_limit, quarantine_row
@@ -41,24 +42,31 @@ class Batch:
     quarantine: list[dict[str, Any]] = field(default_factory=list)
 
 
-#: The fields the rules look at, in the order of the rules: their JSON types are read in one pass.
+#: The fields the rules look at, in the order of the rules.
 CHECKED = list(dict.fromkeys([*REQUIRED_KEYS, *TYPED_KEYS]))
-#: The fields whose values the rules look at (read as text in one pass).
+#: The fields whose values the rules look at.
 VALUES = ["email", "event", "sg_event_id", "timestamp", CATEGORY]
+#: JSON types (``json_structure`` notation) a field may be read as directly, already typed, when every event
+#: of the batch that has it has it in that type (an unsigned 64-bit integer may not fit the column's BIGINT).
+DIRECT = ("VARCHAR", "BIGINT", "BOOLEAN")
 
 
 def _t(key: str) -> str:
-    return f"t[{CHECKED.index(key) + 1}]"
+    return f'"t:{key}"'
 
 
 def _v(key: str) -> str:
-    return f"x[{VALUES.index(key) + 1}]"
+    return f'"v:{key}"'
+
+
+def _field(key: str) -> str:
+    return f"struct_extract(s, {sql_str(key)})"
 
 
 def reason_sql(limit_epoch: float) -> str:
-    """SQL: why the event ``j`` (its JSON type ``jt``, the JSON types ``t`` of the :data:`CHECKED` fields,
-    the text ``x`` of the :data:`VALUES`) is not a SendGrid event, or NULL. The first rule broken gives the
-    reason, in the order of ``settings.py``; the texts name Python's types, as the quarantine always has."""
+    """SQL: why the event (its JSON type ``jt``, the JSON types ``"t:<key>"`` of the :data:`CHECKED` fields,
+    the text ``"v:<key>"`` of the :data:`VALUES`) is not a SendGrid event, or NULL. The first rule broken gives
+    the reason, in the order of ``settings.py``; the texts name Python's types, as the quarantine always has."""
     rules = [f"WHEN jt <> 'OBJECT' THEN 'wrong_type: event is a JSON ' || {py_type('jt')} || ', not an object'"]
     for key, typ in REQUIRED_KEYS.items():
         t = _t(key)
@@ -85,18 +93,61 @@ def reason_sql(limit_epoch: float) -> str:
     return "CASE " + " ".join(rules) + " END"
 
 
-def _checked_sql(limit_epoch: float) -> str:
-    types = "[" + ", ".join(sql_str(f'$."{k}"') for k in CHECKED) + "]"
-    values = "[" + ", ".join(sql_str(f'$."{k}"') for k in VALUES) + "]"
+#: An event's JSON text, as DuckDB's JSON[] cast or the salvage path wrote it (compact, nothing before the
+#: value): its first character tells its type.
+ROOT = "j"
+
+
+def _checked_sql(limit_epoch: float, found: dict[str, Any], columns: dict[str, Any]) -> tuple[str, list[str]]:
+    """(SQL: ``checked`` := each event of ``ev`` parsed once into the struct ``s`` of the Arrow ``columns``,
+    with its ``id``, its ``reason`` (NULL when good) and, when good, its categories as a list; the checked
+    fields read as raw JSON text in ``s``).
+
+    ``found`` is the batch's merged structure: a checked field that every event has in one type the column
+    takes (``DIRECT``) is read typed, its JSON type known without looking at its text; any other (several
+    types, a type the rule refuses, ``category``) is read as raw JSON text and typed from its first character.
+    """
+    spec = dict(columns)
+    raw: list[str] = []
+    types, values = [], {}
+    for key in CHECKED:
+        seen = found.get(key)
+        if seen is None or seen == "NULL":  # no event of the batch has a value
+            types.append(f"NULL::VARCHAR AS {_t(key)}")
+            values[key] = "NULL::VARCHAR"
+        elif key != CATEGORY and seen in DIRECT and columns.get(key) == seen:
+            types.append(f"CASE WHEN {_field(key)} IS NULL THEN NULL ELSE '{seen}' END AS {_t(key)}")
+            values[key] = f"{_field(key)}::VARCHAR"
+        else:
+            raw.append(key)
+            spec[key] = "JSON"
+            types.append(f"{raw_json_type(_field(key))} AS {_t(key)}")
+            # a string's value unescaped, anything else its JSON text
+            values[key] = (f"CASE {_t(key)} WHEN 'VARCHAR' THEN {_field(key)}->>'$' "
+                           f"WHEN 'NULL' THEN NULL ELSE {_field(key)}::VARCHAR END")
+    spec = spec or {CATEGORY: "JSON"}  # a struct needs a field (a batch without one event object)
     category = (f"CASE {_t(CATEGORY)} WHEN 'VARCHAR' THEN [{_v(CATEGORY)}] "
                 f"WHEN 'ARRAY' THEN json_transform({_v(CATEGORY)}, '[\"VARCHAR\"]') ELSE []::VARCHAR[] END")
-    return f"""
+    sql = f"""
         CREATE OR REPLACE TEMP TABLE checked AS
-        SELECT f, idx, j, {_v('sg_event_id')} AS id, reason, CASE WHEN reason IS NULL THEN {category} END AS category
+        SELECT f, idx, s, {_v('sg_event_id')} AS id, reason, CASE WHEN reason IS NULL THEN {category} END AS category
         FROM (SELECT *, {reason_sql(limit_epoch)} AS reason
-              FROM (SELECT f, idx, j, json_type(j) AS jt, json_type(j, {types}) AS t, json_extract_string(j, {values}) AS x
-                    FROM ev))
+              FROM (SELECT *, {", ".join(f"{values[k]} AS {_v(k)}" for k in VALUES)}
+                    FROM (SELECT *, {", ".join(types)}
+                          FROM (SELECT f, idx, {raw_json_type(ROOT)} AS jt, json_transform(j, {sql_str(json.dumps(spec))}) AS s
+                                FROM ev))))
     """
+    return sql, raw
+
+
+def _output_sql(columns: dict[str, Any], raw: list[str]) -> str:
+    """SQL: the good events' Arrow columns from ``good``: each field of ``s`` as its column, a field read as raw
+    JSON turned into the column's type (a small parse of its own text)."""
+    out = []
+    for key, spec in columns.items():
+        expr = f"json_transform({_field(key)}, {sql_str(json.dumps(spec))})" if key in raw else _field(key)
+        out.append(f'{expr} AS "{key.replace(chr(34), chr(34) * 2)}"')
+    return f'SELECT {", ".join(out)}, category AS "__category" FROM checked SEMI JOIN good USING (f, idx)'
 
 
 def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
@@ -113,20 +164,24 @@ def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
     for f in unread:
         batch.quarantine.extend(_salvage(files[f][1], origins[f], f, salvaged))
     scratch.add_events(salvaged)
-    con.execute(_checked_sql(future_limit().timestamp()))
-    con.execute("DROP TABLE ev")
-    for f, idx, j, reason in con.execute("SELECT f, idx, j, reason FROM checked WHERE reason IS NOT NULL").fetchall():
-        batch.quarantine.append(quarantine_row(SOURCE, RESOURCE, origins[f], reason, json.loads(j), position=idx))
-    scratch.keep_first("checked", "good", extra="category")
-    con.execute("DROP TABLE checked")
     # the checked fields have the type the rules allow (a bad event cannot make a column text); category
     # becomes the child table
     structure = scratch.structure(fixed={k: TYPES[t] for k, t in {**REQUIRED_KEYS, **TYPED_KEYS}.items() if t in TYPES})
     structure.pop(CATEGORY, None)
-    table = scratch.to_arrow("good", structure, extra='category AS "__category"')
-    if table.num_rows:
+    columns = column_types(structure)
+    sql, raw = _checked_sql(future_limit().timestamp(), scratch.structure(), columns)
+    con.execute(sql)
+    bad = con.execute("SELECT c.f, c.idx, ev.j, c.reason FROM checked c JOIN ev USING (f, idx) "
+                      "WHERE c.reason IS NOT NULL ORDER BY c.f, c.idx").fetchall()
+    for f, idx, j, reason in bad:
+        batch.quarantine.append(quarantine_row(SOURCE, RESOURCE, origins[f], reason, json.loads(j), position=idx))
+    con.execute("DROP TABLE ev")
+    scratch.keep_first("checked", "good", columns="f, idx, id")  # narrow: the events stay in checked
+    if con.execute("SELECT count(*) FROM good").fetchall()[0][0]:
+        table = flat_columns(con.sql(_output_sql(columns, raw)).to_arrow_table(), structure)
         categories = table["__category"].combine_chunks()
         batch.events, batch.categories = _tables(table.drop_columns(["__category"]), categories)
+    con.execute("DROP TABLE checked")
     return batch
 
 

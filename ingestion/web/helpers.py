@@ -20,7 +20,7 @@ import orjson
 import pyarrow as pa
 
 from ingestion.common import (
-    PY_SPACE, EventScratch, merge_structure, not_null, py_repr, py_type, sql_str,
+    PY_SPACE, EventScratch, merge_structure, not_null, py_repr, py_type, raw_json_type, sql_str,
 )
 from ingestion.quarantine import future_limit, quarantine_row
 from ingestion.salvage import gunzip_lines, strip_bom
@@ -50,10 +50,7 @@ def _raw(key: str) -> str:
 
 def _json_type(key: str) -> str:
     """SQL: DuckDB's JSON type name of a checked field, from the first character of its raw JSON (no parse)."""
-    raw = _raw(key)
-    return (f"CASE WHEN {raw} IS NULL THEN NULL ELSE CASE left({raw}, 1) WHEN '\"' THEN 'VARCHAR' WHEN '{{' THEN 'OBJECT' "
-            f"WHEN '[' THEN 'ARRAY' WHEN 't' THEN 'BOOLEAN' WHEN 'f' THEN 'BOOLEAN' WHEN 'n' THEN 'NULL' "
-            f"ELSE CASE WHEN regexp_matches({raw}, '[.eE]') THEN 'DOUBLE' ELSE 'BIGINT' END END END")
+    return raw_json_type(_raw(key))
 
 
 def _type(key: str) -> str:
@@ -171,7 +168,7 @@ def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
             batch.quarantine.append(_unparseable(origins[f], j, idx))
             continue
         batch.quarantine.append(quarantine_row(SOURCE, tbl, origins[f], reason, json.loads(j), position=idx))
-    scratch.keep_first("checked", "good", extra=f"tbl, {', '.join(json.dumps(k) for k in TIMESTAMP_KEYS)}")
+    scratch.keep_first("checked", "good", columns=f"j, id, tbl, {', '.join(json.dumps(k) for k in TIMESTAMP_KEYS)}")
     con.execute("DROP TABLE checked")
     structures: dict[str, Any] = {}  # per call type, from its good events only
     for tbl, s in con.execute("SELECT DISTINCT tbl, json_structure(j) FROM good").fetchall():
