@@ -67,9 +67,18 @@ def _ts(value: str) -> str:
     return f"TRY_CAST({norm} AS TIMESTAMPTZ)"
 
 
+def _stamp(key: str) -> str:
+    return f'"ts:{key}"'
+
+
+def _iso(key: str) -> str:
+    return f'"iso:{key}"'
+
+
 def reason_sql(limit: str) -> str:
-    """SQL: why the line (root ``jt``, raw checked fields ``x``, string values ``v_<key>``) is not a Segment
-    event, or NULL; the first rule broken gives the reason, in the order of the Segment rules."""
+    """SQL: why the line (root ``jt``, raw checked fields ``x``, string values ``v_<key>``, timestamp fields read
+    ``"ts:<key>"`` and whether they have an ISO-8601 form ``"iso:<key>"``) is not a Segment event, or NULL; the
+    first rule broken gives the reason, in the order of the Segment rules."""
     rules = ["WHEN jt = 'invalid' THEN 'unparseable: line is not JSON'",
              "WHEN jt <> 'OBJECT' THEN 'wrong_type: event is a JSON ' || " + py_type("jt") + " || ', not an object'"]
     for key in ("type", "messageId", "timestamp"):
@@ -97,31 +106,46 @@ def reason_sql(limit: str) -> str:
         rules += [
             f"WHEN coalesce({t}, 'NULL') NOT IN ('NULL', 'VARCHAR') THEN "
             f"'wrong_type: {key} is ' || {py_type(t)} || ', expected an ISO-8601 string'",
-            f"WHEN {v} IS NOT NULL AND (NOT regexp_full_match({v}, '{ISO}') OR {_ts(v)} IS NULL) THEN "
+            f"WHEN {v} IS NOT NULL AND (NOT {_iso(key)} OR {_stamp(key)} IS NULL) THEN "
             f"'wrong_type: {key} ' || {py_repr(v)} || ' is not an ISO-8601 timestamp'",
-            f"WHEN {_ts(v)} > {limit} THEN 'future_timestamp: {key} ' || {v} || ' is more than a day ahead'",
+            f"WHEN {_stamp(key)} > {limit} THEN 'future_timestamp: {key} ' || {v} || ' is more than a day ahead'",
         ]
     return "CASE " + " ".join(rules) + " END"
 
 
+#: The checked fields whose string values the rules or the columns use.
+STRINGS = ("type", "messageId", "userId", "anonymousId", "groupId", "previousId", *TIMESTAMP_KEYS)
+
+
+def _unescaped(raw: str) -> str:
+    """SQL: the value of the JSON string ``raw`` (as ``json_extract`` writes it): without a backslash it is the
+    text between the quotes (no parse); otherwise DuckDB decodes the escapes."""
+    return f"CASE WHEN contains({raw}, '\\') THEN {raw}::JSON->>'$' ELSE ({raw}::VARCHAR)[2:-2] END"
+
+
 def _checked_sql(limit: str) -> str:
+    """SQL: ``checked`` := each line of ``ev`` with its ``id``, ``reason`` (NULL when good), table and timestamps.
+    The line is parsed once for the rules (``json_extract`` of every checked field); types, values and
+    timestamps come from those small raw texts, each computed once."""
     paths = "[" + ", ".join(sql_str(f'$."{k}"') for k in CHECKED) + "]"
-    strings = ", ".join(f"CASE WHEN {_type(k)} = 'VARCHAR' THEN {_raw(k)}::JSON->>'$' END AS {_str(k)}"
-                        for k in ("type", "messageId", "userId", "anonymousId", "groupId", "previousId", *TIMESTAMP_KEYS))
+    strings = ", ".join(f"CASE WHEN {_type(k)} = 'VARCHAR' THEN {_unescaped(_raw(k))} END AS {_str(k)}" for k in STRINGS)
+    stamps = ", ".join(f"{_ts(_str(k))} AS {_stamp(k)}, regexp_full_match({_str(k)}, '{ISO}') AS {_iso(k)}"
+                       for k in TIMESTAMP_KEYS)
     tables = ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in TABLES.items())
     return f"""
         CREATE OR REPLACE TEMP TABLE checked AS
         SELECT f, idx, j, v_messageId AS id, reason,
                CASE WHEN reason IS NULL OR {_type('type')} = 'VARCHAR' THEN coalesce(MAP {{{tables}}}[v_type], '{UNKNOWN_TABLE}')
                     ELSE '{UNKNOWN_TABLE}' END AS tbl,
-               {", ".join(f"{_ts(_str(k))} AS {json.dumps(k)}" for k in TIMESTAMP_KEYS)}
+               {", ".join(f"{_stamp(k)} AS {json.dumps(k)}" for k in TIMESTAMP_KEYS)}
         FROM (SELECT *, {reason_sql(limit)} AS reason
-              FROM (SELECT *, {strings}
-                    FROM (SELECT f, idx, j, x, {", ".join(f"{_json_type(k)} AS {_type(k)}" for k in CHECKED)},
-                                 CASE WHEN x IS NULL THEN 'invalid' WHEN left(ltrim(j, ' \t\r\n'), 1) = '{{' THEN 'OBJECT'
-                                      ELSE json_type(j) END AS jt
-                          FROM (SELECT f, idx, j, CASE WHEN json_valid(j) THEN json_extract(j, {paths}) END AS x FROM ev
-                                WHERE NOT regexp_full_match(j, '[ \\t\\n\\r\\x0b\\x0c]*')))))
+              FROM (SELECT *, {stamps}
+                    FROM (SELECT *, {strings}
+                          FROM (SELECT f, idx, j, x, {", ".join(f"{_json_type(k)} AS {_type(k)}" for k in CHECKED)},
+                                       CASE WHEN x IS NULL THEN 'invalid' WHEN left(ltrim(j, ' \t\r\n'), 1) = '{{' THEN 'OBJECT'
+                                            ELSE json_type(j) END AS jt
+                                FROM (SELECT f, idx, j, CASE WHEN json_valid(j) THEN json_extract(j, {paths}) END AS x FROM ev
+                                      WHERE NOT regexp_full_match(j, '[ \\t\\n\\r\\x0b\\x0c]*'))))))
     """
 
 
@@ -168,10 +192,10 @@ def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
             batch.quarantine.append(_unparseable(origins[f], j, idx))
             continue
         batch.quarantine.append(quarantine_row(SOURCE, tbl, origins[f], reason, json.loads(j), position=idx))
-    scratch.keep_first("checked", "good", columns=f"j, id, tbl, {', '.join(json.dumps(k) for k in TIMESTAMP_KEYS)}")
-    con.execute("DROP TABLE checked")
+    scratch.keep_first("checked", "firsts", columns="f, idx, id")  # narrow: the lines stay in checked
+    good = "(SELECT * FROM checked SEMI JOIN firsts USING (f, idx)) AS good"
     structures: dict[str, Any] = {}  # per call type, from its good events only
-    for tbl, s in con.execute("SELECT DISTINCT tbl, json_structure(j) FROM good").fetchall():
+    for tbl, s in con.execute(f"SELECT DISTINCT tbl, json_structure(j) FROM {good}").fetchall():
         structures[tbl] = merge_structure(structures.get(tbl), json.loads(s))
     for tbl, structure in structures.items():
         if not isinstance(structure, dict):
@@ -179,10 +203,11 @@ def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
         present = [k for k in TIMESTAMP_KEYS if k in structure]
         for key in present:  # read as UTC timestamps by the check (Python's ISO forms included)
             structure.pop(key)
-        table = scratch.to_arrow("good", structure, where=f"tbl = {sql_str(tbl)}",
+        table = scratch.to_arrow(good, structure, where=f"tbl = {sql_str(tbl)}",
                                  extra=", ".join(json.dumps(k) for k in present))
         ids = table["messageId"].combine_chunks().cast(pa.string())
         batch.tables[tbl] = not_null(table.append_column("_dlt_id", ids), ("messageId",))
+    con.execute("DROP TABLE checked")
     return batch
 
 
