@@ -90,6 +90,37 @@ def test_sendgrid_columns_from_events_the_generator_never_makes() -> None:
         ("a", 0, "c1"), ("a", 1, "c2")]
 
 
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"timestamp": "yesterday"}, "wrong_type: timestamp is str, expected int"),
+    ({"url": {"a": 1}}, "wrong_type: url is dict, expected str"),
+    ({"asm_group_id": 2**64 - 1}, None),  # an unsigned 64-bit integer is an int, and a good event
+    ({"attempt": "3"}, None),
+])
+def test_sendgrid_field_of_one_type_in_every_event_of_the_batch(change: dict, reason: str | None) -> None:
+    # the reader types a field from the batch's structure when every event has it in one type: a type the
+    # rule refuses must still give each event its reason, not a missing key
+    events = [{**GOOD, "sg_event_id": f"e{i}", **change} for i in range(3)]
+    good, quarantined = parse_sendgrid(json.dumps(events).encode(), "f.json")
+    if reason is None:
+        assert quarantined == [] and [g["sg_event_id"] for g in good] == ["e0", "e1", "e2"]
+        if "attempt" in change:
+            assert [g["attempt"] for g in good] == ["3"] * 3
+    else:
+        assert good == [] and [q["reason"] for q in quarantined] == [reason] * 3
+
+
+@pytest.mark.parametrize("vary", [False, True])
+def test_sendgrid_escaped_strings_keep_their_value(vary: bool) -> None:
+    odd = 'q"uo\\te \u00e9 \n'  # JSON escapes: a quote, a backslash, a non-ASCII letter, a newline
+    events = [{**GOOD, "sg_event_id": odd, "email": "é@example.com", "category": odd},
+              {**GOOD, "sg_event_id": odd}]  # the same id again: dropped
+    if vary:  # an id of another type in the batch: the ids are read from their raw JSON
+        events.append({**GOOD, "sg_event_id": 7})
+    good, quarantined = parse_sendgrid(json.dumps(events).encode(), "f.json")
+    assert [(g["sg_event_id"], g["email"], g["category"]) for g in good] == [(odd, "é@example.com", [odd])]
+    assert [q["reason"] for q in quarantined] == (["wrong_type: sg_event_id is int, expected str"] if vary else [])
+
+
 def test_sendgrid_empty_and_clean_files() -> None:
     with EventScratch() as scratch:
         assert read_sendgrid(scratch, [("e.json", b"[]"), ("w.json", b"  [ ]\n")]).events is None
@@ -171,6 +202,14 @@ def test_segment_tables_get_their_own_columns() -> None:
     assert "integrations" not in tracks.column_names  # an empty object is no value
     assert str(pages.schema.field("timestamp").type) == "timestamp[us, tz=UTC]"
     assert [q["reason"] for q in batch.quarantine] == ["wrong_type: event is a JSON str, not an object"]
+
+
+def test_segment_escaped_strings_keep_their_value() -> None:
+    odd = 'm"1\\ é \t'
+    lines = [{**PAGE, "messageId": odd, "userId": "ü\"", "name": odd}, {**PAGE, "messageId": odd}]
+    good, quarantined = parse_segment(_segment_file(*lines), "k.gz")
+    assert quarantined == []
+    assert [(e["messageId"], e["userId"], e["name"]) for e in good["pages"]] == [(odd, "ü\"", odd)]
 
 
 def test_segment_lines_end_at_cr_lf_or_crlf() -> None:
