@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from dlt.sources.filesystem import FileItemDict
 
 from ingestion.errors import IngestionError
+from ingestion.ledger import LoadedFiles
 
 SEP = "__"
 
@@ -359,3 +360,29 @@ def scratch_error(source: str, batch: Sequence[tuple[FileItemDict, bytes]], exc:
         f"{source} source: DuckDB could not read the batch of {len(batch)} files from "
         f"{batch[0][0]['relative_path']} on ({first}); its scratch memory limit is {SCRATCH_MEMORY_LIMIT}"
     )
+
+
+def read_new_files(
+    source: str,
+    files: Iterable[FileItemDict],
+    batch_bytes: int,
+    read_batch: Callable[[EventScratch, list[tuple[str, bytes]]], Any],
+) -> Iterator[Any]:
+    """What ``read_batch`` makes of each batch of the files whose content is new (the ``events`` resource's
+    ledger, :meth:`ingestion.ledger.FileLedger.batches`), read in one scratch DuckDB for the whole run.
+
+    A batch's files are marked loaded only when the caller asks for the next batch, i.e. after it has yielded
+    everything of this one; the ledger is compacted once all are read. A DuckDB failure is raised as
+    :func:`scratch_error`.
+    """
+    loaded = LoadedFiles("events")
+    with EventScratch() as scratch:
+        for batch in loaded.batches(files, batch_bytes):
+            try:
+                out = read_batch(scratch, [(item["file_url"], data) for item, data in batch])
+            except duckdb.Error as exc:
+                raise scratch_error(source, batch, exc) from exc
+            yield out
+            for item, _ in batch:
+                loaded.mark(item)
+    loaded.compact()

@@ -21,14 +21,12 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator, Optional
 
 import dlt
-import duckdb
 from dlt.sources import DltResource
 from dlt.sources.filesystem import FileItemDict, filesystem
 
-from ingestion.common import EventScratch, scratch_error
+from ingestion.common import read_new_files
 from ingestion.dlt_private import add_table_variant
 from ingestion.errors import missing_setting_resource, missing_settings_message
-from ingestion.ledger import LoadedFiles
 from ingestion.quarantine import quarantine_items, with_quarantine
 from ingestion.vendor_schema import declared_tables
 from ingestion.web.helpers import read_batch
@@ -45,20 +43,11 @@ def read_events(files: Iterable[FileItemDict], batch_bytes: int = BATCH_BYTES) -
     (:meth:`ingestion.ledger.FileLedger.batches`), so memory is bounded by the batch; the run's scratch
     DuckDB keeps the ids already emitted (spilling to disk).
     """
-    loaded = LoadedFiles("events")
-    with EventScratch() as scratch:
-        for batch in loaded.batches(files, batch_bytes):
-            try:
-                out = read_batch(scratch, [(item["file_url"], data) for item, data in batch])
-            except duckdb.Error as exc:
-                raise scratch_error("web", batch, exc) from exc
-            for table, arrow in out.tables.items():
-                yield dlt.mark.with_table_name(arrow, table)
-            if out.quarantine:
-                yield quarantine_items(out.quarantine)
-            for item, _ in batch:
-                loaded.mark(item)
-    loaded.compact()
+    for out in read_new_files("web", files, batch_bytes, read_batch):
+        for table, arrow in out.tables.items():
+            yield dlt.mark.with_table_name(arrow, table)
+        if out.quarantine:
+            yield quarantine_items(out.quarantine)
 
 
 @dlt.source(name="web")
