@@ -138,7 +138,8 @@ class EventScratch:
                     "preserve_insertion_order": "false"},
         )
         self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute("CREATE TABLE seen (id VARCHAR)")
+        # a temporary table: spills to the same folder beyond the memory limit, but writes no WAL (half the cost)
+        self.con.execute("CREATE TEMP TABLE seen (id VARCHAR)")
         self._structure: Any = None
 
     def close(self) -> None:
