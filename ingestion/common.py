@@ -102,12 +102,15 @@ def decode_text(data: bytes) -> str | None:
 SCRATCH_PREFIX = "c360-events-"
 
 
-def remove_stale_scratch(root: str | None = None) -> list[str]:
-    """Removes the scratch folders of runs whose process is gone (killed: a normal exit removes its own);
-    the folder name carries the creating pid."""
+def remove_stale_dirs(prefix: str, root: str | None = None) -> list[str]:
+    """Removes the temporary folders ``<prefix><pid>-*`` of processes that are gone.
+
+    A process that exits normally removes its own (TemporaryDirectory), but killed processes and Dagster's
+    run workers do not; the folder name carries the creating pid, so a later process can tell.
+    """
     removed = []
-    for path in glob.glob(os.path.join(root or tempfile.gettempdir(), SCRATCH_PREFIX + "*")):
-        pid = os.path.basename(path)[len(SCRATCH_PREFIX):].split("-", 1)[0]
+    for path in glob.glob(os.path.join(root or tempfile.gettempdir(), prefix + "*")):
+        pid = os.path.basename(path)[len(prefix):].split("-", 1)[0]
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
@@ -120,6 +123,13 @@ def remove_stale_scratch(root: str | None = None) -> list[str]:
     return removed
 
 
+def process_temp_dir(prefix: str) -> tempfile.TemporaryDirectory:
+    """A new temporary folder named after this process (see :func:`remove_stale_dirs`), once the stale
+    folders of the same prefix are removed."""
+    remove_stale_dirs(prefix)
+    return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-")
+
+
 class EventScratch:
     """A scratch DuckDB database for one run of a file source (a temporary file, removed on close).
 
@@ -129,8 +139,7 @@ class EventScratch:
     """
 
     def __init__(self) -> None:
-        remove_stale_scratch()
-        self._tmp = tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+        self._tmp = process_temp_dir(SCRATCH_PREFIX)
         path = Path(self._tmp.name)
         self.con = duckdb.connect(
             str(path / "scratch.duckdb"),

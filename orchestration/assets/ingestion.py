@@ -5,9 +5,6 @@ Asset keys are ``[<dataset>, <resource>]``: the warehouse table for the usual on
 also owns the source's ``quarantine`` table, which all of its resources append to.
 """
 
-import glob
-import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +15,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.resource import DltResource
 
 from c360.settings import ConfigError
+from ingestion.common import process_temp_dir
 from ingestion.dlt_private import table_variants
 from ingestion.errors import DeadlineExceeded, classify
 from ingestion.pipelines import listing_source, make_pipeline, preflight, run_source, source_for
@@ -42,37 +40,10 @@ _SPEC_DIR: tempfile.TemporaryDirectory | None = None
 _SPEC_PREFIX = "c360-dlt-specs-"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's live process
-        return True
-    return True
-
-
-def remove_stale_spec_dirs(root: str | None = None) -> list[str]:
-    """Removes the spec folders of processes that are gone.
-
-    A process that exits normally removes its own (TemporaryDirectory), but Dagster's run workers and
-    killed processes do not; the folder name carries the creating pid, so a later process can tell.
-    """
-    removed = []
-    root = root or tempfile.gettempdir()
-    for path in glob.glob(os.path.join(root, _SPEC_PREFIX + "*")):
-        pid = os.path.basename(path)[len(_SPEC_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
-    return removed
-
-
 def _spec_pipelines_dir() -> str:
     global _SPEC_DIR
     if _SPEC_DIR is None:
-        remove_stale_spec_dirs()
-        _SPEC_DIR = tempfile.TemporaryDirectory(prefix=f"{_SPEC_PREFIX}{os.getpid()}-")
+        _SPEC_DIR = process_temp_dir(_SPEC_PREFIX)
     return _SPEC_DIR.name
 
 
