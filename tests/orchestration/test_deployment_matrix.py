@@ -34,6 +34,15 @@ from samplekit import generate_sample, sample_sources
 
 CUSTOMERS = 120
 SEED = 23
+#: every mart a downstream tool may query, whichever sources ran
+MARTS = (
+    "customer_360", "identity_map", "customer_id_history", "customer_interactions", "customer_segments",
+    "customer_value", "customer_satisfaction", "channel_preference", "retention_cohorts",
+    "satisfaction_by_segment_month",
+)
+#: source -> a staging model reading it
+STAGING = {"sales": "stg_sales__orders", "support": "stg_support__tickets", "email": "stg_email__events",
+           "web": "stg_web__pages"}
 
 
 @pytest.fixture(scope="module")
@@ -154,9 +163,16 @@ def test_subset_of_sources_publishes(scenario: str, clean_sample: Path, tmp_path
         published = {r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
         customers = con.execute("select count(*) from marts.customer_360").fetchone()[0]
-    assert {"customer_360", "identity_map", "customer_segments", "customer_satisfaction",
-            "customer_interactions", "customer_value", "retention_cohorts", "channel_preference"} <= published
+        with_revenue = con.execute("select count(*) from marts.customer_value where revenue > 0").fetchone()[0]
+    assert set(MARTS) <= published, set(MARTS) - published
+    # the other sources still make customers; revenue comes from sales alone
     assert customers > 0
+    assert (with_revenue > 0) == (off != "sales" and scenario[0] != "D"), with_revenue
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        # the switched-off source's raw dataset was never created, and staging reads it as empty
+        assert not con.execute("select count(*) from information_schema.schemata where schema_name = ?",
+                               [f"raw_{off}"]).fetchone()[0]
+        assert con.execute(f"select count(*) from staging.{STAGING[off]}").fetchone()[0] == 0
 
     if scenario[0] in "AB":
         with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:

@@ -47,8 +47,12 @@ class Run:
         with duckdb.connect(self.env["C360_PUBLISHED"], read_only=True) as con:
             return con.execute(sql).fetchall()
 
+    def query(self, sql: str) -> list[tuple]:
+        """Rows of the warehouse (on Spark: the views of the lakehouse tables)."""
+        with duckdb.connect(self.env["C360_WAREHOUSE"], read_only=True) as con:
+            return con.execute(sql).fetchall()
+
     def table(self, table: str) -> pd.DataFrame:
-        """A table of the warehouse (on Spark: the view of the lakehouse table)."""
         with duckdb.connect(self.env["C360_WAREHOUSE"], read_only=True) as con:
             return con.execute(f"select * from {table}").df()
 
@@ -103,6 +107,20 @@ def test_the_spark_job_runs_every_step_and_publishes(runs: dict[str, Run]) -> No
     assert duck.summary.success, duck.progress + format_summary(duck.summary)
     tables = "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
     assert spark.published(tables) == duck.published(tables)
+
+
+def test_the_lakehouse_holds_the_warehouses_raw_rows(runs: dict[str, Run]) -> None:
+    """dlt's filesystem destination wrote every raw table the DuckDB destination did, with the same rows (the
+    Spark build read them through the tables dbt's on-run-start registered)."""
+    raw = ("select table_schema || '.' || table_name from information_schema.tables where table_schema like 'raw\\_%' "
+           "escape '\\' and table_name not like '\\_dlt%' escape '\\' and table_name <> 'quarantine' order by 1")
+    duck, spark = runs["duckdb"], runs["spark"]
+    tables = [row[0] for row in duck.query(raw)]
+    assert {"raw_sales.customers", "raw_support.users", "raw_email.events", "raw_web.pages"} <= set(tables)
+    assert set(tables) <= {row[0] for row in spark.query(raw)}
+    counts = " union all ".join(f"select '{t}', count(*) from {t}" for t in tables)
+    counts = f"select * from ({counts}) order by 1"
+    assert spark.query(counts) == duck.query(counts)
 
 
 def test_spark_marts_equal_duckdb_marts(runs: dict[str, Run]) -> None:
