@@ -11,6 +11,34 @@ from pathlib import Path
 
 import pytest
 
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Starts the Spark run of tests/orchestration/test_spark_job.py when that test is among the collected ones:
+    it then runs beside the tests before it instead of after them (job_process.py says why)."""
+    if not any(item.nodeid.split("::")[0].endswith("test_spark_job.py") for item in session.items):
+        return
+    import tempfile
+
+    import job_process
+
+    root = Path(tempfile.mkdtemp(prefix="c360-spark-job-"))
+    sample = job_process.generate_sample(root / "sample")
+    session.config.stash[job_process.SPARK_JOB] = job_process.start("spark", root / "spark", sample)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    import job_process
+
+    job = session.config.stash.get(job_process.SPARK_JOB, None)
+    if job is not None:
+        import shutil
+
+        if job.process.poll() is None:
+            job.process.kill()
+            job.process.wait()
+        shutil.rmtree(job.root.parent, ignore_errors=True)
+
+
 #: Small on purpose: the whole orchestration suite should stay within a few minutes on 2 cores.
 CUSTOMERS = 150
 SEED = 7

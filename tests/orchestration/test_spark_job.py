@@ -7,19 +7,16 @@ mart) are compared cell by cell: the Spark run's warehouse holds a view of each 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.runner import RunSummary, format_summary, run_job
+import job_process
+from orchestration.runner import RunSummary, format_summary
 
-CUSTOMERS = 200
-SEED = 11
 #: tables compared cell by cell between the two engines' warehouses, with the key their rows are ordered by
 COMPARED = {
     # the normalized identifiers of all four sources (staging models are views, which Spark keeps in its
@@ -43,6 +40,12 @@ class Run:
     progress: str
     env: dict[str, str]
 
+    @classmethod
+    def of(cls, result: dict) -> Run:
+        fields = result["summary"]
+        return cls(RunSummary(**{**fields, "log_path": fields["log_path"] and Path(fields["log_path"])}),
+                   "\n".join(result["progress"]), result["env"])
+
     def published(self, sql: str) -> list[tuple]:
         with duckdb.connect(self.env["C360_PUBLISHED"], read_only=True) as con:
             return con.execute(sql).fetchall()
@@ -57,30 +60,16 @@ class Run:
             return con.execute(f"select * from {table}").df()
 
 
-def _run(root: Path, sample_dir: Path, engine: str) -> Run:
-    from samplekit import sample_sources
-
-    from samplekit import c360_paths
-
-    env = {"C360_ENGINE": engine, **c360_paths(root, sample_dir)}
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        mp.delenv("DAGSTER_HOME", raising=False)
-        mp.delenv("C360_ALERT_WEBHOOK_URL", raising=False)
-        with sample_sources(sample_dir, mp):
-            lines: list[str] = []
-            summary = run_job("full_pipeline_job", instance=dg.DagsterInstance.ephemeral(), echo=lines.append)
-    return Run(summary, "\n".join(lines), env)
-
-
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
-    from samples.generator import generate
-
-    sample_dir = tmp_path_factory.mktemp("spark-sample")
-    generate(out=sample_dir, customers=CUSTOMERS, seed=SEED, messiness=1.0, increment=False)
-    yield {engine: _run(tmp_path_factory.mktemp(f"job-{engine}"), sample_dir, engine) for engine in ("duckdb", "spark")}
+def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    """The job once per engine on the same sample. The Spark run was started by conftest.py when the tests were
+    collected (started here if it was not)."""
+    spark = request.config.stash.get(job_process.SPARK_JOB, None)
+    if spark is None:
+        root = tmp_path_factory.mktemp("spark-job")
+        spark = job_process.start("spark", root / "spark", job_process.generate_sample(root / "sample"))
+    duck = job_process.start("duckdb", tmp_path_factory.mktemp("duckdb-job"), spark.sample_dir)
+    return {"duckdb": Run.of(duck.result()), "spark": Run.of(spark.result())}
 
 
 def test_the_spark_job_runs_every_step_and_publishes(runs: dict[str, Run]) -> None:
@@ -131,7 +120,7 @@ def test_spark_marts_equal_duckdb_marts(runs: dict[str, Run]) -> None:
     # same customers
     count = "select count(*) from marts.customer_360"
     assert spark.published(count) == duck.published(count)
-    assert duck.published(count)[0][0] > CUSTOMERS / 2
+    assert duck.published(count)[0][0] > job_process.CUSTOMERS / 2
 
     # identical identity clustering: the same source records grouped into the same customers, under the same ids
     clusters = ("select customer_id, list(source || ':' || source_record_id order by source, source_record_id) "

@@ -1,0 +1,93 @@
+"""The full Dagster job in a process of its own, for tests that compare engines (tests/orchestration/test_spark_job.py).
+
+A Spark run of the job costs minutes on 2 cores, most of them in JVM start-ups and single-threaded dbt work. So
+conftest.py starts it as soon as the tests are collected, and it runs on the second core while the rest of the
+suite runs; the test collects its result when it gets there. Run as a script, it runs the job once and writes
+what the job did as JSON:
+
+    python job_process.py <engine> <root> <sample dir> <result.json>
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+#: the compared sample: a few hundred customers at full messiness
+CUSTOMERS = 200
+SEED = 11
+#: where conftest.py keeps the Spark run it started
+SPARK_JOB = pytest.StashKey["JobProcess"]()
+#: a Spark run took 4.6 min on a quiet machine and ~10 min beside the rest of the suite
+TIMEOUT_SECONDS = 45 * 60
+
+
+@dataclass
+class JobProcess:
+    """One engine's run of the job: the process, and where it writes."""
+
+    engine: str
+    root: Path
+    sample_dir: Path
+    process: subprocess.Popen
+
+    def result(self) -> dict:
+        """Waits for the run; {"summary": RunSummary fields, "progress": lines, "env": settings it ran with}."""
+        try:
+            self.process.wait(timeout=TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+        out = self.root / "result.json"
+        if self.process.returncode != 0 or not out.exists():
+            log = (self.root / "process.log").read_text(errors="replace")[-6000:]
+            raise RuntimeError(f"the {self.engine} job process ended with {self.process.returncode}:\n{log}")
+        return json.loads(out.read_text())
+
+
+def generate_sample(sample_dir: Path) -> Path:
+    from samples.generator import generate
+
+    if not (sample_dir / "manifest.json").exists():
+        generate(out=sample_dir, customers=CUSTOMERS, seed=SEED, messiness=1.0, increment=False)
+    return sample_dir
+
+
+def start(engine: str, root: Path, sample_dir: Path) -> JobProcess:
+    """Starts the job on ``engine`` with every c360 path inside ``root``, the sources reading ``sample_dir``."""
+    root.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "C360_ALERT_WEBHOOK_URL")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "tests"), env.get("PYTHONPATH", "")])
+    with open(root / "process.log", "wb") as log:
+        process = subprocess.Popen([sys.executable, str(HERE / "job_process.py"), engine, str(root), str(sample_dir),
+                                    str(root / "result.json")], stdout=log, stderr=subprocess.STDOUT, env=env,
+                                   cwd=REPO)
+    return JobProcess(engine, root, sample_dir, process)
+
+
+def main(engine: str, root: str, sample_dir: str, out: str) -> None:
+    import dagster as dg
+
+    from orchestration.runner import run_job
+    from samplekit import c360_paths, sample_sources
+
+    env = {"C360_ENGINE": engine, **c360_paths(Path(root), Path(sample_dir))}
+    os.environ.update(env)
+    lines: list[str] = []
+    with sample_sources(Path(sample_dir)):
+        summary = run_job("full_pipeline_job", instance=dg.DagsterInstance.ephemeral(), echo=lines.append)
+    result = {"summary": dataclasses.asdict(summary), "progress": lines, "env": env}
+    Path(out).write_text(json.dumps(result, default=str), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
