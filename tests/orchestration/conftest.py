@@ -13,8 +13,8 @@ import pytest
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Starts the Spark run of tests/orchestration/test_spark_job.py when that test is among the collected ones:
-    it then runs beside the tests before it instead of after them (job_process.py says why)."""
+    """Starts the two runs of tests/orchestration/test_spark_job.py (Spark and DuckDB) when that test is among the
+    collected ones: they then run beside the tests before it instead of after them (job_process.py says why)."""
     if not any(item.nodeid.split("::")[0].endswith("test_spark_job.py") for item in session.items):
         return
     import tempfile
@@ -23,16 +23,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     root = Path(tempfile.mkdtemp(prefix="c360-spark-job-"))
     sample = job_process.generate_sample(root / "sample")
-    session.config.stash[job_process.SPARK_JOB] = job_process.start("spark", root / "spark", sample)
+    session.config.stash[job_process.JOBS] = {engine: job_process.start(engine, root / engine, sample)
+                                              for engine in ("spark", "duckdb")}
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     import job_process
 
-    job = session.config.stash.get(job_process.SPARK_JOB, None)
-    if job is not None:
-        import shutil
+    import shutil
 
+    for job in session.config.stash.get(job_process.JOBS, {}).values():
         if job.process.poll() is None:
             job.process.kill()
             job.process.wait()

@@ -1,8 +1,8 @@
 """The full Dagster job in a process of its own, for tests that compare engines (tests/orchestration/test_spark_job.py).
 
 A Spark run of the job costs minutes on 2 cores, most of them in JVM start-ups and single-threaded dbt work. So
-conftest.py starts it as soon as the tests are collected, and it runs on the second core while the rest of the
-suite runs; the test collects its result when it gets there. Run as a script, it runs the job once and writes
+conftest.py starts it, and the DuckDB run it is compared with, as soon as the tests are collected: they run on the
+second core while the rest of the suite runs, and the test collects their results when it gets there. Run as a script, it runs the job once and writes
 what the job did as JSON:
 
     python job_process.py <engine> <root> <sample dir> <result.json>
@@ -25,8 +25,8 @@ REPO = HERE.parents[1]
 #: the compared sample: a few hundred customers at full messiness
 CUSTOMERS = 200
 SEED = 11
-#: where conftest.py keeps the Spark run it started
-SPARK_JOB = pytest.StashKey["JobProcess"]()
+#: where conftest.py keeps the runs it started, by engine
+JOBS = pytest.StashKey[dict]()
 #: a Spark run took 4.6 min on a quiet machine and ~10 min beside the rest of the suite
 TIMEOUT_SECONDS = 45 * 60
 

@@ -62,14 +62,14 @@ class Run:
 
 @pytest.fixture(scope="module")
 def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    """The job once per engine on the same sample. The Spark run was started by conftest.py when the tests were
-    collected (started here if it was not)."""
-    spark = request.config.stash.get(job_process.SPARK_JOB, None)
-    if spark is None:
-        root = tmp_path_factory.mktemp("spark-job")
-        spark = job_process.start("spark", root / "spark", job_process.generate_sample(root / "sample"))
-    duck = job_process.start("duckdb", tmp_path_factory.mktemp("duckdb-job"), spark.sample_dir)
-    return {"duckdb": Run.of(duck.result()), "spark": Run.of(spark.result())}
+    """The job once per engine on the same sample, started by conftest.py when the tests were collected (here if
+    they were not)."""
+    jobs = request.config.stash.get(job_process.JOBS, None)
+    if jobs is None:
+        root = tmp_path_factory.mktemp("engine-jobs")
+        sample = job_process.generate_sample(root / "sample")
+        jobs = {engine: job_process.start(engine, root / engine, sample) for engine in ("spark", "duckdb")}
+    return {engine: Run.of(job.result()) for engine, job in jobs.items()}
 
 
 def test_the_spark_job_runs_every_step_and_publishes(runs: dict[str, Run]) -> None:
