@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.sources.filesystem import FileItemDict
 
 from ingestion.errors import IngestionError
@@ -353,6 +354,37 @@ def _drop_empty_objects(table: pa.Table, names: list[str]) -> pa.Table:
         else:
             table = table.set_column(table.column_names.index(name), name, cleaned)
     return table
+
+
+#: dlt's default naming convention (snake_case), the one the raw datasets are named with.
+DLT_NAMING = NamingConvention()
+
+
+def dlt_names(table: pa.Table, prefer: Sequence[str] = ()) -> pa.Table:
+    """``table`` with its columns named as dlt's naming convention names them (``messageId`` -> ``message_id``,
+    ``context__userAgent`` -> ``context__user_agent``): the reader hands dlt the names it would make, so dlt's
+    hints (``message_id``) and the data never name one column twice (dlt would warn and merge them).
+
+    Vendor fields that name the same column (``firstName`` and ``first_name``; dlt would fail the run on them)
+    become one column: per row the first non-null value of, in order, the ``prefer`` fields (the validated
+    spec fields), the one already named as dlt names it, the others in column order; cast to that first
+    column's type (all to text when a value does not cast)."""
+    groups: dict[str, list[str]] = {}
+    for name in table.column_names:
+        groups.setdefault(DLT_NAMING.normalize_path(name), []).append(name)
+    if all(members == [name] for name, members in groups.items()):
+        return table
+    columns = []
+    for name, members in groups.items():
+        members = sorted(members, key=lambda n: (n not in prefer, n != name))  # stable: column order otherwise
+        merged = [table[n] for n in members]
+        if len(merged) > 1:
+            try:
+                merged = [merged[0], *(pc.cast(c, merged[0].type) for c in merged[1:])]
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                merged = [pc.cast(c, pa.string()) for c in merged]
+        columns.append(pc.coalesce(*merged) if len(merged) > 1 else merged[0])
+    return pa.table(columns, names=list(groups), metadata=table.schema.metadata)
 
 
 def not_null(table: pa.Table, names: Sequence[str]) -> pa.Table:

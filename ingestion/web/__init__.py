@@ -8,9 +8,11 @@ resource (a local folder or any fsspec bucket URL) and read by the ``events`` tr
   the Segment spec, the rest quarantined (``quarantine`` table),
 * routes events by ``type`` into Segment's warehouse tables: ``identifies``, ``tracks``, ``pages``
   (and ``screens``, ``groups``, ``aliases`` if the source sends them),
-* flattens nested objects (``context__campaign__source``, ``traits__email``) and yields Arrow tables,
-  merged with the ``insert-only`` strategy on ``messageId`` (``message_id``): events are immutable and
-  Segment delivers at least once, so a known event is skipped and duplicates within a run are dropped.
+* flattens nested objects (``context__campaign__source``, ``traits__email``) and yields Arrow tables with the
+  column names dlt gives them (``messageId`` -> ``message_id``; the declared hints use those names, so dlt never
+  sees one column under two names), merged with the ``insert-only`` strategy on ``message_id``: events are
+  immutable and Segment delivers at least once, so a known event is skipped and duplicates within a run are
+  dropped.
 
 Config: ``sources.web.bucket_url`` (env ``SOURCES__WEB__BUCKET_URL``), required (no default: a run without it
 fails at once naming the key).
@@ -30,12 +32,12 @@ from ingestion.errors import missing_setting_resource, missing_settings_message
 from ingestion.quarantine import quarantine_items, with_quarantine
 from ingestion.vendor_schema import declared_tables
 from ingestion.web.helpers import read_batch
-from ingestion.web.settings import BATCH_BYTES, FILE_GLOB, FILES_PER_RUN, TABLES
+from ingestion.web.settings import BATCH_BYTES, FILE_GLOB, FILES_PER_RUN, PRIMARY_KEY, TABLES
 
 MERGE = {"disposition": "merge", "strategy": "insert-only"}
 
 
-@dlt.transformer(name="events", write_disposition=MERGE, primary_key="messageId")
+@dlt.transformer(name="events", write_disposition=MERGE, primary_key=PRIMARY_KEY)
 def read_events(files: Iterable[FileItemDict], batch_bytes: int = BATCH_BYTES) -> Iterator[Any]:
     """Segment events of the files not loaded yet, as Arrow batches per event table.
 
@@ -68,6 +70,6 @@ def web(
         columns = {name: dict(column) for name, column in declared.get(table, {}).items()}
         add_table_variant(
             events,
-            dlt.mark.make_hints(table_name=table, write_disposition=MERGE, primary_key="messageId", columns=columns),
+            dlt.mark.make_hints(table_name=table, write_disposition=MERGE, primary_key=PRIMARY_KEY, columns=columns),
         )
     return with_quarantine(events)

@@ -20,11 +20,11 @@ import orjson
 import pyarrow as pa
 
 from ingestion.common import (
-    PY_SPACE, EventScratch, merge_structure, not_null, py_repr, py_type, raw_json_type, sql_str,
+    PY_SPACE, EventScratch, dlt_names, merge_structure, not_null, py_repr, py_type, raw_json_type, sql_str,
 )
 from ingestion.quarantine import future_limit, quarantine_row
 from ingestion.salvage import gunzip_lines, strip_bom
-from ingestion.web.settings import OBJECT_KEYS, STRING_KEYS, TABLES, TIMESTAMP_KEYS
+from ingestion.web.settings import OBJECT_KEYS, PRIMARY_KEY, STRING_KEYS, TABLES, TIMESTAMP_KEYS
 
 SOURCE = "web"
 UNKNOWN_TABLE = "events"
@@ -164,9 +164,10 @@ def _gunzip(data: bytes) -> tuple[str | None, list[bytes], str | None]:
 
 
 def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
-    """Events of a batch of files (``(origin, bytes)``): new valid ones as Arrow per table, bad ones as
-    quarantine rows. An event whose ``messageId`` was already emitted in this run is dropped (Segment delivers
-    at least once); one already in the warehouse is skipped by the ``insert-only`` merge."""
+    """Events of a batch of files (``(origin, bytes)``): new valid ones as Arrow per table (columns named as
+    dlt names them, :func:`ingestion.common.dlt_names`), bad ones as quarantine rows. An event whose
+    ``messageId`` was already emitted in this run is dropped (Segment delivers at least once); one already in
+    the warehouse is skipped by the ``insert-only`` merge."""
     con = scratch.con
     origins = [origin for origin, _ in files]
     batch = Batch()
@@ -205,8 +206,9 @@ def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
             structure.pop(key)
         table = scratch.to_arrow(good, structure, where=f"tbl = {sql_str(tbl)}",
                                  extra=", ".join(json.dumps(k) for k in present))
-        ids = table["messageId"].combine_chunks().cast(pa.string())
-        batch.tables[tbl] = not_null(table.append_column("_dlt_id", ids), ("messageId",))
+        table = dlt_names(table, prefer=CHECKED)  # message_id, context__user_agent: as dlt names them
+        ids = table[PRIMARY_KEY].combine_chunks().cast(pa.string())
+        batch.tables[tbl] = not_null(table.append_column("_dlt_id", ids), (PRIMARY_KEY,))
     con.execute("DROP TABLE checked")
     return batch
 

@@ -28,3 +28,6 @@ OBJECT_KEYS = ("context", "properties", "traits", "integrations")
 
 #: Fields that must be strings when present.
 STRING_KEYS = ("messageId", "userId", "anonymousId", "event", "name", "type", "groupId", "previousId")
+
+#: The key of every raw table: Segment's ``messageId`` under the name dlt gives it (the reader emits dlt's names).
+PRIMARY_KEY = "message_id"

@@ -108,7 +108,7 @@ def test_sendgrid_file_that_is_not_json_keeps_its_bytes() -> None:
 def test_segment_file_with_a_bom_and_a_bad_utf8_line() -> None:
     lines = web_lines([segment(i) for i in range(4)]).replace(b'"u1"', b'"u\xfe1"')
     good, bad = parse_web(gzip.compress(BOM + lines), "s.gz")
-    assert sorted(e["messageId"] for e in good["tracks"]) == ["msg-0", "msg-2", "msg-3"]
+    assert sorted(e["message_id"] for e in good["tracks"]) == ["msg-0", "msg-2", "msg-3"]
     assert len(bad) == 1
     original = payload_bytes(bad[0]["payload"], bad[0]["payload_encoding"])
     assert b'"u\xfe1"' in original and original.startswith(b"{")

@@ -174,7 +174,7 @@ def _segment_file(*events: object) -> bytes:
 def test_segment_rule_gives_the_reason_text(change: dict, resource: str, reason: str) -> None:
     bad = {k: v for k, v in {**PAGE, "messageId": "bad", **change}.items() if v is not None}
     good, quarantined = parse_segment(_segment_file(PAGE, bad), "s3://b/k.gz")
-    assert [e["messageId"] for e in good["pages"]] == ["m0"]
+    assert [e["message_id"] for e in good["pages"]] == ["m0"]
     assert [(q["resource"], q["reason"], json.loads(q["payload"])) for q in quarantined] == [(resource, reason, bad)]
 
 
@@ -209,14 +209,14 @@ def test_segment_escaped_strings_keep_their_value() -> None:
     lines = [{**PAGE, "messageId": odd, "userId": "ü\"", "name": odd}, {**PAGE, "messageId": odd}]
     good, quarantined = parse_segment(_segment_file(*lines), "k.gz")
     assert quarantined == []
-    assert [(e["messageId"], e["userId"], e["name"]) for e in good["pages"]] == [(odd, "ü\"", odd)]
+    assert [(e["message_id"], e["user_id"], e["name"]) for e in good["pages"]] == [(odd, "ü\"", odd)]
 
 
 def test_segment_lines_end_at_cr_lf_or_crlf() -> None:
     lines = [json.dumps({**PAGE, "messageId": f"m{i}"}).encode() for i in range(4)]
     data = gzip.compress(lines[0] + b"\r\n" + lines[1] + b"\r" + lines[2] + b"\n\n" + lines[3])
     good, quarantined = parse_segment(data, "k.gz")
-    assert quarantined == [] and sorted(e["messageId"] for e in good["pages"]) == ["m0", "m1", "m2", "m3"]
+    assert quarantined == [] and sorted(e["message_id"] for e in good["pages"]) == ["m0", "m1", "m2", "m3"]
 
 
 def test_segment_duplicates_across_batches_load_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -255,3 +255,28 @@ def test_sendgrid_categories_of_both_forms_in_a_large_batch() -> None:
     assert batch.events.num_rows == 19_999 and [q["reason"] for q in batch.quarantine] == [
         "wrong_type: category list holds non-strings"]
     assert batch.categories.num_rows == sum(1 if i % 3 else 2 for i in range(20_000) if i != 7)
+
+
+def test_segment_columns_come_named_as_dlt_names_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capfd: pytest.CaptureFixture, caplog: pytest.LogCaptureFixture) -> None:
+    # vendor fields dlt's snake_case folds into one name: firstName/first_name (Segment's reserved trait and a
+    # custom one), and a custom top-level message_id that must never replace the validated messageId
+    first = {**PAGE, "messageId": "m1", "context": {"userAgent": "UA"}, "message_id": "custom",
+             "properties": {"firstName": "Ann", "first_name": "Anna"}}
+    second = {**PAGE, "messageId": "m2", "properties": {"firstName": "Bo"}}
+    folder = tmp_path / "web" / "segment-logs" / "src" / "1767000000000"
+    folder.mkdir(parents=True)
+    (folder / "0.gz").write_bytes(_segment_file(first, second))
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("SOURCES__WEB__BUCKET_URL", str(tmp_path / "web"))
+    report = run_source("web", pipelines_dir=tmp_path / "dlt", source=web())
+    assert report.loaded == {"pages": 2} and report.quarantined == 0
+    logged = caplog.text + "".join(capfd.readouterr())
+    assert "collides with other column" not in logged  # dlt saw message_id under one name only
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute("select message_id, context__user_agent, properties__first_name from raw_web.pages "
+                           "order by message_id").fetchall()
+        columns = {c for (c,) in con.execute("select column_name from information_schema.columns "
+                                             "where table_schema = 'raw_web' and table_name = 'pages'").fetchall()}
+    assert rows == [("m1", "UA", "Anna"), ("m2", None, "Bo")]
+    assert not {c for c in columns if c != c.lower() or "message_id_" in c or "__v_" in c}
