@@ -280,3 +280,19 @@ def test_segment_columns_come_named_as_dlt_names_them(tmp_path: Path, monkeypatc
                                              "where table_schema = 'raw_web' and table_name = 'pages'").fetchall()}
     assert rows == [("m1", "UA", "Anna"), ("m2", None, "Bo")]
     assert not {c for c in columns if c != c.lower() or "message_id_" in c or "__v_" in c}
+
+
+def test_one_bad_event_is_counted_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the run report counts the quarantine table once, per intended table; the rows equal the report
+    folder = tmp_path / "web" / "segment-logs" / "src" / "1767000000000"
+    folder.mkdir(parents=True)
+    (folder / "0.gz").write_bytes(_segment_file(PAGE, {**PAGE, "messageId": "m1", "timestamp": "soon"}))
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("SOURCES__WEB__BUCKET_URL", str(tmp_path / "web"))
+    first = run_source("web", pipelines_dir=tmp_path / "dlt", source=web())
+    assert (first.loaded, first.quarantined, first.quarantined_by_table) == ({"pages": 1}, 1, {"pages": 1})
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from raw_web.quarantine").fetchall() == [(1,)]
+    (folder / "0.gz").write_bytes((folder / "0.gz").read_bytes() + _segment_file({**PAGE, "messageId": "m2"}))
+    again = run_source("web", pipelines_dir=tmp_path / "dlt", source=web())  # the bad event is read again
+    assert (again.loaded, again.quarantined, again.quarantined_by_table) == ({"pages": 1}, 0, {})
