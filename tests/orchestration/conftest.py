@@ -21,10 +21,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     import job_process
 
-    root = Path(tempfile.mkdtemp(prefix="c360-spark-job-"))
-    sample = job_process.generate_sample(root / "sample")
-    session.config.stash[job_process.JOBS] = {engine: job_process.start(engine, root / engine, sample)
-                                              for engine in ("spark", "duckdb")}
+    session.config.stash[job_process.JOBS] = job_process.start_both(Path(tempfile.mkdtemp(prefix="c360-spark-job-")))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -27,6 +27,8 @@ CUSTOMERS = 200
 SEED = 11
 #: where conftest.py keeps the runs it started, by engine
 JOBS = pytest.StashKey[dict]()
+#: the engines compared, in the order they start (Spark first: it takes longest)
+ENGINES = ("spark", "duckdb")
 #: a Spark run took 4.6 min on a quiet machine and ~10 min beside the rest of the suite
 TIMEOUT_SECONDS = 45 * 60
 
@@ -72,6 +74,13 @@ def start(engine: str, root: Path, sample_dir: Path) -> JobProcess:
                                     str(root / "result.json")], stdout=log, stderr=subprocess.STDOUT, env=env,
                                    cwd=REPO)
     return JobProcess(engine, root, sample_dir, process)
+
+
+def start_both(root: Path) -> dict[str, JobProcess]:
+    """Generates the sample under ``root`` and starts the job on each of :data:`ENGINES` on it, each in
+    ``root/<engine>``: the one way conftest.py's hook and test_spark_job.py's fallback start the runs."""
+    sample = generate_sample(root / "sample")
+    return {engine: start(engine, root / engine, sample) for engine in ENGINES}
 
 
 def main(engine: str, root: str, sample_dir: str, out: str) -> None:

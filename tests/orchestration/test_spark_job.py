@@ -66,9 +66,7 @@ def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     they were not)."""
     jobs = request.config.stash.get(job_process.JOBS, None)
     if jobs is None:
-        root = tmp_path_factory.mktemp("engine-jobs")
-        sample = job_process.generate_sample(root / "sample")
-        jobs = {engine: job_process.start(engine, root / engine, sample) for engine in ("spark", "duckdb")}
+        jobs = job_process.start_both(tmp_path_factory.mktemp("engine-jobs"))
     return {engine: Run.of(job.result()) for engine, job in jobs.items()}
 
 
