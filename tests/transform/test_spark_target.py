@@ -29,3 +29,15 @@ def test_spark_target_parses_to_the_same_models(tmp_path: Path, monkeypatch: pyt
 
     assert models(spark) == models(duck)
     assert len(models(spark)) > 30
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_an_unknown_default_phone_country_fails_the_compile_on_either_engine(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # checked once in the dispatching phone_e164 macro, before either engine's SQL is written (no Spark started)
+    monkeypatch.setenv("C360_ENGINE", engine)
+    monkeypatch.setenv("C360_SPARK_DIR", str(tmp_path / "lakehouse"))
+    with pytest.raises(RuntimeError, match=r"var default_phone_country=XX is not one of AT, AU, .*, US\b"):
+        sample_loader.dbt(tmp_path / "warehouse.duckdb", "compile", "--select", "stg_sales__customers",
+                          "--vars", "{default_phone_country: xx}", target_path=tmp_path)

@@ -1,13 +1,15 @@
+{#- The country table and the validated var('default_phone_country') are read here, once for every engine; the
+    engine's implementation only writes the SQL. -#}
 {% macro phone_e164(column, country_column=none) -%}
-    {{ return(adapter.dispatch('phone_e164', 'c360')(column, country_column)) }}
-{%- endmacro %}
-
-{% macro default__phone_e164(column, country_column=none) -%}
     {%- set codes = c360.phone_country_codes() -%}
     {%- set default_country = var('default_phone_country') | upper -%}
     {%- if default_country not in codes -%}
         {{ exceptions.raise_compiler_error("var default_phone_country=" ~ default_country ~ " is not one of " ~ (codes.keys() | list | sort | join(', '))) }}
     {%- endif -%}
+    {{ return(adapter.dispatch('phone_e164', 'c360')(column, country_column, codes, default_country)) }}
+{%- endmacro %}
+
+{% macro default__phone_e164(column, country_column, codes, default_country) -%}
     list_transform(
         [struct_pack(
             raw := regexp_replace(regexp_replace({{ c360.trim_whitespace(column) }}, '\s*(?i:x|ext\.?|extension)\s*\d+\s*$', ''), '\(\s*0\s*\)', '', 'g'),
@@ -39,12 +41,7 @@
     )[1]
 {%- endmacro %}
 
-{% macro spark__phone_e164(column, country_column=none) -%}
-    {%- set codes = c360.phone_country_codes() -%}
-    {%- set default_country = var('default_phone_country') | upper -%}
-    {%- if default_country not in codes -%}
-        {{ exceptions.raise_compiler_error("var default_phone_country=" ~ default_country ~ " is not one of " ~ (codes.keys() | list | sort | join(', '))) }}
-    {%- endif -%}
+{% macro spark__phone_e164(column, country_column, codes, default_country) -%}
     transform(
         array(named_struct(
             'raw', regexp_replace(regexp_replace({{ c360.trim_whitespace(column) }}, '\s*(?i:x|ext\.?|extension)\s*\d+\s*$', ''), '\(\s*0\s*\)', ''),
