@@ -26,7 +26,17 @@ from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from c360.settings import RAW_DATASETS, SOURCE_NAMES, SOURCES, ConfigError, engine, source, spark_dir, warehouse_path
+from c360.settings import (
+    RAW_DATASETS,
+    SOURCE_NAMES,
+    SOURCES,
+    ConfigError,
+    duckdb_config,
+    engine,
+    source,
+    spark_dir,
+    warehouse_path,
+)
 from ingestion.errors import (
     IngestionError,
     MissingSettingError,
@@ -136,7 +146,12 @@ def make_pipeline(
         # tables (transform/macros/register_raw_tables.sql)
         destination = dlt.destinations.filesystem(bucket_url=str(store))
     else:
-        destination = dlt.destinations.duckdb(str(warehouse))
+        # dbt's memory limit and spill folder (C360_DUCKDB_MEMORY_LIMIT / _TEMP_DIR) for dlt's own DuckDB too: without
+        # it the load step (staging copy, then the merge that drops known keys) took DuckDB's 80 % of RAM, 2.8 GiB
+        # for the web events of 100,000 customers (issue 11). dlt SETs them once on each connection it opens.
+        from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+        destination = dlt.destinations.duckdb(DuckDbCredentials(str(warehouse), global_config=duckdb_config()))
     pipelines_dir = _default_pipelines_dir(pipelines_dir)
     pipeline_name = f"c360_{source_name}"
     if not store.exists():

@@ -1,5 +1,5 @@
 """DuckDB's memory limit and spill folder are set on purpose (C360_DUCKDB_MEMORY_LIMIT / C360_DUCKDB_TEMP_DIR)
-for the two heavy readers of the warehouse: dbt (through transform/profiles.yml) and the quality checks.
+for the heavy users of the warehouse: dlt's loads, dbt (through transform/profiles.yml) and the quality checks.
 Without them DuckDB takes 80 % of the machine's RAM per process (issue 11)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def test_defaults_spill_next_to_the_warehouse(monkeypatch: pytest.MonkeyPatch, t
     monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "w.duckdb"))
     monkeypatch.delenv("C360_DUCKDB_MEMORY_LIMIT", raising=False)
     monkeypatch.delenv("C360_DUCKDB_TEMP_DIR", raising=False)
-    assert settings.duckdb_config() == {"memory_limit": "80%", "temp_directory": str(tmp_path / "w.duckdb.tmp")}
+    assert settings.duckdb_config() == {"memory_limit": "1GB", "temp_directory": str(tmp_path / "w.duckdb.tmp")}
 
 
 @pytest.mark.parametrize("text", ["lots", "2", "-1GB", "2 GBs", "%"])
@@ -70,3 +70,17 @@ def test_dbt_profile_uses_the_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert '"m": "300.0 MiB"' in result.stdout
     assert f'"t": "{tmp_path / "w.duckdb.tmp"}"' in result.stdout
+
+
+def test_dlt_load_uses_the_limit(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """dlt's own DuckDB (the load step's staging copy and merge) gets the same limit and spill folder."""
+    from ingestion.pipelines import make_pipeline
+
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("C360_DUCKDB_MEMORY_LIMIT", "300MiB")
+    monkeypatch.setenv("C360_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    monkeypatch.delenv("C360_ENGINE", raising=False)
+    pipeline = make_pipeline("sales", pipelines_dir=tmp_path / "dlt")
+    with pipeline.sql_client() as client:
+        limit, temp = client.execute_sql("select current_setting('memory_limit'), current_setting('temp_directory')")[0]
+    assert (limit, temp) == ("300.0 MiB", str(tmp_path / "spill"))
