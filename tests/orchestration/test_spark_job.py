@@ -30,8 +30,9 @@ COMPARED = {
     "marts.identity_map": "source_record_id",
     "marts.customer_360": "customer_id",
 }
-#: minted per load by dlt (the two engines loaded the same sample separately)
-LOAD_COLUMNS = {"_dlt_id", "_dlt_load_id", "user_dlt_id"}
+#: minted per load by dlt (the two engines loaded the same sample separately), and the start of the run that
+#: resolved an identity component (the two runs started at different times)
+LOAD_COLUMNS = {"_dlt_id", "_dlt_load_id", "user_dlt_id", "resolved_at"}
 
 
 @dataclass

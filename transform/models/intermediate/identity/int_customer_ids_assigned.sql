@@ -3,8 +3,10 @@
         materialized=c360.incremental_materialization(),
         unique_key='node_key',
         incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
     )
 }}
+{%- set previous = c360.identity_previous_state() %}
 
 -- The node -> customer_id assignment, kept from run to run (this model reads its own previous state, {{ this }}),
 -- so a customer keeps its customer_id:
@@ -14,13 +16,24 @@
 --   * a cluster that holds none (new people, or the part of a split that lost the id) gets a new id minted from
 --     its smallest node key: 'C' + 15 hex digits of md5(cluster_key), deterministic across rebuilds.
 -- A node whose id changed records it (previous_customer_id, change_reason merge/split, changed_at), from which
--- customer_id_history is appended. Nodes no longer in any source keep their last row (they never lose history).
+-- customer_id_history is appended. Nodes no longer in any source keep their last row (they never lose history),
+-- without a component.
+--
+-- This table is also the state incremental identity starts from (macro identity_previous_state): each node's
+-- component, first-pass cluster and resolution fingerprint. A run writes only the rows of the nodes
+-- int_identity_components resolved in it and of nodes gone since the previous run; every other customer keeps its
+-- id and its row, untouched. The claims below then run over exactly the nodes that could change: a previous id's
+-- nodes all lie in one previous component, and a resolved region holds whole previous components.
 
 with
 
 clusters as (
 
-    select node_key, cluster_key from {{ ref('int_identity_clusters') }}
+    select clusters.node_key, clusters.cluster_key, clusters.first_pass_cluster_key, components.component_key,
+        components.resolution_fingerprint
+    from {{ ref('int_identity_clusters') }} as clusters
+    inner join {{ ref('int_identity_components') }} as components using (node_key)
+    where components.is_resolved
 
 ),
 
@@ -29,6 +42,9 @@ prior as (
     {% if is_incremental() %}
     select node_key, customer_id as prior_customer_id, customer_id_assigned_at as prior_assigned_at
     from {{ this }}
+    {% if previous is not none %}
+    where node_key in (select node_key from clusters)
+    {% endif %}
     {% else %}
     select cast(null as {{ dbt.type_string() }}) as node_key, cast(null as {{ dbt.type_string() }}) as prior_customer_id, cast(null as {{ c360.type_timestamptz() }}) as prior_assigned_at
     where false
@@ -73,13 +89,26 @@ unassigned as (
 
 ),
 
+-- the ids held after this run by clusters resolved in it and by those it left as they were
+held as (
+
+    select customer_id from kept
+    {% if previous is not none %}
+    union all
+    select customer_id from {{ this }}
+    where component_key is not null
+      and node_key not in (select node_key from {{ ref('int_identity_components') }} where is_resolved)
+    {% endif %}
+
+),
+
 minted as (
 
     select
         cluster_key,
         -- a retired id minted from the same smallest node may not come back while another cluster still holds it
         case
-            when 'C' || upper(left(md5(cluster_key), 15)) in (select customer_id from kept)
+            when 'C' || upper(left(md5(cluster_key), 15)) in (select customer_id from held)
                 then 'C' || upper(left(md5(cluster_key || '@' || '{{ run_started_at }}'), 15))
             else 'C' || upper(left(md5(cluster_key), 15))
         end as customer_id,
@@ -101,6 +130,9 @@ final as (
     select
         clusters.node_key,
         clusters.cluster_key,
+        clusters.first_pass_cluster_key,
+        clusters.component_key,
+        clusters.resolution_fingerprint,
         assigned.customer_id,
         assigned.assigned_at as customer_id_assigned_at,
         prior.prior_customer_id as previous_customer_id,
@@ -118,5 +150,16 @@ final as (
 
 select
     *,
-    case when change_reason is not null then cast('{{ run_started_at }}' as {{ c360.type_timestamptz() }}) end as changed_at
+    case when change_reason is not null then cast('{{ run_started_at }}' as {{ c360.type_timestamptz() }}) end as changed_at,
+    cast('{{ run_started_at }}' as {{ c360.type_timestamptz() }}) as resolved_at
 from final
+
+{% if is_incremental() and 'component_key' in c360.relation_columns(this) %}
+union all
+-- nodes gone from every source since the previous run: their last row stays, without a component
+select node_key, cluster_key, first_pass_cluster_key, null, null, customer_id, customer_id_assigned_at,
+    previous_customer_id, change_reason, changed_at, cast('{{ run_started_at }}' as {{ c360.type_timestamptz() }})
+from {{ this }}
+where component_key is not null
+  and node_key not in (select node_key from {{ ref('int_identity_components') }})
+{% endif %}

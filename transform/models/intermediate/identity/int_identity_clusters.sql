@@ -1,16 +1,21 @@
+{%- set previous = c360.identity_previous_state() -%}
+
 -- Clusters = connected components of the identity edge graph (transitive closure), in two passes:
 --   1. components over all edges except those the conflict guard cut (int_identity_edges_cut: the weakest
 --      evidence between two records that contradict each other or that a steward keeps apart);
 --   2. components again without the fuzzy edges inside first-pass clusters larger than
 --      var('identity_max_cluster_size') (see int_identity_clusters_oversized): a chain of fuzzy matches is the
 --      usual way a resolver glues strangers together, deterministic keys rarely are.
--- cluster_key is the smallest node_key of the final component.
+-- cluster_key is the smallest node_key of the final component. Only the components int_identity_components
+-- resolved in this run are clustered again; a cluster never spans components, so the others keep their clusters
+-- from the state of the previous run (incremental identity).
 
 with
 
 {% call c360.cte('nodes') %}
 
-    select node_key from {{ ref('int_identity_nodes') }}
+    select node_key, resolved_at from {{ ref('int_identity_components') }}
+    where is_resolved
 
 {% endcall %},
 
@@ -18,6 +23,7 @@ with
 
     select node_key_a, node_key_b, is_fuzzy from {{ ref('int_identity_edges') }}
     anti join {{ ref('int_identity_edges_cut') }} using (node_key_a, node_key_b, rule)
+    where node_key_a in (select node_key from nodes)
 
 {% endcall %},
 
@@ -49,12 +55,28 @@ second_pass as (
 
     {{ connected_components('nodes', 'kept_edges') }}
 
+),
+
+clustered as (
+
+    select second_pass.node_key, second_pass.cluster_key, first_pass.cluster_key as first_pass_cluster_key,
+        nodes.resolved_at
+    from second_pass
+    inner join first_pass using (node_key)
+    inner join nodes using (node_key)
+    {% if previous is not none %}
+    union all
+    select node_key, cluster_key, first_pass_cluster_key, resolved_at
+    from {{ previous }}
+    where node_key in (select node_key from {{ ref('int_identity_components') }} where not is_resolved)
+    {% endif %}
+
 )
 
 select
-    second_pass.node_key,
-    second_pass.cluster_key,
-    first_pass.cluster_key as first_pass_cluster_key,
-    count(*) over (partition by second_pass.cluster_key) as cluster_size
-from second_pass
-inner join first_pass using (node_key)
+    node_key,
+    cluster_key,
+    first_pass_cluster_key,
+    count(*) over (partition by cluster_key) as cluster_size,
+    resolved_at
+from clustered

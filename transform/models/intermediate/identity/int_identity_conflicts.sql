@@ -1,15 +1,20 @@
+{%- set previous = c360.identity_previous_state() -%}
+
 -- Pairs of records that must not end up as one customer although the evidence joins them into one component:
 --   contradiction  the two records contradict each other (macro identity_records_contradict: two of given name,
 --                  birth date, surname, e-mail clearly differ, one of them the given name or the birth date);
 --   cannot_link    a steward said so (int_identity_overrides).
 -- Only records with a given name or a birth date can contradict; components with more than var('identity_max_conflict_check')
 -- of them are left to the cluster size guard (int_identity_clusters) so the pairwise check stays small.
+-- Only the components int_identity_components resolved in this run are checked; the pairs of the others are
+-- kept from the previous run (incremental identity, see int_identity_components).
 
 with
 
 components as (
 
     select * from {{ ref('int_identity_components') }}
+    where is_resolved
 
 ),
 
@@ -55,6 +60,13 @@ cannot_links as (
 
 )
 
-select node_key_a, node_key_b, min(reason) as reason
+select node_key_a, node_key_b, min(reason) as reason,
+    cast('{{ run_started_at }}' as {{ c360.type_timestamptz() }}) as resolved_at
 from (select * from contradictions union all select * from cannot_links)
 group by node_key_a, node_key_b
+{% if previous is not none %}
+union all
+select node_key_a, node_key_b, reason, resolved_at
+from {{ this }}
+where node_key_a in (select node_key from {{ ref('int_identity_components') }} where not is_resolved)
+{% endif %}
