@@ -12,7 +12,9 @@
   Read without ref(): the state is the previous run's, written after the models that read it (as {{ this }} is).
 -#}
 {% macro identity_previous_state() -%}
-    {%- if not execute or target.type != 'duckdb' or flags.FULL_REFRESH or var('identity_resolve_all') -%}
+    {#- a unit test's `this` is its fixture (a name, or none): it tests the model on its given rows alone -#}
+    {%- if not execute or this is none or this is string or target.type != 'duckdb' or flags.FULL_REFRESH
+           or var('identity_resolve_all') -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set state = adapter.get_relation(database=this.database, schema=this.schema, identifier='int_customer_ids_assigned') -%}

@@ -154,7 +154,7 @@ select
     cast('{{ run_started_at }}' as {{ c360.type_timestamptz() }}) as resolved_at
 from final
 
-{% if is_incremental() and 'component_key' in c360.relation_columns(this) %}
+{% if is_incremental() and this is not string and 'component_key' in c360.relation_columns(this) %}
 union all
 -- nodes gone from every source since the previous run: their last row stays, without a component
 select node_key, cluster_key, first_pass_cluster_key, null, null, customer_id, customer_id_assigned_at,
