@@ -64,12 +64,7 @@ clustered as (
     from second_pass
     inner join first_pass using (node_key)
     inner join nodes using (node_key)
-    {% if previous is not none %}
-    union all
-    select node_key, cluster_key, first_pass_cluster_key, resolved_at
-    from {{ previous }}
-    where node_key in (select node_key from {{ ref('int_identity_components') }} where not is_resolved)
-    {% endif %}
+    {{ c360.identity_kept_rows(previous, previous, ['node_key', 'cluster_key', 'first_pass_cluster_key', 'resolved_at']) }}
 
 )
 

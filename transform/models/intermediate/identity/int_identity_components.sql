@@ -109,14 +109,15 @@ region as (
 
 {% call c360.cte('component_nodes') %}
 
-    select node_key from fingerprints
+    -- relations, not the CTEs above: on Spark this is a view of its own (region exists on DuckDB only)
+    select node_key from {{ ref('int_identity_nodes') }}
     {% if previous is not none %} semi join region using (node_key) {% endif %}
 
 {% endcall %},
 
 {% call c360.cte('component_edges') %}
 
-    select node_key_a, node_key_b from evidence
+    select node_key_a, node_key_b from {{ ref('int_identity_edges') }}
     {% if previous is not none %} where node_key_a in (select node_key from region) {% endif %}
 
 {% endcall %},

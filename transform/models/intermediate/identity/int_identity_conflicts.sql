@@ -64,9 +64,4 @@ select node_key_a, node_key_b, min(reason) as reason,
     cast('{{ run_started_at }}' as {{ c360.type_timestamptz() }}) as resolved_at
 from (select * from contradictions union all select * from cannot_links)
 group by node_key_a, node_key_b
-{% if previous is not none %}
-union all
-select node_key_a, node_key_b, reason, resolved_at
-from {{ this }}
-where node_key_a in (select node_key from {{ ref('int_identity_components') }} where not is_resolved)
-{% endif %}
+{{ c360.identity_kept_rows(previous, this, ['node_key_a', 'node_key_b', 'reason', 'resolved_at'], 'node_key_a') }}
