@@ -2,9 +2,10 @@
 the result equals resolving everything.
 
 The sequence on the session's 300-customer sample: the first build (everything), a rerun with no new data, the
-generator's next increment, then a run with hand-made changes the generator never makes - two customers joined
-by a Zendesk user (a merge), a sales customer's new email leaving its mailbox behind (a split) and a Zendesk user
-deleted (a node gone), and a Zendesk user chaining two people the guard must keep apart (a conflict). Every step after the first runs incrementally. The last step is also run with
+generator's next increment, a run with a Zendesk user chaining two people the guard must keep apart (a conflict),
+then a run with more hand-made changes the generator never makes - two customers joined by a Zendesk user (a
+merge), a sales customer's new email leaving its mailbox behind (a split) and a Zendesk user deleted (a node
+gone), which keeps the conflict's component and its cut as they were. Every step after the first runs incrementally. The last step is also run with
 var identity_resolve_all from the same state and data, and the whole data from scratch (`--full-refresh`).
 """
 
@@ -21,6 +22,28 @@ from conftest import Built
 RESOLVE_ALL = ["--vars", "{identity_resolve_all: true}"]
 
 
+def _add_conflict(warehouse: Path) -> None:
+    """A Zendesk user with John's email and Mary's phone chains two people the guard keeps apart (a conflict)."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        for sales_id, first, birth, phone in ((990001, "John", "1970-03-04", "+1 404 555 0191"),
+                                              (990002, "Mary", "1990-07-08", "+1 404 555 0192")):
+            con.execute(
+                "insert into raw_sales.customers by name select ? as id, ? as first_name, 'Conflictson' as last_name,"
+                " cast(? as date) as birth_date, lower(?) || '.conflictson@conflictson-family.net' as email, ? as phone,"
+                " 'US' as country, now() as created_at, now() as updated_at, '9999999999.999999' as _dlt_load_id,"
+                " 'conflict-' || ? as _dlt_id",
+                [sales_id, first, birth, first, phone, sales_id],
+            )
+        con.execute(
+            "insert into raw_support.users by name select 999000000002 as id, 'Mary Conflictson' as name,"
+            " 'john.conflictson@conflictson-family.net' as email, '+1 404 555 0192' as phone, 'end-user' as role, true as active,"
+            " now() as created_at, now() as updated_at, '9999999999.999999' as _dlt_load_id, 'conflict-z' as _dlt_id"
+        )
+    finally:
+        con.close()
+
+
 def _change_sources(warehouse: Path) -> dict[str, str]:
     """The hand-made changes, the same on every copy; returns the records they are about."""
     con = duckdb.connect(str(warehouse))
@@ -33,7 +56,7 @@ def _change_sources(warehouse: Path) -> dict[str, str]:
             select a.customer_id, a.node_key, c.id::varchar, c.email
             from intermediate.int_customer_ids_assigned a
             join raw_sales.customers c on a.node_key = 'sales:' || c.id::varchar
-            where a.component_key is not null and c.email is not null and a.customer_id in (
+            where a.component_key is not null and c.email is not null and c.id < 990000 and a.customer_id in (
                 select customer_id from intermediate.int_customer_ids_assigned
                 where component_key is not null and node_key not like 'email:%'
                 group by customer_id having count(*) = 1)
@@ -74,21 +97,6 @@ def _change_sources(warehouse: Path) -> dict[str, str]:
         ).fetchone()
         con.execute("update raw_sales.customers set email = 'moved.' || id::varchar || '@posteo.de' "
                     "where 'sales:' || id::varchar = ?", [sales_key])
-        # a conflict: a Zendesk user with John's email and Mary's phone chains two people the guard keeps apart
-        for sales_id, first, birth, phone in ((990001, "John", "1970-03-04", "+1 404 555 0191"),
-                                              (990002, "Mary", "1990-07-08", "+1 404 555 0192")):
-            con.execute(
-                "insert into raw_sales.customers by name select ? as id, ? as first_name, 'Conflictson' as last_name,"
-                " cast(? as date) as birth_date, lower(?) || '.conflictson@conflictson-family.net' as email, ? as phone,"
-                " 'US' as country, now() as created_at, now() as updated_at, '9999999999.999999' as _dlt_load_id,"
-                " 'conflict-' || ? as _dlt_id",
-                [sales_id, first, birth, first, phone, sales_id],
-            )
-        con.execute(
-            "insert into raw_support.users by name select 999000000002 as id, 'Mary Conflictson' as name,"
-            " 'john.conflictson@conflictson-family.net' as email, '+1 404 555 0192' as phone, 'end-user' as role, true as active,"
-            " now() as created_at, now() as updated_at, '9999999999.999999' as _dlt_load_id, 'conflict-z' as _dlt_id"
-        )
         # a node gone: a Zendesk end user deleted (active false)
         gone = con.execute(
             "select 'support:' || id::varchar from raw_support.users where role = 'end-user' and active and id < 999000000000"
@@ -106,9 +114,13 @@ def runs(incremented: Built, workspace: Path) -> dict:
     """The changed data resolved three ways: incrementally, everything from the same state, and from scratch."""
     root = workspace / "incremental-identity"
     root.mkdir()
+    # first the conflict, resolved incrementally, so that the next run keeps its component (and its cut) as it was
+    conflicted = sample_loader.copy_warehouse(incremented.warehouse, root / "conflicted.duckdb")
+    _add_conflict(conflicted)
+    sample_loader.dbt(conflicted, "run", "--select", *sample_loader.FOUNDATION, target_path=incremented.target_path)
     result: dict = {}
     for name, args in (("incremental", []), ("everything", RESOLVE_ALL), ("scratch", ["--full-refresh"])):
-        warehouse = sample_loader.copy_warehouse(incremented.warehouse, root / f"{name}.duckdb")
+        warehouse = sample_loader.copy_warehouse(conflicted, root / f"{name}.duckdb")
         result["changes"] = _change_sources(warehouse)
         sample_loader.dbt(warehouse, "run", "--select", *sample_loader.FOUNDATION, *args,
                           target_path=incremented.target_path)
@@ -151,7 +163,9 @@ def test_the_changes_merge_split_and_remove(runs):
     parts = _rows(warehouse, "select customer_id from intermediate.int_customer_ids_assigned "
                              f"where node_key in ('{changes['mailbox']}', '{changes['sales']}')")
     assert sorted(parts) == sorted([(changes["split"],), (split[0][1],)])
-    # the guard kept John and Mary apart and said so
+    # the guard kept John and Mary apart and said so, in the run before; this run left their component as it was
+    assert _rows(warehouse, "select distinct is_resolved from intermediate.int_identity_components "
+                            "where node_key in ('sales:990001', 'sales:990002')") == [(False,)]
     couple = _rows(warehouse, "select customer_id from intermediate.int_customer_ids_assigned "
                               "where node_key in ('sales:990001', 'sales:990002')")
     assert len(set(couple)) == 2

@@ -33,7 +33,8 @@ clusters as (
         components.resolution_fingerprint
     from {{ ref('int_identity_clusters') }} as clusters
     inner join {{ ref('int_identity_components') }} as components using (node_key)
-    where components.is_resolved
+    -- without a usable previous state every node is resolved, whatever the components table says
+    {% if previous is not none %} where components.is_resolved {% endif %}
 
 ),
 

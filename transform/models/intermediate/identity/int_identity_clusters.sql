@@ -15,7 +15,8 @@ with
 {% call c360.cte('nodes') %}
 
     select node_key, resolved_at from {{ ref('int_identity_components') }}
-    where is_resolved
+    -- without a usable previous state every node is resolved, whatever the components table says
+    {% if previous is not none %} where is_resolved {% endif %}
 
 {% endcall %},
 

@@ -14,7 +14,8 @@ with
 components as (
 
     select * from {{ ref('int_identity_components') }}
-    where is_resolved
+    -- without a usable previous state every node is resolved, whatever the components table says
+    {% if previous is not none %} where is_resolved {% endif %}
 
 ),
 

@@ -15,6 +15,8 @@ def model(dbt, session):
     from identity import guard
 
     components = dbt.ref("int_identity_components").df()
+    if not _exists(session, dbt.this):
+        components["is_resolved"] = True
     resolved = components[components["is_resolved"]]
     conflicts = dbt.ref("int_identity_conflicts").df()
     component_of = dict(zip(resolved["node_key"], resolved["component_key"]))
@@ -33,3 +35,11 @@ def model(dbt, session):
         previous = session.sql(f"select * from {dbt.this}").df()
         cut = pd.concat([cut, previous[previous["node_key_a"].isin(kept)][cut.columns]], ignore_index=True)
     return cut
+
+
+def _exists(session, relation) -> bool:
+    """Whether the model's previous table exists: without it there is nothing to keep, so every component is guarded."""
+    schema, name = str(relation).replace('"', "").split(".")[-2:]
+    return bool(session.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, name]
+    ).fetchall()[0][0])
