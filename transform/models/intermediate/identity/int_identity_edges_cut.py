@@ -4,7 +4,8 @@ Every cut edge is a row here, with the conflict that caused it; int_identity_clu
 The guard itself (strongest evidence first, an edge that would join two conflicting records is cut) is
 identity/guard.py, shared with the Spark engine's step (identity/spark.py); the components and conflicts come
 from SQL. Only the components int_identity_components resolved in this run are guarded; the cuts in the others
-are kept from the previous run (incremental identity: they hold the same nodes, links and conflicts).
+are kept from the previous run (incremental identity: they hold the same nodes, links and conflicts). DuckDB
+picks the conflicted components' rows, so pandas sees only those.
 """
 
 
@@ -14,31 +15,33 @@ def model(dbt, session):
 
     from identity import guard
 
-    components = dbt.ref("int_identity_components").df()
-    if not _exists(session, dbt.this):
-        components["is_resolved"] = True
-    resolved = components[components["is_resolved"]]
-    conflicts = dbt.ref("int_identity_conflicts").df()
-    component_of = dict(zip(resolved["node_key"], resolved["component_key"]))
-    conflicts = conflicts[conflicts["node_key_a"].isin(component_of.keys())]
+    # without its previous table there is nothing to keep: then every component is guarded
+    keep = _exists(session, dbt.this)
+    components = dbt.ref("int_identity_components").filter("is_resolved" if keep else "true")
+    conflicts = dbt.ref("int_identity_conflicts").set_alias("f").join(
+        components.select("node_key, component_key").set_alias("c"), "f.node_key_a = c.node_key"
+    ).select("f.node_key_a, f.node_key_b, f.reason, c.component_key").df()
     cut = guard.empty()
     if not conflicts.empty:
-        conflicted = {component_of[a] for a in conflicts["node_key_a"]}
-        edges = dbt.ref("int_identity_edges").df()
-        edges = edges[edges["node_key_a"].map(component_of).isin(conflicted)]
+        conflicted = session.from_df(conflicts[["component_key"]].drop_duplicates()).set_alias("k")
+        edges = dbt.ref("int_identity_edges").set_alias("e").join(
+            components.select("node_key, component_key").set_alias("c"), "e.node_key_a = c.node_key"
+        ).join(conflicted, "c.component_key = k.component_key").select("e.*").df()
         cut = guard.cut_frame(edges, conflicts)
-    # resolved rows carry this run's start (dbt's run_started_at), as in the SQL models
-    cut["resolved_at"] = resolved["resolved_at"].max() if not cut.empty else None
-    cut["resolved_at"] = cut["resolved_at"].astype(components["resolved_at"].dtype)
-    if not components["is_resolved"].all():
-        kept = set(components.loc[~components["is_resolved"], "node_key"])
-        previous = session.sql(f"select * from {dbt.this}").df()
-        cut = pd.concat([cut, previous[previous["node_key_a"].isin(kept)][cut.columns]], ignore_index=True)
+    # rows resolved now carry this run's start (dbt's run_started_at), as in the SQL models
+    started = components.aggregate("max(resolved_at) as started").df()["started"]
+    cut["resolved_at"] = started.iloc[0] if not cut.empty else None
+    cut["resolved_at"] = cut["resolved_at"].astype(started.dtype)
+    if keep:
+        previous = session.sql(f"select * from {dbt.this}").set_alias("p").join(
+            dbt.ref("int_identity_components").filter("not is_resolved").select("node_key").set_alias("u"),
+            "p.node_key_a = u.node_key",
+        ).select(", ".join(f"p.{c}" for c in cut.columns)).df()
+        cut = pd.concat([cut, previous], ignore_index=True) if not previous.empty else cut
     return cut
 
 
 def _exists(session, relation) -> bool:
-    """Whether the model's previous table exists: without it there is nothing to keep, so every component is guarded."""
     schema, name = str(relation).replace('"', "").split(".")[-2:]
     return bool(session.execute(
         "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, name]
