@@ -97,8 +97,9 @@ held as (
     {% if previous is not none %}
     union all
     select customer_id from {{ this }}
-    where component_key is not null
-      and node_key not in (select node_key from {{ ref('int_identity_components') }} where is_resolved)
+    -- nodes still in the sources whose component this run left as it was (not those gone since: as in a run
+    -- that resolves everything, where only current clusters hold ids)
+    where node_key in (select node_key from {{ ref('int_identity_components') }} where not is_resolved)
     {% endif %}
 
 ),
