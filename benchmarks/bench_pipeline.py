@@ -22,6 +22,7 @@ Figures only; nothing is asserted.
     python benchmarks/bench_pipeline.py                       # 20k and 100k
     python benchmarks/bench_pipeline.py --customers 20000 --keep /tmp/b20k
     python benchmarks/bench_pipeline.py --customers 1000000
+    python benchmarks/bench_pipeline.py --customers 1000000 --sample /data/c1m --no-increment   # generated before
 """
 
 from __future__ import annotations
@@ -275,23 +276,32 @@ def floor(sample: Path, work: Path, env: dict[str, str], rss: PeakRss) -> dict[s
     return {**f, "sources": out}
 
 
-def bench(customers: int, seed: int, work: Path, sources: list[str], increment: bool) -> None:
+def bench(customers: int, seed: int, work: Path, sources: list[str], increment: bool,
+          given_sample: Path | None = None) -> None:
     from samples.environment import serve_sample
 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     sample = work / "sample"
+    if given_sample:
+        # a sample generated before (a 1M one takes long): linked, not copied; an increment appends to it
+        sample.symlink_to(given_sample.resolve(), target_is_directory=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "C360_WAREHOUSE": str(work / "warehouse.duckdb"), "C360_SAMPLE_DIR": str(sample),
            "C360_PUBLISHED": str(work / "published.duckdb"), "C360_PUBLISHED_PARQUET_DIR": str(work / "published"),
            "C360_QUALITY_DIR": str(work / "quality"), "DAGSTER_HOME": str(work / "dagster")}
     print(f"== {customers:,d} customers in {work}; load average {os.getloadavg()[0]:.1f}", flush=True)
     with PeakRss() as rss:
-        with rss.phase() as gen:
-            _run(_c360("generate", "--customers", str(customers), "--seed", str(seed), "--out", str(sample)), env)
+        if not given_sample:
+            with rss.phase() as gen:
+                _run(_c360("generate", "--customers", str(customers), "--seed", str(seed), "--out", str(sample)), env)
         manifest = json.loads((sample / "manifest.json").read_text())
+        if len(manifest["batches"]) != 1:
+            raise SystemExit(f"{sample} holds {len(manifest['batches'])} batches: give a sample with batch 0 only")
         records = sum(e["written"] for e in manifest["batches"][0]["tables"].values())
-        print(f"generate: {records:,d} records in {gen['seconds']:.1f} s; peak {gen['peak_mib']:,.0f} MiB", flush=True)
+        print(f"generate: {records:,d} records" + (f" in {gen['seconds']:.1f} s; peak {gen['peak_mib']:,.0f} MiB"
+                                                   if not given_sample else f" (generated before: {given_sample})"),
+              flush=True)
         low = floor(sample, work, env, rss)
         with serve_sample(sample, rate_limit=10_000_000, incremental_rate_limit=10_000_000):
             env.update({k: v for k, v in os.environ.items() if k.startswith("SOURCES__")})
@@ -320,15 +330,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sources", default="sales,support,email,web")
     parser.add_argument("--no-increment", action="store_true", help="skip the incremental run")
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one, removed)")
+    parser.add_argument("--sample", type=Path, help="a sample folder `c360 generate` wrote before (batch 0 only), "
+                        "used instead of generating one; needs a single --customers (its size)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.customers.split(",") if s.strip()]
+    if args.sample and len(sizes) != 1:
+        parser.error("--sample needs exactly one --customers size")
     sources = [s.strip() for s in args.sources.split(",") if s.strip()]
     print(f"machine: {_cpu_count()} cores, {_memory_gib():.0f} GiB, {platform.python_implementation()} "
           f"{platform.python_version()}, {platform.machine()}; load average {os.getloadavg()[0]:.1f} at start", flush=True)
     root = args.keep or Path(tempfile.mkdtemp(prefix="c360-bench-pipeline-"))
     try:
         for customers in sizes:
-            bench(customers, args.seed, root / f"c{customers}", sources, increment=not args.no_increment)
+            bench(customers, args.seed, root / f"c{customers}", sources, increment=not args.no_increment,
+                  given_sample=args.sample)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
