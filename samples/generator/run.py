@@ -147,7 +147,7 @@ class Generator:
             self.buyers = {p["pid"] for p in buyers}
         for p in (new_persons if initial else self.persons):
             orders_for(self, orng, b, p, sales, window_orders, initial, p["pid"] in new_pids)
-        corrupt_orders(self, self.rng(b.number, "bad-orders"), b, sales)
+        corrupt_orders(self, self.rng(b.number, "bad-orders"), b, sales, window_orders)
         # support tickets
         trng = self.rng(b.number, "tickets")
         batch_tickets(self, trng, b, support, new_persons, initial)

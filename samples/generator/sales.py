@@ -160,22 +160,33 @@ def new_order(gen: Generator, rng: Rand, b: Batch, p: dict, cid: int, created: i
                                   "currency": currency, "items": items, "guest": guest, "status": status}))
 
 
-def corrupt_orders(gen: Generator, rng: Rand, b: Batch, sales: "SalesWriter") -> None:
+def corrupt_orders(gen: Generator, rng: Rand, b: Batch, sales: "SalesWriter", window_orders: list) -> None:
     """Malformed rows a typed order database still lets through (never in the updated_at cursor)."""
-    k = n_malformed(gen.m, len(sales.new_orders))
+    order_ids, item_ids = sales.new_order_ids, sales.new_item_ids
+    k = n_malformed(gen.m, len(order_ids))
     if k:
-        picks = rng.sample(sales.new_orders, min(len(sales.new_orders), 3 * k))
-        for i, order in enumerate(picks):
+        # sampling positions draws exactly what sampling the rows themselves did
+        picks = rng.sample(range(len(order_ids)), min(len(order_ids), 3 * k))
+        for i, pos in enumerate(picks):
             kind = ("missing_key", "future_timestamp", "invalid_value")[i // k]
             if kind == "missing_key":
-                order["customer_id"] = None
+                sales.patch("orders", order_ids[pos], lambda o: o.update(customer_id=None))
             elif kind == "future_timestamp":
-                order["created_at"] = sql_ts(FAR_FUTURE + rng.randint(0, 300 * DAY))
+                at = sql_ts(FAR_FUTURE + rng.randint(0, 300 * DAY))
+                sales.patch("orders", order_ids[pos], lambda o: o.update(created_at=at))
             else:
-                order["status"] = rng.choice(["on_hold?", "UNKNOWN", "shiped"])
-            gen.malformed_orders.add(order["id"])
+                status = rng.choice(["on_hold?", "UNKNOWN", "shiped"])
+                sales.patch("orders", order_ids[pos], lambda o: o.update(status=status))
+            gen.malformed_orders.add(order_ids[pos])
             b.malformed("sales.orders", kind)
-    k = n_malformed(gen.m, len(sales.new_items))
-    for item in rng.sample(sales.new_items, min(len(sales.new_items), k)) if k else []:
-        item["quantity"] = -item["quantity"]
+    k = n_malformed(gen.m, len(item_ids))
+    if not k:
+        return
+    # the events of the window's orders show the broken quantity too: they hold the same item dicts
+    window_items = {it["id"]: it for _, order in window_orders for it in order["items"]}
+    for pos in rng.sample(range(len(item_ids)), min(len(item_ids), k)):
+        row = sales.patch("order_items", item_ids[pos], lambda it: it.update(quantity=-it["quantity"]))
+        shown = window_items.get(item_ids[pos])
+        if shown is not None and shown is not row:  # the row was read back from the file: a copy
+            shown["quantity"] = row["quantity"]
         b.malformed("sales.order_items", "invalid_value")

@@ -9,8 +9,9 @@ import pickle
 import shutil
 import sqlite3
 import traceback
+from array import array
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from samples import sales_db
 from samples.generator.common import DAY, Batch, Rand, dumps, iso_z, n_malformed
@@ -20,61 +21,94 @@ if TYPE_CHECKING:
 
 
 class SalesWriter:
-    """Collects sales rows of one batch and writes them to the SQLite file (insert or replace)."""
+    """Writes the sales rows of one batch to the SQLite file (insert or replace), ``chunk_rows`` rows at a time.
+
+    Rows wait in memory only until ``chunk_rows`` of them are pending: a whole batch (millions of orders at
+    1M customers) never sits in memory. A row handed over stays open to changes until its chunk is flushed;
+    later changes go through :meth:`patch`, which reads the row back from the file. Every table's id is its
+    rowid, so the file's content does not depend on the chunk size (a test checks it).
+    """
 
     COLS = {t.name: [c.name for c in t.columns] for t in sales_db.TABLES}
 
-    def __init__(self, path: Path, initial: bool) -> None:
+    def __init__(self, path: Path, initial: bool, chunk_rows: int = 50_000) -> None:
         self.path = path
+        self.chunk_rows = chunk_rows
         if initial:
             if path.exists():
                 path.unlink()
             engine = sales_db.create_schema(sales_db.sqlite_url(path))
             engine.dispose()
         self.con = sqlite3.connect(path)
-        self.rows: dict[str, dict[int, dict]] = {t: {} for t in self.COLS}
-        self.new_orders: list[dict] = []
-        self.new_items: list[dict] = []
+        self.pending: dict[str, dict[int, dict]] = {t: {} for t in self.COLS}
+        self.n_pending = 0
+        #: ids of this batch's new orders and items, in creation order (corrupt_orders samples among them)
+        self.new_order_ids = array("q")
+        self.new_item_ids = array("q")
+        #: customers written in this batch (new or updated): an update of one of them is not counted again
+        self.batch_customers: set[int] = set()
+
+    def _put(self, table: str, row: dict) -> None:
+        if row["id"] not in self.pending[table]:
+            self.n_pending += 1
+        self.pending[table][row["id"]] = row
+        if self.n_pending >= self.chunk_rows:
+            self.flush()
+
+    def _load(self, table: str, rid: int) -> dict | None:
+        if rid in self.pending[table]:
+            return self.pending[table][rid]
+        cols = self.COLS[table]
+        rec = self.con.execute(f"select {', '.join(cols)} from {table} where id = ?", (rid,)).fetchone()
+        return None if rec is None else dict(zip(cols, rec))
 
     def exists(self, cid: int) -> bool:
-        return cid in self.rows["customers"] or bool(
-            self.con.execute("select 1 from customers where id = ?", (cid,)).fetchall())
+        return self._load("customers", cid) is not None
 
     def product(self, row: dict, b: Batch) -> None:
-        self.rows["products"][row["id"]] = row
+        self._put("products", row)
         b.count("sales.products")
 
     def customer(self, row: dict, b: Batch) -> None:
-        self.rows["customers"][row["id"]] = row
+        self.batch_customers.add(row["id"])
+        self._put("customers", row)
         b.count("sales.customers")
 
     def order(self, row: dict, b: Batch) -> None:
-        self.rows["orders"][row["id"]] = row
-        self.new_orders.append(row)
+        self.new_order_ids.append(row["id"])
+        self._put("orders", row)
         b.count("sales.orders")
 
     def item(self, row: dict, b: Batch) -> None:
-        self.rows["order_items"][row["id"]] = row
-        self.new_items.append(row)
+        self.new_item_ids.append(row["id"])
+        self._put("order_items", row)
         b.count("sales.order_items")
 
     def load_customer(self, cid: int) -> dict:
-        if cid in self.rows["customers"]:
-            return self.rows["customers"][cid]
-        cur = self.con.execute(f"select {', '.join(self.COLS['customers'])} from customers where id = ?", (cid,))
-        return dict(zip(self.COLS["customers"], cur.fetchall()[0]))
+        row = self._load("customers", cid)
+        assert row is not None, f"customer {cid} was never written"
+        return row
 
     def update_customer(self, row: dict, b: Batch) -> None:
-        if row["id"] not in self.rows["customers"]:
+        if row["id"] not in self.batch_customers:
+            self.batch_customers.add(row["id"])
             b.count("sales.customers", updated=True)
-        self.rows["customers"][row["id"]] = row
+        self._put("customers", row)
+
+    def patch(self, table: str, rid: int, change: Callable[[dict], None]) -> dict:
+        """Apply ``change`` to a row of this batch, pending or already flushed; return the changed row."""
+        row = self._load(table, rid)
+        assert row is not None, f"{table} {rid} was never written"
+        change(row)
+        self._put(table, row)
+        return row
 
     def open_orders(self, rng: Rand, malformed: set[int]) -> list[dict]:
         cols = self.COLS["orders"]
         cur = self.con.execute(
             f"select {', '.join(cols)} from orders where status in ('pending', 'paid', 'shipped', 'completed') order by id")
         out = []
-        for rec in cur.fetchall():
+        for rec in cur:  # streamed: most orders are completed and few of them are drawn
             row = dict(zip(cols, rec))
             if row["id"] in malformed:
                 continue
@@ -85,14 +119,19 @@ class SalesWriter:
 
     def update_order(self, row: dict, b: Batch) -> None:
         b.count("sales.orders", updated=True)
-        self.rows["orders"][row["id"]] = row
+        self._put("orders", row)
 
-    def close(self) -> None:
+    def flush(self) -> None:
         with self.con:
-            for table, rows in self.rows.items():
+            for table, rows in self.pending.items():
                 cols = self.COLS[table]
                 sql = f"insert or replace into {table} ({', '.join(cols)}) values ({', '.join('?' * len(cols))})"
                 self.con.executemany(sql, ([r.get(c) for c in cols] for r in sorted(rows.values(), key=lambda r: r["id"])))
+        self.pending = {t: {} for t in self.COLS}
+        self.n_pending = 0
+
+    def close(self) -> None:
+        self.flush()
         self.con.close()
 
 
