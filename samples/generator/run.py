@@ -34,8 +34,9 @@ class Generator:
     the writing of one batch; the state is saved in the state file between increments."""
 
     def __init__(self, out: Path, seed: int, customers: int, m: Messiness, state: dict | None, t0: int,
-                 profile: str = "default", messiness: float = 1.0) -> None:
+                 profile: str = "default", messiness: float = 1.0, chunk_rows: int = 50_000) -> None:
         self.out = out
+        self.chunk_rows = chunk_rows  # rows a writer holds before writing them (bounds memory, not the output)
         self.t0 = t0  # the reference time: the end of batch 0
         self.sales_start = t0 - SALES_HISTORY_DAYS * DAY
         self.support_start = t0 - SUPPORT_HISTORY_DAYS * DAY
@@ -125,7 +126,7 @@ class Generator:
 
     def write_all(self, b: Batch, new_persons: list[dict], initial: bool) -> None:
         rng = self.rng(b.number, "records")
-        sales = SalesWriter(self.out / "sales.sqlite", initial)
+        sales = SalesWriter(self.out / "sales.sqlite", initial, self.chunk_rows)
         support = SupportWriter(self.out / "support", initial, self.ticket_lives)
         if initial:
             for prod in self.products:
@@ -281,13 +282,14 @@ class Generator:
 
 
 def generate(out: Path, customers: int, seed: int, messiness: float = 1.0, increment: bool = False,
-             reference_date: date | None = None, profile: str = "default") -> dict:
+             reference_date: date | None = None, profile: str = "default", chunk_rows: int = 50_000) -> dict:
     """Write the sample source systems (or the next increment) to ``out``; return the manifest batch entry.
 
     Batch 0 ends at the start (00:00 UTC) of ``reference_date``, by default of today; an increment continues
     the folder's own reference time (``reference_date`` is then ignored, like ``seed`` and ``customers``).
     ``profile`` "hard" doubles the messiness rates and adds households, shared identifiers and the rest of
     :mod:`samples.generator.households`, plus must_not_merge.csv; "default" is the realistic baseline.
+    ``chunk_rows``: how many rows a writer holds before writing them; it bounds memory and never changes the files.
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
@@ -320,7 +322,7 @@ def generate(out: Path, customers: int, seed: int, messiness: float = 1.0, incre
         (out / MUST_NOT_MERGE).unlink(missing_ok=True)
         state = None
     m = Messiness().scaled(messiness * (HARD_FACTOR if profile == "hard" else 1))
-    gen = Generator(out, seed, customers, m, state, t0, profile, messiness)
+    gen = Generator(out, seed, customers, m, state, t0, profile, messiness, chunk_rows)
     b = gen.run_increment(len(manifest["batches"])) if increment else gen.run_initial()
     entry = b.manifest_entry()
     manifest["batches"].append(entry)
