@@ -90,14 +90,31 @@ def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def decode_text(data: bytes) -> str | None:
-    """The file as text for DuckDB (a UTF-8 byte-order mark dropped), or None when it is not UTF-8."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+def utf8_array(blobs: Sequence[bytes | None]) -> pa.Array:
+    """The files' bytes as one Arrow string array for DuckDB, null where a file is not UTF-8 (or is None).
+
+    Why not ``bytes.decode`` and ``pa.array(texts)``: Arrow then re-encodes each Python ``str`` to UTF-8, which
+    for text with non-ASCII characters cost about as much as the whole validation query; Arrow's own check
+    (the same rules as Python's strict decoder: no surrogates, no overlong forms) works on the bytes as they are.
+    """
+    arr = pa.array(blobs, pa.binary())
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+        return arr.cast(pa.string())
+    except pa.ArrowInvalid:  # rare: find the files that are not UTF-8 one by one
+        return pa.array([b if b is not None and _is_utf8(b) else None for b in blobs], pa.binary()).cast(pa.string())
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        pa.array([data], pa.binary()).cast(pa.string())
+        return True
+    except pa.ArrowInvalid:
+        return False
+
+
+def decode_texts(blobs: Sequence[bytes]) -> pa.Array:
+    """The files as text for DuckDB (a UTF-8 byte-order mark dropped), null where a file is not UTF-8."""
+    return utf8_array([b[3:] if b.startswith(b"\xef\xbb\xbf") else b for b in blobs])
 
 
 SCRATCH_PREFIX = "c360-events-"
@@ -131,6 +148,10 @@ def process_temp_dir(prefix: str) -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix=f"{prefix}{os.getpid()}-")
 
 
+def _strings(texts: pa.Array | Sequence[str | None]) -> pa.Array:
+    return texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
+
+
 class EventScratch:
     """A scratch DuckDB database for one run of a file source (a temporary file, removed on close).
 
@@ -162,12 +183,12 @@ class EventScratch:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def load_arrays(self, texts: Sequence[str | None]) -> list[int]:
-        """Splits each file of the batch (``texts[f]``: a JSON array as text, or None when it is no text)
+    def load_arrays(self, texts: pa.Array | Sequence[str | None]) -> list[int]:
+        """Splits each file of the batch (``texts[f]``: a JSON array as text, or null when it is no text)
         into the events table ``ev`` (``f``, ``idx``: position in the array, ``j``: the event as JSON) and
         returns the files DuckDB could not read whole (for the caller's salvage path, :meth:`add_events`)."""
         self.con.register("files_in", pa.table({"f": pa.array(range(len(texts)), pa.int64()),
-                                                "content": pa.array(texts, pa.string())}))
+                                                "content": _strings(texts)}))
         try:
             # one structure per file (DuckDB merges its events): much cheaper than one per event
             self.con.execute("CREATE OR REPLACE TEMP TABLE parsed AS SELECT f, l, "
@@ -194,12 +215,12 @@ class EventScratch:
         self.con.execute("DROP TABLE parsed")
         return unread
 
-    def load_lines(self, texts: Sequence[str | None], lines: Sequence[tuple[int, int, str]]) -> None:
+    def load_lines(self, texts: pa.Array | Sequence[str | None], lines: Sequence[tuple[int, int, str]]) -> None:
         """The lines of each file of the batch into ``ev`` (``f``, ``idx``: line number from 1, ``j``: the
         line as text): ``texts[f]`` is a whole file (None if the caller split it), ``lines`` are lines the
         caller split itself (file, number, text). Lines end at CR, LF or CRLF, as ``bytes.splitlines``."""
         self.con.register("files_in", pa.table({"f": pa.array(range(len(texts)), pa.int64()),
-                                                "content": pa.array(texts, pa.string())}))
+                                                "content": _strings(texts)}))
         self.con.register("lines_in", pa.table({"f": pa.array([x[0] for x in lines], pa.int64()),
                                                 "idx": pa.array([x[1] for x in lines], pa.int64()),
                                                 "j": pa.array([x[2] for x in lines], pa.string())}))

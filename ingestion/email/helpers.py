@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from dlt.sources.filesystem import FileItemDict
 
 from ingestion.common import (
-    PY_SPACE, EventScratch, column_types, decode_text, flat_columns, json_types, not_null, py_repr, py_type,
+    PY_SPACE, EventScratch, column_types, decode_texts, flat_columns, json_types, not_null, py_repr, py_type,
     raw_json_type, sql_str, type_names,
 )
 from ingestion.email.settings import EVENT_TYPES, REQUIRED_KEYS, TYPED_KEYS
@@ -158,7 +158,7 @@ def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
     """
     con = scratch.con
     origins = [origin for origin, _ in files]
-    unread = scratch.load_arrays([decode_text(data) for _, data in files])
+    unread = scratch.load_arrays(decode_texts([data for _, data in files]))
     batch = Batch()
     salvaged: list[tuple[int, int, str]] = []
     for f in unread:

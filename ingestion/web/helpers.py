@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from ingestion.common import (
     PY_SPACE, EventScratch, dlt_names, merge_structure, not_null, py_repr, py_type, raw_json_type, sql_str,
+    utf8_array,
 )
 from ingestion.quarantine import future_limit, quarantine_row
 from ingestion.salvage import gunzip_lines, strip_bom
@@ -63,8 +64,10 @@ def _str(key: str) -> str:
 
 def _ts(value: str) -> str:
     """SQL: the UTC timestamp of an ISO-8601 text (Python's forms: ``,`` for ``.``, an hour without minutes)."""
-    norm = f"regexp_replace(replace({value}, ',', '.'), '^(\\d{{4}}-\\d{{2}}-\\d{{2}}[T ]\\d{{2}})([^:\\d]|$)', '\\1:00\\2')"
-    return f"TRY_CAST({norm} AS TIMESTAMPTZ)"
+    dotted = f"replace({value}, ',', '.')"
+    norm = f"regexp_replace({dotted}, '^(\\d{{4}}-\\d{{2}}-\\d{{2}}[T ]\\d{{2}})([^:\\d]|$)', '\\1:00\\2')"
+    # a ':' after the hour (the usual form) leaves nothing for the pattern to change: no regex on those
+    return f"TRY_CAST(CASE WHEN substr({value}, 14, 1) = ':' THEN {dotted} ELSE {norm} END AS TIMESTAMPTZ)"
 
 
 def _stamp(key: str) -> str:
@@ -149,18 +152,14 @@ def _checked_sql(limit: str) -> str:
     """
 
 
-def _gunzip(data: bytes) -> tuple[str | None, list[bytes], str | None]:
-    """(the whole text, when the file is a sound gzip of UTF-8; else its complete lines as bytes; why the stream
-    is broken, or None)."""
+def _gunzip(data: bytes) -> tuple[bytes | None, list[bytes], str | None]:
+    """(the whole file, when it is a sound gzip stream; else its complete lines; why the stream is broken, or
+    None)."""
     try:
-        raw = strip_bom(gzip.decompress(data))
+        return strip_bom(gzip.decompress(data)), [], None
     except (OSError, EOFError, zlib.error):
         lines, broken = gunzip_lines(data)
         return None, lines, broken
-    try:
-        return raw.decode("utf-8"), [], None
-    except UnicodeDecodeError:
-        return None, raw.splitlines(), None
 
 
 def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
@@ -171,19 +170,21 @@ def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
     con = scratch.con
     origins = [origin for origin, _ in files]
     batch = Batch()
-    texts: list[str | None] = []
+    read = [_gunzip(data) for _, data in files]
+    texts = utf8_array([raw for raw, _, _ in read])  # sound files whole, as Arrow text (null: not UTF-8)
     lines: list[tuple[int, int, str]] = []
-    for f, (origin, data) in enumerate(files):
-        text, split, broken = _gunzip(data)
-        texts.append(text)
+    for f, (raw, split, broken) in enumerate(read):
+        if raw is not None and not texts[f].is_valid:
+            split = raw.splitlines()
         for number, line in enumerate(split, 1):
             try:
                 lines.append((f, number, line.decode("utf-8")))
             except UnicodeDecodeError:  # orjson says why, as the quarantine always has
-                batch.quarantine.append(_unparseable(origin, line, number))
+                batch.quarantine.append(_unparseable(origins[f], line, number))
         if broken:
-            batch.quarantine.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origin, "unparseable", data, detail=broken,
-                                                   position="file"))
+            batch.quarantine.append(quarantine_row(SOURCE, UNKNOWN_TABLE, origins[f], "unparseable", files[f][1],
+                                                   detail=broken, position="file"))
+    del read
     scratch.load_lines(texts, lines)
     con.execute(_checked_sql(f"TIMESTAMPTZ '{future_limit().isoformat()}'"))
     con.execute("DROP TABLE ev")
