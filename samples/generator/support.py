@@ -290,6 +290,7 @@ def new_ticket(gen: Generator, rng: Rand, b: Batch, p: dict, uid: int, created: 
     life = ticket_life(rng, created)
     support.tickets[tid] = {"ticket": ticket, "life": life, "pid": p["pid"], "created": created}
     advance_ticket(rng, gen, support, tid, b, new=True)
+    support.settle_ticket(tid)
 
 
 def corrupt_tickets(gen: Generator, rng: Rand, b: Batch, support: "SupportWriter") -> None:
@@ -299,7 +300,7 @@ def corrupt_tickets(gen: Generator, rng: Rand, b: Batch, support: "SupportWriter
         return
     picks = rng.sample(new, min(len(new), 4 * k))
     for i, tid in enumerate(picks):
-        t = support.tickets[tid]["ticket"]
+        t = support.ticket(tid)
         kind = ("wrong_type", "missing_key", "future_timestamp", "invalid_value")[i // k]
         if kind == "wrong_type":
             t["requester_id"] = rng.choice(["abc", "n/a", str(t["requester_id"]) + "x"])

@@ -3,6 +3,7 @@ that SendGrid and Segment files are written from; plus the fork that writes two 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pickle
@@ -151,6 +152,11 @@ class SupportWriter:
         self.new_rating_ids: list[int] = []
         self.updated_users: set[int] = set()
         self.updated_tickets: set[int] = set()
+        # A new ticket is final once created (only corrupt_tickets breaks a few of them), so its JSON goes to
+        # a spool file at once and memory keeps its life only; offsets find the few that are read back.
+        self.spool_path = folder / ".tickets-new.spool"
+        self.spool = open(self.spool_path, "w+b")
+        self.spool_offsets: dict[int, tuple[int, int]] = {}
         #: user id -> its Zendesk identities, for the users that have more than the primary ones
         self.identities: dict[int, list[dict]] = {}
         if not initial:
@@ -182,6 +188,27 @@ class SupportWriter:
         self.new_ticket_ids.append(tid)
         b.count("support.tickets")
 
+    def settle_ticket(self, tid: int) -> None:
+        """Move a new ticket's JSON out of memory (its life stays: later batches advance it)."""
+        data = dumps(self.tickets[tid].pop("ticket")).encode() + b"\n"
+        self.spool_offsets[tid] = (self.spool.tell(), len(data))
+        self.spool.write(data)
+
+    def ticket(self, tid: int) -> dict:
+        """A ticket to change: from memory, or read back from the spool (and kept in memory from then on)."""
+        entry = self.tickets[tid]
+        if "ticket" not in entry:
+            entry["ticket"] = json.loads(self._spooled(tid))
+            del self.spool_offsets[tid]
+        return entry["ticket"]
+
+    def _spooled(self, tid: int) -> bytes:
+        offset, size = self.spool_offsets[tid]
+        self.spool.seek(offset)
+        data = self.spool.read(size)
+        self.spool.seek(0, os.SEEK_END)
+        return data
+
     def touch_ticket(self, tid: int, b: Batch) -> None:
         if tid not in self.updated_tickets and tid not in self.new_ticket_ids:
             self.updated_tickets.add(tid)
@@ -196,16 +223,21 @@ class SupportWriter:
         return {str(tid): {k: v for k, v in e.items() if k != "ticket"} for tid, e in self.tickets.items()}
 
     def close(self, b: Batch) -> None:
-        def write(name: str, objs: Iterable[dict]) -> None:
+        def write(name: str, objs: Iterable[dict | str]) -> None:
             with open(self.folder / f"{name}.jsonl", "w", encoding="utf-8") as fh:
                 for obj in objs:
-                    fh.write(dumps(obj))
-                    fh.write("\n")
+                    fh.write(obj if isinstance(obj, str) else dumps(obj) + "\n")
+
+        def tickets() -> Iterable[dict | str]:
+            for k in sorted(self.tickets):
+                yield self.tickets[k]["ticket"] if k not in self.spool_offsets else self._spooled(k).decode()
 
         write("users", (self.users[k] for k in sorted(self.users)))
-        write("tickets", (self.tickets[k]["ticket"] for k in sorted(self.tickets)))
+        write("tickets", tickets())
         write("satisfaction_ratings", (self.ratings[k] for k in sorted(self.ratings)))
         write("user_identities", (i for k in sorted(self.identities) for i in self.identities[k]))
+        self.spool.close()
+        self.spool_path.unlink()
 
 
 class EventSink:
@@ -327,6 +359,9 @@ def fork(work: Any) -> Any:
         result = work()
         return lambda: result
     read_fd, write_fd = os.pipe()
+    # Pages stay shared with the child only while nobody writes them; a collection writes into the header of
+    # every object it scans, so the objects alive now are frozen (left out of collections) until the child ends.
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
@@ -343,6 +378,7 @@ def fork(work: Any) -> Any:
         with os.fdopen(read_fd, "rb") as fh:
             data = fh.read()
         os.waitpid(pid, 0)
+        gc.unfreeze()
         status, value = pickle.loads(data) if data else ("error", "the SendGrid writer process died")
         if status != "ok":
             raise RuntimeError(f"writing the SendGrid files failed:\n{value}")
