@@ -7,6 +7,7 @@ import csv
 import gzip
 import json
 import math
+import zlib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -334,6 +335,36 @@ def generate(out: Path, customers: int, seed: int, messiness: float = 1.0, incre
         w.writerows(b.truth)
     if gen.hard:
         gen.hard.write_pairs(out, increment)
-    (out / STATE_FILE).write_bytes(gzip.compress(json.dumps(gen.state(), separators=(",", ":")).encode(), mtime=0))
+    write_state(out / STATE_FILE, gen.state())
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return entry
+
+
+def write_state(path: Path, state: dict[str, Any], chunk: int = 10_000) -> None:
+    """Write ``state`` as gzip.compress(json.dumps(state, separators=(",", ":")).encode(), mtime=0) does,
+    without holding the whole text twice (str and bytes; ~2 GB each at 1M customers): each top-level list or
+    dict is encoded ``chunk`` elements at a time. A slice of a compact JSON array or object is the encoding
+    of the slice, and deflate's output does not depend on how its input is cut, so the bytes are the same
+    (gzip.compress with mtime=0 is zlib's own gzip wrapper, wbits=31, level 9)."""
+    def enc(obj: Any) -> str:
+        return json.dumps(obj, separators=(",", ":"))
+
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    with open(path, "wb") as fh:
+        def put(text: str) -> None:
+            fh.write(z.compress(text.encode()))
+
+        put("{")
+        for n, (key, value) in enumerate(state.items()):
+            put(("," if n else "") + enc(key) + ":")
+            if isinstance(value, (list, dict)) and len(value) > chunk:
+                items = list(value.items()) if isinstance(value, dict) else value
+                put("{" if isinstance(value, dict) else "[")
+                for i in range(0, len(items), chunk):
+                    part = dict(items[i:i + chunk]) if isinstance(value, dict) else items[i:i + chunk]
+                    put(("," if i else "") + enc(part)[1:-1])
+                put("}" if isinstance(value, dict) else "]")
+            else:
+                put(enc(value))
+        put("}")
+        fh.write(z.flush())

@@ -6,11 +6,14 @@ disk (malformed orders and items) are read back and rewritten; the result must e
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import sqlite3
 from pathlib import Path
 
 from samples.generator import generate
+from samples.generator.run import write_state
 from samplekit import REFERENCE_DATE
 
 CUSTOMERS = 150
@@ -48,3 +51,13 @@ def test_a_tiny_chunk_writes_the_same_sample_as_one_flush(tmp_path):
     assert len(no_customer) == sum(m["sales.orders"]["malformed"].get("missing_key", 0) for m in malformed) >= 2
     negative = [i for i in tables["order_items"] if i[3] < 0]  # quantity
     assert len(negative) == sum(m["sales.order_items"]["malformed"].get("invalid_value", 0) for m in malformed) >= 2
+
+
+def test_the_state_file_is_written_in_slices_with_the_bytes_of_one_compress(tmp_path):
+    # lists and dicts longer than the slice, nested values, non-ASCII text, an int key (JSON makes it a string)
+    state = {"persons": [{"pid": f"p{i}", "name": "Zoë", "tags": [i, None, True]} for i in range(10)],
+             "tickets": {str(i): {"life": {"solve": i * 1.5}} for i in range(7)}, "ids": {1: 2}, "empty": [],
+             "few": [1, 2], "source_id": "ABC"}
+    write_state(tmp_path / "state.gz", state, chunk=3)
+    expected = gzip.compress(json.dumps(state, separators=(",", ":")).encode(), mtime=0)
+    assert (tmp_path / "state.gz").read_bytes() == expected
