@@ -187,7 +187,7 @@ def read_batch(scratch: EventScratch, files: list[tuple[str, bytes]]) -> Batch:
     del read
     scratch.load_lines(texts, lines)
     con.execute(_checked_sql(f"TIMESTAMPTZ '{future_limit().isoformat()}'"))
-    con.execute("DROP TABLE ev")
+    scratch.drop_lines()
     for f, idx, j, reason, tbl in con.execute(
         "SELECT f, idx, j, reason, tbl FROM checked WHERE reason IS NOT NULL").fetchall():
         if reason.startswith("unparseable"):
