@@ -10,7 +10,7 @@
    every staging model: raw keeps no copy to leak, and the rebuild has nothing to filter.
 3. **Removal** (:func:`erase`, one writer at a time under the warehouse lock): the matching rows of every table
    of the warehouse (raw tables and dlt's staging copies, child tables, quarantine payloads, every table and
-   incremental model of intermediate and marts; views need nothing), then the warehouse file is rewritten so
+   incremental model of staging, intermediate and marts; views need nothing), then the warehouse file is rewritten so
    the deleted rows' bytes are gone too; the published DuckDB and every kept Parquet version are rewritten
    without the person (:mod:`privacy.files`); reports, Data Docs and run logs get the person's emails and
    phones replaced by ``[erased]``; dlt's copies of loaded packages are removed.
@@ -38,8 +38,9 @@ from privacy import store
 from privacy.identifiers import canonical_email, digest, identifiers_in, phone_key
 from privacy.matching import RAW_KEYS, Matcher, model_key_kind, norm
 
-#: Schemas of models (dbt) whose tables may hold the person; views need nothing.
-MODEL_SCHEMAS = ("intermediate", "marts", "snapshots")
+#: Schemas of models (dbt) whose tables may hold the person; views need nothing (staging: the incremental event
+#: tables, macro staging_event_materialization).
+MODEL_SCHEMAS = ("staging", "intermediate", "marts", "snapshots")
 #: Schemas of records about runs (checks, exports) that may quote the person: scrubbed in place.
 SCRUB_SCHEMAS = ("quality", "activation")
 TEXT_TYPES = ("VARCHAR", "JSON")

@@ -134,6 +134,10 @@ def test_erase_survives_redelivery_and_full_refresh(sample, data_dir, sources, c
     assert removed["raw_email.quarantine"] >= 1 and removed["marts.customer_360"] == 1
     assert {"email", "phone", "record"} <= kinds and person["email"].lower() not in tombstone_text
     assert orders_left == 0
+    # every model table, the incremental staging tables of events included, lost the person at once (not only
+    # after the next rebuild)
+    assert [h for h in _hits_in_tables(warehouse, emails, phone_key)
+            if h.startswith(("staging.", "intermediate.", "marts."))] == []
 
     # the same source files delivered again: every source re-read from scratch (dlt state forgotten)
     with duckdb.connect(str(warehouse)) as con:

@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized=c360.staging_event_materialization(),
+        unique_key='email_event_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+{#- Incremental on DuckDB (macro staging_event_materialization): de-duplicated once, then only the events first
+    delivered in new loads are added, so the models reading the new loads of this table do not de-duplicate all of it. #}
+
 {%- set cols = c360.source_columns('email', 'events') -%}
 
 with
@@ -11,9 +22,7 @@ source as (
 deduplicated as (
 
     -- SendGrid delivers at least once; the load already keeps one row per sg_event_id, this guards reloads
-    select *
-    from source
-    qualify row_number() over (partition by sg_event_id order by _dlt_load_id) = 1
+    select * from {{ c360.first_deliveries('source', 'sg_event_id', 'email_event_id') }}
 
 ),
 

@@ -1,10 +1,21 @@
+{{
+    config(
+        materialized=c360.staging_event_materialization(),
+        unique_key='track_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+{#- Incremental on DuckDB (macro staging_event_materialization): de-duplicated once, then only the events first
+    delivered in new loads are added, so the models reading the new loads of this table do not de-duplicate all of it. #}
+
 {%- set cols = c360.source_columns('web', 'tracks') -%}
 
 with
 
 calls as (
 
-    select * from {{ c360.segment_calls('tracks') }}
+    select * from {{ c360.segment_calls('tracks', 'track_id') }}
 
 ),
 
