@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 import tempfile
@@ -83,3 +84,48 @@ def incremented(rerun: Built, workspace: Path) -> Built:
     sample_loader.load(sample_dir, warehouse)
     sample_loader.build_foundation(warehouse, target_path=rerun.target_path)
     return Built(sample_dir=sample_dir, warehouse=warehouse, truth=sample_dir / "truth.csv", target_path=rerun.target_path)
+
+
+def build_crm(warehouse: Path, target_path: Path, *extra_select: str, full_refresh: bool = False) -> float:
+    from orchestration.constants import DBT_BUILD_ARGS
+
+    args = [*DBT_BUILD_ARGS, "--select", "tag:crm", *extra_select]
+    if full_refresh:
+        args.append("--full-refresh")
+    return sample_loader.dbt(warehouse, *args, target_path=target_path)
+
+
+@pytest.fixture(scope="session")
+def crm(built, workspace: Path):
+    """A copy of the session warehouse with the CRM marts built (the production build: data tests, no unit tests)."""
+    root = workspace / "crm"
+    root.mkdir()
+    warehouse = sample_loader.copy_warehouse(built.warehouse, root / "warehouse.duckdb")
+    build_crm(warehouse, built.target_path)
+    return dataclasses.replace(built, warehouse=warehouse)
+
+
+@pytest.fixture(scope="session")
+def crm_incremented(crm, incremented, workspace: Path):
+    """The crm warehouse after the generator's next increment, rebuilt incrementally (foundation + CRM marts).
+
+    The increment's raw tables are taken from the session's ``incremented`` warehouse (the same generated increment
+    loaded by the real pipelines onto the same batch 0), which saves generating and loading it a second time.
+    """
+    root = workspace / "crm-increment"
+    root.mkdir()
+    warehouse = sample_loader.copy_warehouse(crm.warehouse, root / "warehouse.duckdb")
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(f"attach '{incremented.warehouse}' as increment (read_only)")
+        tables = con.execute("""
+            select schema_name, table_name from duckdb_tables()
+            where database_name = 'increment' and schema_name in ('raw_sales', 'raw_support', 'raw_email', 'raw_web')
+        """).fetchall()
+        for schema, table in tables:
+            con.execute(f'create or replace table {schema}."{table}" as select * from increment.{schema}."{table}"')
+        con.execute("detach increment")
+    finally:
+        con.close()
+    build_crm(warehouse, crm.target_path, *sample_loader.FOUNDATION)
+    return dataclasses.replace(crm, sample_dir=incremented.sample_dir, warehouse=warehouse)

@@ -1,14 +1,12 @@
 """The CRM marts on a real warehouse: generated sources, loaded by the ingestion pipelines, built by dbt.
 
-Reuses the session's ``built`` warehouse (tests/transform/conftest.py: ~300 customers, foundation models built),
-copies it into the session's private ``workspace`` and builds the CRM marts (``tag:crm``) on the copy. The
-incremental test then brings the generator's next increment into a copy, rebuilds incrementally and compares the
-timeline row by row with staging.
+The session's ``crm`` warehouse (tests/transform/conftest.py: ~300 customers, foundation models and the CRM marts
+``tag:crm`` built). The incremental test takes ``crm_incremented`` (the generator's next increment, rebuilt
+incrementally) and compares the timeline row by row with staging.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import duckdb
@@ -23,57 +21,12 @@ SEGMENTS = {
 PER_CUSTOMER_MARTS = ("customer_segments", "customer_value", "customer_satisfaction", "channel_preference")
 
 
-def build_crm(warehouse: Path, target_path: Path, *extra_select: str, full_refresh: bool = False) -> float:
-    from orchestration.constants import DBT_BUILD_ARGS
-
-    args = [*DBT_BUILD_ARGS, "--select", "tag:crm", *extra_select]
-    if full_refresh:
-        args.append("--full-refresh")
-    return sample_loader.dbt(warehouse, *args, target_path=target_path)
-
-
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
-
-
-@pytest.fixture(scope="module")
-def crm(built, workspace: Path):
-    """A copy of the session warehouse with the CRM marts built (the production build: data tests, no unit tests)."""
-    root = workspace / "crm"
-    root.mkdir()
-    warehouse = sample_loader.copy_warehouse(built.warehouse, root / "warehouse.duckdb")
-    build_crm(warehouse, built.target_path)
-    return dataclasses.replace(built, warehouse=warehouse)
-
-
-@pytest.fixture(scope="module")
-def crm_incremented(crm, incremented, workspace: Path):
-    """The crm warehouse after the generator's next increment, rebuilt incrementally (foundation + CRM marts).
-
-    The increment's raw tables are taken from the session's ``incremented`` warehouse (the same generated increment
-    loaded by the real pipelines onto the same batch 0), which saves generating and loading it a second time.
-    """
-    root = workspace / "crm-increment"
-    root.mkdir()
-    warehouse = sample_loader.copy_warehouse(crm.warehouse, root / "warehouse.duckdb")
-    con = duckdb.connect(str(warehouse))
-    try:
-        con.execute(f"attach '{incremented.warehouse}' as increment (read_only)")
-        tables = con.execute("""
-            select schema_name, table_name from duckdb_tables()
-            where database_name = 'increment' and schema_name in ('raw_sales', 'raw_support', 'raw_email', 'raw_web')
-        """).fetchall()
-        for schema, table in tables:
-            con.execute(f'create or replace table {schema}."{table}" as select * from increment.{schema}."{table}"')
-        con.execute("detach increment")
-    finally:
-        con.close()
-    build_crm(warehouse, crm.target_path, *sample_loader.FOUNDATION)
-    return dataclasses.replace(crm, sample_dir=incremented.sample_dir, warehouse=warehouse)
 
 
 def test_rfm_scores_and_segments(crm):
