@@ -4,6 +4,7 @@ that SendGrid and Segment files are written from; plus the fork that writes two 
 from __future__ import annotations
 
 import gc
+import gzip
 import json
 import os
 import pickle
@@ -305,8 +306,10 @@ class EventSink:
             self.flush()
 
     def flush(self) -> None:
+        # Compressed (one gzip member per flush): at 1M customers the raw spool would take ~40 GB of disk
+        # beside the sample itself; level 1 shrinks it ~6x for little CPU.
         for day, lines in self.buffers.items():
-            with open(self.spool / f"{day}.tsv", "a", encoding="utf-8") as fh:
+            with gzip.open(self.spool / f"{day}.tsv.gz", "at", encoding="utf-8", compresslevel=1) as fh:
                 fh.writelines(lines)
         self.buffers = {}
         self.buffered = 0
@@ -323,14 +326,15 @@ class EventSink:
                     self.b.count(self.table, 1, malformed=kind)
             self.unparseable(k)
         self.flush()
-        for path in sorted(self.spool.glob("*.tsv"), key=lambda p: int(p.stem)):
+        for path in sorted(self.spool.glob("*.tsv.gz"), key=lambda p: int(p.name.split(".")[0])):
             rows = []
-            with open(path, encoding="utf-8") as fh:
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
                 for line in fh:
                     arrival, ts, text = line.rstrip("\n").split("\t", 2)
                     rows.append((int(arrival), int(ts), text))
             rows.sort(key=lambda r: (r[0], r[1]))
-            self.write_day(int(path.stem), rows)
+            self.write_day(int(path.name.split(".")[0]), rows)
+            path.unlink()  # the day is written: its spool no longer takes disk beside it
         clear_folder(self.spool)
 
     # -- per source
