@@ -67,8 +67,6 @@ survivors as (
 select *, cast('{{ run_started_at }}' as {{ c360.type_timestamptz() }}) as computed_at
 from survivors
 {% if is_incremental() %}
-union all by name
 -- a marker per rebuilt customer, so that delete+insert also deletes the rows of a customer left with none
-select customer_id, cast('{{ run_started_at }}' as {{ c360.type_timestamptz() }}) as computed_at
-from affected
+{{ c360.rebuild_markers('affected') }}
 {% endif %}
