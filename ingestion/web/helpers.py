@@ -40,8 +40,9 @@ ISO = r"\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}([.,]\d+)?)?)?(Z|[+-]\d{2}(:?\d
 #: An empty ``_dlt_load_id`` column, which dlt's extract fills with the load id *in place*. Without it dlt
 #: appends the column at the end of each file, while the table's schema has it where the first batch left it
 #: (later batches add columns after it): the order differs, and dlt's normalize rewrites every Parquet file
-#: (~7 % of a web run's CPU) instead of moving it. Non-nullable as the schema has it; left empty it would
-#: fail the load on the table's NOT NULL rather than load rows without a load id.
+#: (~7 % of a web run's CPU) instead of moving it. dlt fills it because c360 sets
+#: ``normalize.parquet_normalizer.add_dlt_load_id`` (``ingestion/pipelines.py``). Non-nullable as the schema
+#: has it; left empty it would fail the load on the table's NOT NULL rather than load rows without a load id.
 LOAD_ID_SLOT = pa.field("_dlt_load_id", pa.string(), nullable=False)
 
 
