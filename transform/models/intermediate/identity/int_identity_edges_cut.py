@@ -15,8 +15,11 @@ def model(dbt, session):
 
     from identity import guard
 
-    # without its previous table there is nothing to keep: then every component is guarded
-    keep = _exists(session, dbt.this)
+    # Rows are kept only when int_identity_components left some nodes unresolved (an incremental run) and the
+    # previous table exists. A run resolving everything (first run, --full-refresh, identity_resolve_all) never
+    # reads the previous table, whose columns may be those of an older version of this model.
+    unresolved = dbt.ref("int_identity_components").filter("not is_resolved")
+    keep = bool(unresolved.limit(1).fetchall()) and _exists(session, dbt.this)
     components = dbt.ref("int_identity_components").filter("is_resolved" if keep else "true")
     conflicts = dbt.ref("int_identity_conflicts").set_alias("f").join(
         components.select("node_key, component_key").set_alias("c"), "f.node_key_a = c.node_key"
@@ -34,7 +37,7 @@ def model(dbt, session):
     cut["resolved_at"] = cut["resolved_at"].astype(started.dtype)
     if keep:
         previous = session.sql(f"select * from {dbt.this}").set_alias("p").join(
-            dbt.ref("int_identity_components").filter("not is_resolved").select("node_key").set_alias("u"),
+            unresolved.select("node_key").set_alias("u"),
             "p.node_key_a = u.node_key",
         ).select(", ".join(f"p.{c}" for c in cut.columns)).df()
         cut = pd.concat([cut, previous], ignore_index=True) if not previous.empty else cut
