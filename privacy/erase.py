@@ -39,7 +39,7 @@ from privacy.identifiers import canonical_email, digest, identifiers_in, phone_k
 from privacy.matching import RAW_KEYS, Matcher, model_key_kind, norm
 
 #: Schemas of models (dbt) whose tables may hold the person; views need nothing (staging: the incremental event
-#: tables, macro staging_event_materialization).
+#: tables, macro incremental_materialization).
 MODEL_SCHEMAS = ("staging", "intermediate", "marts", "snapshots")
 #: Schemas of records about runs (checks, exports) that may quote the person: scrubbed in place.
 SCRUB_SCHEMAS = ("quality", "activation")

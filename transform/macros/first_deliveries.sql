@@ -2,7 +2,7 @@
   One row per `key` of an at-least-once event table: the row of the load that first delivered it (later loads of
   the same event are re-deliveries).
 
-  In an incremental model (staging_event_materialization) only the events first delivered since the model's last
+  In an incremental model (incremental_materialization) only the events first delivered since the model's last
   build are returned: rows of loads newer than its high-water mark whose key it does not hold yet (`model_key`: the
   key's name in the model). A view over all of an event table cost every model reading it a full de-duplication
   (2.7 M email events at 100,000 customers, several seconds each), even when that model then kept only the new

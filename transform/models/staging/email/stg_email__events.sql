@@ -1,12 +1,12 @@
 {{
     config(
-        materialized=c360.staging_event_materialization(),
+        materialized=c360.incremental_materialization('view'),
         unique_key='email_event_id',
         incremental_strategy='delete+insert',
     )
 }}
 
-{#- Incremental on DuckDB (macro staging_event_materialization): de-duplicated once, then only the events first
+{#- Incremental on DuckDB (macro incremental_materialization, a view on Spark): de-duplicated once, then only the events first
     delivered in new loads are added, so the models reading the new loads of this table do not de-duplicate all of it. #}
 
 {%- set cols = c360.source_columns('email', 'events') -%}
