@@ -1,8 +1,10 @@
 {%- set previous = c360.identity_previous_state() -%}
+-- depends_on: {{ ref('int_identity_components') }} (read by identity_kept_rows in an incremental run)
 
 -- Clusters = connected components of the identity edge graph (transitive closure), in two passes:
 --   1. components over all edges except those the conflict guard cut (int_identity_edges_cut: the weakest
---      evidence between two records that contradict each other or that a steward keeps apart);
+--      evidence between two records that contradict each other or that a steward keeps apart), computed by
+--      int_identity_components_guarded;
 --   2. components again without the fuzzy edges inside first-pass clusters larger than
 --      var('identity_max_cluster_size') (see int_identity_clusters_oversized): a chain of fuzzy matches is the
 --      usual way a resolver glues strangers together, deterministic keys rarely are.
@@ -12,11 +14,12 @@
 
 with
 
+-- the nodes int_identity_components resolved in this run, each with its first-pass cluster: the first pass is a
+-- model of its own (one connected-components computation per query, for memory)
 {% call c360.cte('nodes') %}
 
-    select node_key, resolved_at from {{ ref('int_identity_components') }}
-    -- without a usable previous state every node is resolved, whatever the components table says
-    {% if previous is not none %} where is_resolved {% endif %}
+    select node_key, cluster_key as first_pass_cluster_key, resolved_at
+    from {{ ref('int_identity_components_guarded') }}
 
 {% endcall %},
 
@@ -24,21 +27,16 @@ with
 
     select node_key_a, node_key_b, is_fuzzy from {{ ref('int_identity_edges') }}
     anti join {{ ref('int_identity_edges_cut') }} using (node_key_a, node_key_b, rule)
-    where node_key_a in (select node_key from nodes)
-
-{% endcall %},
-
-{% call c360.cte('first_pass') %}
-
-    {{ connected_components('nodes', 'edges') }}
+    -- the nodes resolved in this run (every node without a previous state: no filter, which would cost memory)
+    {% if previous is not none %} where node_key_a in (select node_key from nodes) {% endif %}
 
 {% endcall %},
 
 {% call c360.cte('oversized') %}
 
-    select cluster_key
-    from first_pass
-    group by cluster_key
+    select first_pass_cluster_key as cluster_key
+    from nodes
+    group by first_pass_cluster_key
     having count(*) > {{ var('identity_max_cluster_size') }}
 
 {% endcall %},
@@ -47,11 +45,12 @@ with
 
     select edges.node_key_a, edges.node_key_b
     from edges
-    inner join first_pass on first_pass.node_key = edges.node_key_a
-    where not (edges.is_fuzzy and first_pass.cluster_key in (select cluster_key from oversized))
+    inner join nodes on nodes.node_key = edges.node_key_a
+    where not (edges.is_fuzzy and nodes.first_pass_cluster_key in (select cluster_key from oversized))
 
 {% endcall %},
 
+-- the second pass; first_pass_cluster_key and resolved_at ride along
 second_pass as (
 
     {{ connected_components('nodes', 'kept_edges') }}
@@ -60,11 +59,8 @@ second_pass as (
 
 clustered as (
 
-    select second_pass.node_key, second_pass.cluster_key, first_pass.cluster_key as first_pass_cluster_key,
-        nodes.resolved_at
+    select node_key, cluster_key, first_pass_cluster_key, resolved_at
     from second_pass
-    inner join first_pass using (node_key)
-    inner join nodes using (node_key)
     {{ c360.identity_kept_rows(previous, previous, ['node_key', 'cluster_key', 'first_pass_cluster_key', 'resolved_at']) }}
 
 )

@@ -18,60 +18,9 @@
 
 with
 
-nodes as (
-
-    select node_key, first_name_canonical, last_name, birth_date, email, is_staff
-    from {{ ref('int_identity_nodes') }}
-
-),
-
-evidence as (
-
-    select node_key_a, node_key_b, rule, shared_key from {{ ref('int_identity_edges') }}
-
-),
-
-cannot_links as (
-
-    select node_key_a, node_key_b from {{ ref('int_identity_overrides') }} where action = 'cannot_link'
-
-),
-
-incident as (
-
-    select node_key_a as node_key, node_key_b || '|' || rule || '|' || coalesce(shared_key, '') as link from evidence
-    union all
-    select node_key_b, node_key_a || '|' || rule || '|' || coalesce(shared_key, '') from evidence
-    union all
-    select node_key_a, node_key_b || '|cannot_link|' from cannot_links
-    union all
-    select node_key_b, node_key_a || '|cannot_link|' from cannot_links
-
-),
-
-incident_links as (
-
-    select node_key, {{ c360.sorted_string_agg('link') }} as links
-    from incident
-    group by node_key
-
-),
-
 fingerprints as (
 
-    select
-        nodes.node_key,
-        md5(concat_ws('~',
-            '{{ var("identity_max_cluster_size") }}/{{ var("identity_max_conflict_check") }}',
-            coalesce(nodes.first_name_canonical, ''),
-            coalesce(nodes.last_name, ''),
-            coalesce(cast(nodes.birth_date as {{ dbt.type_string() }}), ''),
-            coalesce(nodes.email, ''),
-            cast(nodes.is_staff as {{ dbt.type_string() }}),
-            coalesce(incident_links.links, '')
-        )) as resolution_fingerprint
-    from nodes
-    left join incident_links using (node_key)
+    select node_key, resolution_fingerprint from {{ ref('int_identity_nodes_fingerprinted') }}
 
 ),
 
@@ -109,8 +58,9 @@ region as (
 
 {% call c360.cte('component_nodes') %}
 
-    -- relations, not the CTEs above: on Spark this is a view of its own (region exists on DuckDB only)
-    select node_key from {{ ref('int_identity_nodes') }}
+    -- relations, not the CTEs above: on Spark this is a view of its own (region exists on DuckDB only). The
+    -- fingerprint rides through the components: no join back on the string key after them (memory).
+    select node_key, resolution_fingerprint from {{ ref('int_identity_nodes_fingerprinted') }}
     {% if previous is not none %} semi join region using (node_key) {% endif %}
 
 {% endcall %},
@@ -130,23 +80,23 @@ components as (
 
 resolved as (
 
-    select node_key, cluster_key as component_key, true as is_resolved,
+    select node_key, cluster_key as component_key, resolution_fingerprint, true as is_resolved,
         cast('{{ run_started_at }}' as {{ c360.type_timestamptz() }}) as resolved_at
     from components
     {% if previous is not none %}
     union all
-    select node_key, component_key, false, resolved_at from previous
+    -- outside the region every node's fingerprint is the one it had (a changed one makes the node a seed)
+    select node_key, component_key, resolution_fingerprint, false, resolved_at from previous
     anti join region using (node_key)
     {% endif %}
 
 )
 
 select
-    resolved.node_key,
-    resolved.component_key,
-    count(*) over (partition by resolved.component_key) as component_size,
-    fingerprints.resolution_fingerprint,
-    resolved.is_resolved,
-    resolved.resolved_at
+    node_key,
+    component_key,
+    count(*) over (partition by component_key) as component_size,
+    resolution_fingerprint,
+    is_resolved,
+    resolved_at
 from resolved
-inner join fingerprints using (node_key)
