@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -293,8 +294,12 @@ def bench(customers: int, seed: int, work: Path, sources: list[str], increment: 
     print(f"== {customers:,d} customers in {work}; load average {os.getloadavg()[0]:.1f}", flush=True)
     with PeakRss() as rss:
         if not given_sample:
+            # batch 0 ends at 00:00 UTC yesterday, so the one-day increment is yesterday: wholly in the past, like
+            # a real daily delivery (ending today, its last hours would lie ahead of the clock)
+            ref = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
             with rss.phase() as gen:
-                _run(_c360("generate", "--customers", str(customers), "--seed", str(seed), "--out", str(sample)), env)
+                _run(_c360("generate", "--customers", str(customers), "--seed", str(seed), "--out", str(sample),
+                           "--reference-date", ref), env)
         manifest = json.loads((sample / "manifest.json").read_text())
         if len(manifest["batches"]) != 1:
             raise SystemExit(f"{sample} holds {len(manifest['batches'])} batches: give a sample with batch 0 only")
