@@ -136,15 +136,15 @@ class Source:
         return self.setting(name).env
 
     def enabled(self) -> bool:
-        """``SOURCES__<NAME>__ENABLED`` (default true). A switched-off source is skipped, its raw tables stay
-        as they are (or absent), and everything downstream treats it like a source with no rows."""
+        """``SOURCES__<NAME>__ENABLED`` (default true). A switched-off source is paused: skipped, its raw tables
+        stay as they are and the models keep reading them; one never loaded reads as a source with no rows."""
         s = self.setting("enabled")
         value = s.get()
         return True if value is None else parse_bool(s.env, value)
 
 
 def _source(name: str, title: str, dataset: str, event_files: bool, *settings: tuple) -> Source:
-    enabled = Setting(name, "enabled", f"load {title} at all (false: skipped, treated as a source with no rows)",
+    enabled = Setting(name, "enabled", f"load {title} at all (false: skipped; earlier loads stay in use)",
                       default="true")
     return Source(name, title, dataset, event_files, (enabled, *(Setting(name, *s) for s in settings)))
 

@@ -19,7 +19,7 @@ MARTS = (
 )
 
 
-def test_full_pipeline_fills_and_publishes_the_marts(c360_env):
+def test_full_pipeline_fills_and_publishes_the_marts(c360_env, monkeypatch):
     lines: list[str] = []
     instance = dg.DagsterInstance.ephemeral()
     summary = run_job("full_pipeline_job", instance=instance, echo=lines.append)
@@ -64,6 +64,25 @@ def test_full_pipeline_fills_and_publishes_the_marts(c360_env):
 
     text = format_summary(summary)
     assert "customers resolved" in text and str(published) in text and "steward report" in text
+
+    # Then email is switched off: the source is paused, as a paused connector. The next run skips it, and what
+    # it loaded stays in staging, in the customers and in their timelines (turning a source off is not an
+    # erasure; `c360 erase` is). The run still passes the quality gate and publishes.
+    def email_rows() -> tuple[int, ...]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return tuple(con.execute(q).fetchall()[0][0] for q in (
+                "select count(*) from staging.stg_email__events",
+                "select count(*) from marts.customer_interactions where channel = 'email'",
+                "select count(*) from marts.customer_360"))
+
+    before = email_rows()
+    assert before[0] > 0 and before[1] > 0
+    monkeypatch.setenv("SOURCES__EMAIL__ENABLED", "false")
+    lines = []
+    paused = run_job("full_pipeline_job", instance=instance, echo=lines.append)
+    assert paused.success and paused.published is True, "\n".join(lines) + format_summary(paused)
+    assert "> ingest_email" not in "\n".join(lines) and "SOURCES__EMAIL__ENABLED=false" in format_summary(paused)
+    assert email_rows() == before
 
 
 def test_missing_source_setting_fails_fast_naming_it(c360_env, monkeypatch, capsys, tmp_path, webhook):
