@@ -4,7 +4,7 @@
 -- merge. The guards work on these components: contradicting records inside one (int_identity_conflicts) make
 -- int_identity_edges_cut cut the weakest evidence between them. component_key is the smallest node_key.
 --
--- Incremental identity (issue 11): every node has a resolution_fingerprint - the fields the guards read (given
+-- Incremental identity (issue 11): every node has a resolution_fingerprint (int_identity_nodes_fingerprinted) - the fields the guards read (given
 -- name, surname, birth date, email, staff or not), every link it has (other node, rule, shared key), a steward's
 -- cannot-link pairs and the guard settings. Everything the resolution decides within a component is a function
 -- of its nodes' fingerprints, so a run resolves again only the region of nodes whose fingerprint changed (or that
