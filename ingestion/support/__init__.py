@@ -42,6 +42,7 @@ from ingestion.support.helpers import (
     ZendeskAuthError,
     ZendeskCursorPaginator,
     ZendeskIncrementalPaginator,
+    parse_once,
     record_validator,
     resolve_auth,
     retrying_session,
@@ -132,8 +133,9 @@ def support(
     # each page must hold the resource's documented list: {} is an error, not zero records
     base_url_key = SOURCES["support"].setting("base_url").env
     trackers = {name: PageTracker(ENDPOINTS[name][1], base_url_key) for name in ENDPOINTS}
-    # the guard first: a refused token fails the run before anything reads the error page
-    hooks: dict[str, list[Any]] = {name: [guard, trackers[name]] for name in ENDPOINTS}
+    # the guard first: a refused token fails the run before anything reads the error page; then each page is
+    # parsed once for all its readers
+    hooks: dict[str, list[Any]] = {name: [guard, parse_once, trackers[name]] for name in ENDPOINTS}
     for name, sideload in SIDELOADS.items():
         hooks[name].append(SideloadAttacher(ENDPOINTS[name][1], *sideload))
     config: RESTAPIConfig = {

@@ -106,7 +106,7 @@ class SideloadAttacher:
         if response.status_code != 200:
             return
         try:
-            payload = _loads(response.content)
+            payload = response.json()  # the page parse_once parsed: attached in place, for every later reader
         except ValueError:
             return  # not JSON: dlt reports the page as it would without side-loads
         if not isinstance(payload, dict) or self.include not in payload:
@@ -129,7 +129,23 @@ class SideloadAttacher:
             self.orphans += stray
             log.warning("%s: %d side-loaded %s name no %s on the page; not loaded", self.primary, stray,
                         self.include, self.primary)
-        response._content = _dumps(payload)
+
+
+def parse_once(response: Response, *args: Any, **kwargs: Any) -> None:
+    """rest_api response hook: parses a page's JSON body once and gives every later reader that parse.
+
+    ``Response.json()`` parses the body again on each call (with simplejson, which dlt installs and requests
+    then prefers), and a page is read by the page tracker, the side-load attacher, the paginator (twice) and
+    dlt's data selector: at 100,000 customers those parses took 8.9 s of the 36 s extract (cProfile). The
+    readers only read the page, except the side-load attacher, which attaches its records in place.
+    """
+    if not response.ok:
+        return  # error statuses are dlt's to retry or raise, with their body as sent
+    try:
+        parsed = _loads(response.content)
+    except ValueError:
+        return  # not JSON: every reader fails or reports it as before
+    response.json = lambda **_: parsed  # type: ignore[method-assign]
 
 
 def _loads(content: bytes) -> Any:
@@ -138,13 +154,6 @@ def _loads(content: bytes) -> Any:
         return orjson.loads(content)
     except orjson.JSONDecodeError:
         return json.loads(content)
-
-
-def _dumps(payload: Any) -> bytes:
-    try:
-        return orjson.dumps(payload)
-    except TypeError:  # an integer beyond 64 bits
-        return json.dumps(payload, ensure_ascii=False).encode()
 
 
 class ZendeskIncrementalPaginator(JSONResponseCursorPaginator):
