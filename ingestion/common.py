@@ -170,7 +170,7 @@ class EventScratch:
         # a temporary table: spills to the same folder beyond the memory limit, but writes no WAL (half the cost)
         # the ids as their 128-bit md5: every batch's anti join reads all of them, and 16 fixed bytes a row read
         # faster than the id strings (the table grows with the run; at 1M customers 31 M Segment ids); two ids
-        # sharing an md5 is out of reach (about 1 in 10^22 in such a run)
+        # sharing an md5 is out of reach (about 1 in 10^24 in such a run)
         self.con.execute("CREATE TEMP TABLE seen (h UHUGEINT)")
         self._structure: Any = None
 
