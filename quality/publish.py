@@ -175,7 +175,8 @@ def _build(warehouse: Path, run_id: str, stamp: datetime, published_path: Path, 
     tmp_version.mkdir(parents=True)
     # the memory limit of dbt and the checks, spilling beyond it (C360_DUCKDB_MEMORY_LIMIT / _TEMP_DIR): an
     # in-memory connection has nowhere to spill by default. A table has no row order for its readers, so the
-    # copies need not keep the warehouse's: both cores write them (-15 % of the copy time at 100k customers)
+    # copies need not keep the warehouse's: both cores write them (the three largest marts at 100k customers:
+    # 17.2 -> 14.2 s)
     con = duckdb.connect(config={**duckdb_config(), "preserve_insertion_order": "false"})
     try:
         con.execute("set TimeZone = 'UTC'")
