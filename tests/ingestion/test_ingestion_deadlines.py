@@ -21,8 +21,8 @@ DEADLINE = 3.0
 
 
 class BadZendesk:
-    """A loopback server in one of three bad moods: ``silent`` (accepts, never answers), ``empty`` (``{}``),
-    ``error`` (HTTP 500 to everything)."""
+    """A loopback server in one of four bad moods: ``silent`` (accepts, never answers), ``empty`` (``{}``),
+    ``login`` (HTTP 200 with an HTML page, as a proxy's or an SSO login page), ``error`` (HTTP 500 to everything)."""
 
     def __init__(self, mood: str) -> None:
         self.mood = mood
@@ -38,9 +38,10 @@ class BadZendesk:
                 if server.mood == "silent":
                     server.release.wait(120)
                     return
-                body = b"{}" if server.mood == "empty" else b'{"error": "boom"}'
-                self.send_response(200 if server.mood == "empty" else 500)
-                self.send_header("Content-Type", "application/json")
+                bodies = {"empty": b"{}", "login": b"<html><body>Sign in</body></html>"}
+                body = bodies.get(server.mood, b'{"error": "boom"}')
+                self.send_response(200 if server.mood in ("empty", "login") else 500)
+                self.send_header("Content-Type", "text/html" if server.mood == "login" else "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -116,15 +117,17 @@ def test_silent_or_failing_api_ends_the_run_within_the_deadline(bad_zendesk: Bad
         assert bad_zendesk.requests > 2, "5xx answers are retried until the deadline"
 
 
-@pytest.mark.parametrize("bad_zendesk", ["empty"], indirect=True)
-def test_an_empty_object_instead_of_a_list_is_an_error_not_zero_rows(bad_zendesk: BadZendesk, tmp_path: Path) -> None:
+@pytest.mark.parametrize("bad_zendesk", ["empty", "login"], indirect=True)
+def test_an_empty_object_or_a_login_page_instead_of_a_list_is_an_error_not_zero_rows(
+        bad_zendesk: BadZendesk, tmp_path: Path) -> None:
     error, seconds, lock_free = _run_and_watch_lock(bad_zendesk, tmp_path)
 
     assert lock_free
     assert isinstance(error, UnexpectedResponseError) and isinstance(error, IngestionError), repr(error)
     message = str(error)
     assert "support" in message and "SOURCES__SUPPORT__BASE_URL" in message, message
-    assert "list" in message and "no keys" in message, message
+    said = "no keys" if bad_zendesk.mood == "empty" else "text/html, not JSON"
+    assert "list" in message and said in message, message
     assert seconds < DEADLINE + 8
 
 
