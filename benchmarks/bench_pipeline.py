@@ -5,8 +5,8 @@ For each size (default 20,000 and 100,000 customers; ``--customers 1000000`` on 
 * generate (``c360 generate``) and the next one-day increment (``c360 generate --increment``);
 * each ingestion source: rows (loaded incl. child tables + quarantined), seconds, rows/s;
 * dbt: the wall time of the production ``dbt build`` and each phase's model time from dbt's
-  ``run_results.json`` (staging / identity / intermediate / marts / data tests; node times overlap when dbt runs 2 threads) and
-  the slowest models;
+  ``run_results.json`` (staging / identity / intermediate / marts / data tests; node times overlap when dbt runs
+  2 threads) and the slowest models;
 * quality checks (``c360 quality``: raw checks measure only the new loads) and publication (``c360 publish``:
   how many marts changed and were written again);
 * the same after the increment, and incremental / full;
@@ -320,8 +320,8 @@ def bench(customers: int, seed: int, work: Path, sources: list[str], increment: 
                     _run(_c360("generate", "--increment", "--out", str(sample)), env)
                 batch = json.loads((sample / "manifest.json").read_text())["batches"][-1]
                 written = sum(e["written"] for e in batch["tables"].values())
-                print(f"generate --increment: {written:,d} records in {gen['seconds']:.1f} s; peak {gen['peak_mib']:,.0f} MiB",
-                      flush=True)
+                print(f"generate --increment: {written:,d} records in {gen['seconds']:.1f} s; "
+                      f"peak {gen['peak_mib']:,.0f} MiB", flush=True)
                 inc = pipeline_run("incremental", env, work, rss, sources)
         print(f"== {customers:,d} customers: full run {full['seconds']:.1f} s, floor {low['seconds']:.1f} s, "
               f"c360/floor {full['seconds'] / low['seconds']:.1f}x"

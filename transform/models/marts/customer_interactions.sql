@@ -35,7 +35,7 @@ with
 
 identities as (
 
-    -- one number per node to join on (macro identity_node_hash): the strings spilled more than 20 GB at 1M customers
+    -- one number per node to join on (macro identity_node_hash): the strings spilled > 20 GB at 1M customers
     select
         {{ c360.identity_node_hash('identity_map.source', 'identity_map.source_record_id') }} as identity_hash,
         identity_map.customer_id
@@ -189,7 +189,8 @@ attributed as (
         {{ c360.star_exclude('touches', ['interaction_id']) }}
     from touches
     inner join identities
-        on identities.identity_hash = {{ c360.identity_node_hash('touches.identity_source', 'touches.identity_record_id') }}
+        on identities.identity_hash
+            = {{ c360.identity_node_hash('touches.identity_source', 'touches.identity_record_id') }}
 
 ){% if is_incremental() %},
 
@@ -201,7 +202,8 @@ rekeyed as (
         {{ c360.star_exclude('existing', ['interaction_id', 'customer_id']) }}
     from {{ this }} as existing
     inner join identities
-        on identities.identity_hash = {{ c360.identity_node_hash('existing.identity_source', 'existing.identity_record_id') }}
+        on identities.identity_hash
+            = {{ c360.identity_node_hash('existing.identity_source', 'existing.identity_record_id') }}
     where identities.customer_id <> existing.customer_id
         and not exists (select 1 from attributed where attributed.interaction_id = existing.interaction_id)
 

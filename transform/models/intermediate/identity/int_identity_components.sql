@@ -4,17 +4,17 @@
 -- merge. The guards work on these components: contradicting records inside one (int_identity_conflicts) make
 -- int_identity_edges_cut cut the weakest evidence between them. component_key is the smallest node_key.
 --
--- Incremental identity (issue 11): every node has a resolution_fingerprint (int_identity_nodes_fingerprinted) - the fields the guards read (given
--- name, surname, birth date, email, staff or not), every link it has (other node, rule, shared key), a steward's
--- cannot-link pairs and the guard settings. Everything the resolution decides within a component is a function
--- of its nodes' fingerprints, so a run resolves again only the region of nodes whose fingerprint changed (or that
--- appeared or disappeared) since the previous run's state (macro identity_previous_state: int_customer_ids_assigned)
--- together with every node of their previous components; elsewhere the previous result stands (is_resolved false).
--- That region is a union of whole current components: a current link into it is either new (both ends changed)
--- or old (both ends were in one previous component). A link's score is no part of the fingerprint: only the
--- order of two probabilistic links inside one conflicted component depends on it, and scores move a little with
--- every load (term frequencies and the prior are the data's), so such an order is that of the component's last
--- resolution.
+-- Incremental identity (issue 11): every node has a resolution_fingerprint (int_identity_nodes_fingerprinted) -
+-- the fields the guards read (given name, surname, birth date, email, staff or not), every link it has (other
+-- node, rule, shared key), a steward's cannot-link pairs and the guard settings. Everything the resolution decides
+-- within a component is a function of its nodes' fingerprints, so a run resolves again only the region of nodes
+-- whose fingerprint changed (or that appeared or disappeared) since the previous run's state (macro
+-- identity_previous_state: int_customer_ids_assigned) together with every node of their previous components;
+-- elsewhere the previous result stands (is_resolved false). That region is a union of whole current components: a
+-- current link into it is either new (both ends changed) or old (both ends were in one previous component). A
+-- link's score is no part of the fingerprint: only the order of two probabilistic links inside one conflicted
+-- component depends on it, and scores move a little with every load (term frequencies and the prior are the
+-- data's), so such an order is that of the component's last resolution.
 
 with
 
