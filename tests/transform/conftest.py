@@ -6,7 +6,6 @@ import dataclasses
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -16,24 +15,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import sample_loader  # noqa: E402
+from sample_loader import Built  # noqa: E402  (tests import it from there, not from a conftest)
 
 CUSTOMERS = 300
 SEED = 42
-
-
-@dataclass
-class Built:
-    sample_dir: Path
-    warehouse: Path
-    truth: Path
-    target_path: Path
-
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        con = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
 
 
 @pytest.fixture(scope="session")

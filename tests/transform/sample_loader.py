@@ -10,10 +10,29 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 TRANSFORM_DIR = REPO / "transform"
+
+
+#: A generated, loaded and built warehouse (tests/transform/conftest.py's session fixtures).
+@dataclass
+class Built:
+    sample_dir: Path
+    warehouse: Path
+    truth: Path
+    target_path: Path
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        import duckdb
+
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
 
 
 def generate(sample_dir: Path, customers: int, seed: int = 42, increment: bool = False, messiness: float = 1.0) -> dict:

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 import sample_loader
-from conftest import Built
+from sample_loader import Built
 
 RESOLVE_ALL = ["--vars", "{identity_resolve_all: true}"]
 

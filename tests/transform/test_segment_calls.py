@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import sample_loader
-from conftest import Built
+from sample_loader import Built
 from orchestration.constants import DBT_BUILD_ARGS
 
 DEVICE = "ios-device-7f3a"  # an anonymousId the sample never used

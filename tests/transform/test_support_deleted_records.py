@@ -45,7 +45,7 @@ def reexport(jsonl: Path, record_id: int, **changes: object) -> dict:
 
 @dataclasses.dataclass
 class Scenario:
-    after: Any  # conftest.Built: the warehouse after the deletions were loaded and built
+    after: Any  # sample_loader.Built: the warehouse after the deletions were loaded and built
     before: Any  # the same warehouse before the deletions, marts built
     ticket_id: str
     ticket_customer: str
