@@ -26,6 +26,15 @@ deduplicated as (
 
 ),
 
+addresses as (
+
+    -- an address recurs in many events (538,403 events of 19,686 addresses at 20,000 customers): each is
+    -- normalised once and joined back; the per-row regexes were two thirds of this model's time (0.76 -> 0.37 s)
+    select email, {{ normalize_email('email') }} as email_normalized
+    from (select distinct email from deduplicated where email is not null) as distinct_addresses
+
+),
+
 renamed as (
 
     select
@@ -33,7 +42,7 @@ renamed as (
         {{ c360.optional_column(cols, 'sg_message_id', 'varchar', 'email_message_id') }},
         -- verbatim, as the identity node of source `email`
         email as email_address,
-        {{ normalize_email('email') }} as email,
+        email_normalized as email,
         lower(event) as event_type,
         to_timestamp(timestamp::bigint) as occurred_at,
         coalesce({{ c360.optional_value(cols, 'sg_machine_open', 'boolean') }}, false) as is_machine_open,
@@ -56,6 +65,7 @@ renamed as (
         _dlt_load_id
 
     from deduplicated
+    left join addresses using (email)
 
 )
 
