@@ -18,10 +18,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/c360 demo
 
-## Install PostgreSQL and Chromium (Debian packages) if missing, then run the test suite.
+## Install PostgreSQL and Chromium (Debian packages) if missing, then run the test suite on TEST_WORKERS
+## pytest-xdist workers, a test module per worker at a time (its module fixtures are built once).
+TEST_WORKERS ?= 2
 test: $(STAMP) system-deps
 	C360_TEST_POSTGRES_URL=$${C360_TEST_POSTGRES_URL:-postgresql+psycopg2://c360:c360@127.0.0.1:5432/c360_test} \
-	  $(BIN)/pytest
+	  $(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 system-deps:
 	bash scripts/install-system-deps.sh

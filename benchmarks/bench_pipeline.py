@@ -10,6 +10,8 @@ For each size (default 20,000 and 100,000 customers; ``--customers 1000000`` on 
 * quality checks (``c360 quality``: raw checks measure only the new loads) and publication (``c360 publish``:
   how many marts changed and were written again);
 * the same after the increment, and incremental / full;
+* the same once more with nothing new to read: the fixed cost of a run (process start-ups, dbt's parse and data
+  tests, the checks' and the publication's passes), which an increment's run cannot go below;
 * the floor: DuckDB alone reading the same raw files into tables (no validation, no pipeline). DuckDB here has
   no sqlite_scanner extension, so the sales tables are read with Python's sqlite3 into Arrow and handed to
   DuckDB; the support source's floor reads its JSON lines files (c360 reads them over the Zendesk API);
@@ -323,10 +325,13 @@ def bench(customers: int, seed: int, work: Path, sources: list[str], increment: 
                 print(f"generate --increment: {written:,d} records in {gen['seconds']:.1f} s; "
                       f"peak {gen['peak_mib']:,.0f} MiB", flush=True)
                 inc = pipeline_run("incremental", env, work, rss, sources)
+                # the same run again with nothing new to read: what any run costs whatever changed
+                idle = pipeline_run("nothing new", env, work, rss, sources)
         print(f"== {customers:,d} customers: full run {full['seconds']:.1f} s, floor {low['seconds']:.1f} s, "
               f"c360/floor {full['seconds'] / low['seconds']:.1f}x"
               + (f"; incremental run {inc['seconds']:.1f} s = {100 * inc['seconds'] / full['seconds']:.0f} % of full"
-                 if increment else "")
+                 f"; a run with nothing new {idle['seconds']:.1f} s = {100 * idle['seconds'] / full['seconds']:.0f} % "
+                 "of full" if increment else "")
               + f"; peak RSS of the whole run {rss.peak / 2**20:,.0f} MiB; load average {os.getloadavg()[0]:.1f}",
               flush=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,16 +13,40 @@ from pathlib import Path
 import pytest
 
 
+def _engine_test(item: pytest.Item) -> bool:
+    return item.nodeid.split("::")[0].endswith("test_spark_job.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs two workers) the engine tests come last: their runs started when the
+    tests were collected, so by then they are done. Every worker sorts alike, as xdist requires."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=_engine_test)
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Starts the two runs of tests/orchestration/test_spark_job.py (Spark and DuckDB) when that test is among the
-    collected ones: they then run beside the tests before it instead of after them (job_process.py says why)."""
-    if not any(item.nodeid.split("::")[0].endswith("test_spark_job.py") for item in session.items):
+    collected ones: they then run beside the tests before it instead of after them (job_process.py says why).
+
+    Under pytest-xdist every worker collects every test: the first one to create the folder the workers share
+    (beside their own temporary folders) starts the runs, the others attach to them."""
+    if not any(_engine_test(item) for item in session.items):
         return
     import tempfile
 
     import job_process
 
-    session.config.stash[job_process.JOBS] = job_process.start_both(Path(tempfile.mkdtemp(prefix="c360-spark-job-")))
+    if not hasattr(session.config, "workerinput"):
+        jobs = job_process.start_both(Path(tempfile.mkdtemp(prefix="c360-spark-job-")))
+    else:
+        shared = Path(session.config.option.basetemp).parent / "c360-spark-job"
+        try:
+            shared.mkdir()
+        except FileExistsError:
+            jobs = job_process.attach(shared)
+        else:
+            jobs = job_process.start_both(shared)
+    session.config.stash[job_process.JOBS] = jobs
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -30,10 +55,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     import shutil
 
     for job in session.config.stash.get(job_process.JOBS, {}).values():
+        if job.process is None:  # another worker's
+            continue
+        if hasattr(session.config, "workerinput") and session.exitstatus != pytest.ExitCode.INTERRUPTED:
+            # the other worker may still be on its way to the engine tests: the runs end (or time out) first
+            try:
+                job.process.wait(timeout=job_process.TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
         if job.process.poll() is None:
             job.process.kill()
             job.process.wait()
-        shutil.rmtree(job.root.parent, ignore_errors=True)
+        if not hasattr(session.config, "workerinput"):  # an xdist run's folder goes with pytest's temporary folders
+            shutil.rmtree(job.root.parent, ignore_errors=True)
 
 
 #: Small on purpose: the whole orchestration suite should stay within a few minutes on 2 cores.

@@ -2,8 +2,10 @@
 
 A Spark run of the job costs minutes on 2 cores, most of them in JVM start-ups and single-threaded dbt work. So
 conftest.py starts it, and the DuckDB run it is compared with, as soon as the tests are collected: they run on the
-second core while the rest of the suite runs, and the test collects their results when it gets there. Run as a script, it runs the job once and writes
-what the job did as JSON:
+second core while the rest of the suite runs, and the test collects their results when it gets there. Under
+pytest-xdist the first worker to collect the test starts them in a folder all workers share, and whichever worker
+runs the test waits for their ``exit_code`` files (:func:`attach`). Run as a script, it runs the job once and writes
+what the job did as JSON, and its exit code:
 
     python job_process.py <engine> <root> <sample dir> <result.json>
 """
@@ -15,6 +17,8 @@ import json
 import os
 import subprocess
 import sys
+import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,20 +44,46 @@ class JobProcess:
     engine: str
     root: Path
     sample_dir: Path
-    process: subprocess.Popen
+    process: subprocess.Popen | None  # None: started by another pytest-xdist worker
 
     def result(self) -> dict:
         """Waits for the run; {"summary": RunSummary fields, "progress": lines, "env": settings it ran with}."""
-        try:
-            self.process.wait(timeout=TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                raise
+            code: int | None = self.process.returncode
+        else:
+            code = self._wait_for_exit_code()
         out = self.root / "result.json"
-        if self.process.returncode != 0 or not out.exists():
+        if code != 0 or not out.exists():
             log = (self.root / "process.log").read_text(errors="replace")[-6000:]
-            raise RuntimeError(f"the {self.engine} job process ended with {self.process.returncode}:\n{log}")
+            raise RuntimeError(f"the {self.engine} job process ended with {code}:\n{log}")
         return json.loads(out.read_text())
+
+    def _wait_for_exit_code(self) -> int | None:
+        """The exit code the run wrote, once it did; None when its process died without writing one."""
+        deadline = time.monotonic() + TIMEOUT_SECONDS
+        exit_code, pid_file = self.root / "exit_code", self.root / "pid"
+        while time.monotonic() < deadline:
+            if exit_code.exists():
+                return int(exit_code.read_text())
+            if pid_file.exists() and not _alive(int(pid_file.read_text())):
+                return int(exit_code.read_text()) if exit_code.exists() else None
+            time.sleep(1)
+        raise TimeoutError(f"the {self.engine} job run in {self.root} did not end within {TIMEOUT_SECONDS} s")
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, ended but not yet reaped by its parent worker, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(b")") + 2:][:1] != b"Z"
 
 
 def generate_sample(sample_dir: Path) -> Path:
@@ -73,6 +103,7 @@ def start(engine: str, root: Path, sample_dir: Path) -> JobProcess:
         process = subprocess.Popen([sys.executable, str(HERE / "job_process.py"), engine, str(root), str(sample_dir),
                                     str(root / "result.json")], stdout=log, stderr=subprocess.STDOUT, env=env,
                                    cwd=REPO)
+    (root / "pid").write_text(str(process.pid))
     return JobProcess(engine, root, sample_dir, process)
 
 
@@ -81,6 +112,12 @@ def start_both(root: Path) -> dict[str, JobProcess]:
     ``root/<engine>``: the one way conftest.py's hook and test_spark_job.py's fallback start the runs."""
     sample = generate_sample(root / "sample")
     return {engine: start(engine, root / engine, sample) for engine in ENGINES}
+
+
+def attach(root: Path) -> dict[str, JobProcess]:
+    """The runs another pytest-xdist worker started under ``root`` with :func:`start_both` (they may not have
+    started yet: :meth:`JobProcess.result` waits for their exit codes)."""
+    return {engine: JobProcess(engine, root / engine, root / "sample", None) for engine in ENGINES}
 
 
 def main(engine: str, root: str, sample_dir: str, out: str) -> None:
@@ -99,4 +136,13 @@ def main(engine: str, root: str, sample_dir: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    code = 1
+    try:
+        main(*sys.argv[1:])
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        # what a worker that did not start this process waits for (JobProcess.result)
+        Path(sys.argv[2], "exit_code").write_text(str(code))
+    sys.exit(code)
